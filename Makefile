@@ -1,0 +1,76 @@
+# The two commands a newcomer needs: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+PORT ?= 8000
+SANDBOX_PORT ?= 8443
+VENV := .venv
+PY := $(VENV)/bin/python
+# The newest Python >= 3.11 on PATH that actually runs (Django 6 needs 3.12; 3.11 gets Django 5.2).
+PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \
+	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
+CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
+
+.PHONY: run test test-fast sandbox demo bench install install-test chromium migrate clean
+
+$(PY):
+	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install python3 (>= 3.11) and retry."; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet .
+	@touch $@
+
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed
+	$(PY) -m pip install --quiet ".[test]"
+	@touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+## Serve the app on http://127.0.0.1:$(PORT), with SQLite under var/ unless DATABASE_URL is set.
+run: migrate
+	$(PY) manage.py check
+	$(PY) manage.py collectstatic --noinput --verbosity 0
+	@echo "Serving on http://127.0.0.1:$(PORT)/  (a fresh install opens the owner-account page)"
+	$(VENV)/bin/gunicorn credentials_app.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 8 \
+		--timeout 90 --access-logfile - 
+
+## Chromium for the browser tests: Debian's package, installed when missing and we are root.
+chromium:
+	@if [ -x "$(CHROMIUM)" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = "0" ] && command -v apt-get >/dev/null; then \
+		echo "Installing Chromium from Debian's packages for the browser tests..."; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	else \
+		echo "Chromium is missing, so the browser tests will be skipped."; \
+		echo "Install it with: sudo apt-get install chromium   (or set CHROMIUM_PATH to a Chromium binary)"; \
+	fi
+
+## Run the whole suite, browser tests included.
+test: install-test chromium
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+
+## The suite without the browser tests.
+test-fast: install-test
+	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+
+## Local HTTPS emulations of all five providers on 127.0.0.1:$(SANDBOX_PORT).
+sandbox: install
+	$(PY) -m connectors.sandbox --port $(SANDBOX_PORT) --cert-dir var
+
+## The app and the sandbox together: try every provider with the documented test keys.
+demo: migrate
+	@$(PY) -m connectors.sandbox --port $(SANDBOX_PORT) --cert-dir var --quiet & sandbox=$$!; \
+	trap "kill $$sandbox" EXIT; \
+	PROVIDER_SANDBOX_URL=https://127.0.0.1:$(SANDBOX_PORT) PROVIDER_SANDBOX_ALLOWED=true \
+	PROVIDER_SANDBOX_CA_BUNDLE=var/sandbox-ca.pem $(MAKE) --no-print-directory run
+
+## Speed and memory figures, with ratios against plain baselines.
+bench: install-test
+	$(PY) -m tests.benchmarks
+
+clean:
+	rm -rf $(VENV) var/staticfiles .pytest_cache

@@ -1,0 +1,245 @@
+"""The shared connector base: a provider is declared as data and overrides only what differs."""
+import json
+import unicodedata
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Outcome(StrEnum):
+    """What a check against the provider concluded."""
+
+    VERIFIED = "verified"
+    # The key is valid but may not read what the check reads (Custify's 403).
+    RESTRICTED = "restricted"
+    REJECTED = "rejected"
+    COULD_NOT_CHECK = "could_not_check"
+
+
+@dataclass(frozen=True)
+class ValidationResult:
+    """The outcome of one check, with a message in the provider's terms; never holds the key."""
+
+    outcome: Outcome
+    message: str
+    status_code: int | None = None
+    retry_after: int | None = None
+    duration_ms: int | None = None
+
+    @property
+    def is_verified(self) -> bool:
+        return self.outcome == Outcome.VERIFIED
+
+
+class KeyFormatError(ValueError):
+    """The key as typed cannot be a key: empty, or holding control characters."""
+
+
+@dataclass(frozen=True)
+class Setting:
+    """A provider-specific choice shown in the overlay, e.g. People.ai's Base URL."""
+
+    name: str
+    label: str
+    choices: tuple[tuple[str, str], ...]
+    default: str
+    help_text: str = ""
+
+    def clean(self, value: str | None) -> str:
+        """Return value if it is one of the declared choices, the default if empty; else raise."""
+        if value in (None, ""):
+            return self.default
+        if value not in {choice for choice, _ in self.choices}:
+            raise ValueError(f"{self.label}: choose one of the listed options.")
+        return value
+
+    def label_for(self, value: str) -> str:
+        return dict(self.choices).get(value, value)
+
+
+@dataclass(frozen=True)
+class CheckRequest:
+    """One HTTP request that proves a key works; the key sits only in headers or json."""
+
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    params: dict[str, Any] | None = None
+    json: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class ProviderResponse:
+    """What the provider answered, with the body read only up to a cap."""
+
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+    truncated: bool = False
+
+    def json(self) -> Any:
+        """Return the decoded JSON body, or None when it is not JSON or was cut at the cap."""
+        if self.truncated:
+            return None
+        try:
+            return json.loads(self.body.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+
+
+class Connector:
+    """A provider whose API keys we can check.
+
+    Declare a provider with class attributes:
+    - id, name: the stable identifier stored with credentials, and the provider's own name.
+    - kinds: "source" and/or "destination", the flows the provider can serve.
+    - key_label, key_help: the label of the secret field and where the user finds the key.
+    - base_urls: every documented HTTPS base URL; requests go nowhere else.
+    - auth_header, auth_prefix: the header that carries the key and what precedes it.
+    - check_method, check_path, check_params: a cheap read that needs a valid key.
+    - expected_keys: top-level keys the documented success body has.
+    - rejected_statuses: HTTP statuses the provider documents for a refused key, with our message.
+    - settings: provider-specific choices shown in the overlay.
+    """
+
+    id: str = ""
+    name: str = ""
+    description: str = ""
+    kinds: tuple[str, ...] = ("source",)
+    key_label: str = "API Key"
+    key_help: str = ""
+    base_urls: tuple[str, ...] = ()
+    auth_header: str = ""
+    auth_prefix: str = ""
+    check_method: str = "GET"
+    check_path: str = ""
+    check_params: Mapping[str, Any] = {}
+    expected_keys: tuple[str, ...] = ()
+    rejected_statuses: Mapping[int, str] = {}
+    settings: tuple[Setting, ...] = ()
+
+    # --- Input --------------------------------------------------------------
+    def clean_options(self, raw: Mapping[str, Any]) -> dict[str, str]:
+        """Return the provider settings from raw input, refusing values that are not offered."""
+        return {setting.name: setting.clean(raw.get(setting.name)) for setting in self.settings}
+
+    def normalize_key(self, raw: str) -> str:
+        """Return the key as the provider expects it: trimmed, without a pasted auth prefix."""
+        key = (raw or "").strip()
+        prefix = self.auth_prefix.strip()
+        if prefix and key.lower().startswith(prefix.lower() + " "):
+            key = key[len(prefix) :].strip()
+        if not key:
+            raise KeyFormatError(f"Enter the {self.key_label}.")
+        if any(unicodedata.category(char) == "Cc" for char in key):
+            raise KeyFormatError(
+                f"The {self.key_label} contains a line break or another control character. "
+                "Copy it again and paste it on one line."
+            )
+        if any(char.isspace() or not char.isascii() for char in key):
+            raise KeyFormatError(
+                f"The {self.key_label} contains spaces or characters an API key never has. "
+                "Copy it again from the provider."
+            )
+        return key
+
+    # --- The check request --------------------------------------------------
+    def base_url(self, options: Mapping[str, str]) -> str:
+        """Return the base URL the check goes to for these settings."""
+        return self.base_urls[0]
+
+    def check_url(self, options: Mapping[str, str]) -> str:
+        return self.base_url(options) + self.check_path
+
+    def build_request(self, key: str, options: Mapping[str, str]) -> CheckRequest:
+        """Return the check request carrying key in the documented header."""
+        return CheckRequest(
+            method=self.check_method,
+            url=self.check_url(options),
+            headers={"Accept": "application/json", self.auth_header: self.auth_prefix + key},
+            params=self.check_query(options) or None,
+        )
+
+    def check_query(self, options: Mapping[str, str]) -> dict[str, Any]:
+        """Return the query parameters of the check request."""
+        return dict(self.check_params)
+
+    def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
+        """Return a result without asking the provider when the key alone decides it."""
+        return None
+
+    # --- Reading the answer -------------------------------------------------
+    def interpret(self, response: ProviderResponse, options: Mapping[str, str]) -> ValidationResult:
+        """Return the outcome the provider's answer means, as its API documents it."""
+        status = response.status
+        if status in self.rejected_statuses:
+            return self.rejected(status, options)
+        if status == 429:
+            return self.rate_limited(response)
+        if 300 <= status < 400:
+            return self.could_not_check(
+                f"{self.name} answered with a redirect (HTTP {status}), which is never followed. "
+                "Check the Base URL or your proxy, then try again.",
+                status,
+            )
+        if status >= 500:
+            return self.could_not_check(
+                f"{self.name} had a server error (HTTP {status}). This is on their side: try again "
+                "in a few minutes.",
+                status,
+            )
+        if 200 <= status < 300:
+            if self.body_is_valid(response.json()):
+                return ValidationResult(Outcome.VERIFIED, f"{self.name} accepted the key.", status)
+            return self.unexpected_body(status)
+        return self.could_not_check(
+            f"{self.name} answered HTTP {status}, which its API does not document for this check.",
+            status,
+        )
+
+    def body_is_valid(self, data: Any) -> bool:
+        """Return True if data has the documented shape of a successful check."""
+        return isinstance(data, dict) and all(key in data for key in self.expected_keys)
+
+    def rejected(self, status: int, options: Mapping[str, str]) -> ValidationResult:
+        return ValidationResult(Outcome.REJECTED, self.rejected_statuses[status], status)
+
+    def rate_limited(self, response: ProviderResponse) -> ValidationResult:
+        retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        when = f"in {retry_after} seconds" if retry_after is not None else "in a minute"
+        return ValidationResult(
+            Outcome.COULD_NOT_CHECK,
+            f"{self.name} is rate-limiting requests (HTTP 429). Try again {when}.",
+            429,
+            retry_after=retry_after,
+        )
+
+    def unexpected_body(self, status: int) -> ValidationResult:
+        return self.could_not_check(
+            f"{self.name} answered, but not in the shape its API documents, so the key could not "
+            "be confirmed. Try again later.",
+            status,
+        )
+
+    def could_not_check(self, message: str, status: int | None = None) -> ValidationResult:
+        return ValidationResult(Outcome.COULD_NOT_CHECK, message, status)
+
+
+def parse_retry_after(value: str | None) -> int | None:
+    """Return Retry-After as whole seconds from now (delta-seconds or HTTP-date), or None."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return int(value)
+    from datetime import datetime, timezone
+    from email.utils import parsedate_to_datetime
+
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0, int((moment - datetime.now(timezone.utc)).total_seconds()))

@@ -1,0 +1,171 @@
+"""One function per documented host: a Request in, the Reply that provider documents out."""
+import json
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from connectors.sandbox import keys
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: dict[str, str]
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    host: str
+    slow_seconds: float = 25.0
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    body: Any
+    headers: dict[str, str] = field(default_factory=dict)
+    content_type: str = "application/json"
+
+
+def _bearer(request: Request) -> str | None:
+    value = request.headers.get("authorization", "")
+    return value[len("Bearer "):] if value.startswith("Bearer ") else None
+
+
+def _failure_for(key: str | None, request: Request) -> Reply | None:
+    """Return the failure reply a documented failure key asks for; sleep for the slow key."""
+    if key == keys.SLOW:
+        time.sleep(request.slow_seconds)
+    if key == keys.RATE_LIMITED:
+        return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": str(keys.RETRY_AFTER_SECONDS)})
+    if key == keys.SERVER_ERROR:
+        return Reply(503, {"message": "Service Unavailable"})
+    if key == keys.BAD_BODY:
+        return Reply(200, b"<html><body>Down for maintenance</body></html>", content_type="text/html")
+    return None
+
+
+# --- Humanitix --------------------------------------------------------------
+def humanitix(request: Request) -> Reply:
+    resource = request.path.removeprefix("/v1/")
+    if request.method != "GET" or resource not in ("events", "tags"):
+        return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
+    key = request.headers.get("x-api-key")
+    if not key:
+        return Reply(403, {"statusCode": 403, "error": "Forbidden", "message": "Forbidden"})
+    failure = _failure_for(key, request)
+    if failure:
+        return failure
+    if key not in (keys.VALID, keys.SLOW):
+        return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
+    if "page" not in request.query:
+        return Reply(400, {"statusCode": 400, "error": "Bad Request", "message": '"page" is required'})
+    page_size = int(request.query.get("pageSize", 100))
+    items = [{"_id": "sandbox-event-1", "name": "Sandbox Festival"}][:page_size]
+    return Reply(200, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
+
+
+# --- Moshtix ----------------------------------------------------------------
+def moshtix(request: Request) -> Reply:
+    if request.method != "POST" or request.path != "/v1/graphql":
+        return Reply(404, {"errors": [{"message": "Not found"}]})
+    try:
+        payload = json.loads(request.body or b"{}")
+    except ValueError:
+        return Reply(200, {"errors": [{"message": "Syntax Error: could not parse the request body"}], "data": None})
+    query = payload.get("query") or ""
+    token = (payload.get("variables") or {}).get("token")
+    failure = _failure_for(token, request)
+    if failure:
+        return failure
+    if "viewer" not in query:
+        # Anonymous queries succeed: public events need no token.
+        return Reply(200, {"data": {"events": {"items": [{"id": 1, "name": "Sandbox Gig"}]}}})
+    if token is None:
+        return Reply(200, {"data": {"viewer": None}})
+    if token not in (keys.VALID, keys.SLOW):
+        return Reply(200, {"errors": [{"message": "Token is invalid or has been revoked.",
+                                       "path": ["viewer"]}], "data": {"viewer": None}})
+    return Reply(200, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
+
+
+# --- Custify ----------------------------------------------------------------
+def custify(request: Request) -> Reply:
+    if request.method != "GET" or request.path != "/company/all":
+        return Reply(404, {"message": "Not Found"})
+    key = _bearer(request)
+    failure = _failure_for(key, request)
+    if failure:
+        if failure.status == 429:
+            return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": str(keys.RETRY_AFTER_SECONDS)})
+        return failure
+    if key == keys.CUSTIFY_FORBIDDEN:
+        return Reply(403, {"message": "Forbidden"})
+    if key not in (keys.VALID, keys.SLOW):
+        return Reply(401, {"message": "Unauthorized"})
+    return Reply(200, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
+
+
+# --- TIXY -------------------------------------------------------------------
+_TIXY_PUBLIC_READS = {"/events", "/events/published", "/tours"}
+_TIXY_PRIVATE_READS = {"/sales/terms", "/statistics/events", "/sales/events"}
+
+
+def _tixy(request: Request, *, private: bool) -> Reply:
+    reads = _TIXY_PRIVATE_READS if private else _TIXY_PUBLIC_READS
+    if request.method != "GET" or request.path not in reads:
+        return Reply(404, {"message": "Not Found"})
+    token = _bearer(request)
+    failure = _failure_for(token, request)
+    if failure:
+        return failure
+    public_tokens = (keys.VALID, keys.SLOW)
+    if token not in public_tokens + (keys.TIXY_PRIVATE,):
+        return Reply(401, {"message": "Unauthenticated."})
+    if private != (token == keys.TIXY_PRIVATE):
+        return Reply(403, {"message": "Access denied."})
+    if request.path == "/sales/terms":
+        return Reply(200, {"terms": "Sandbox sales terms"})
+    return Reply(200, [{"id": 7, "name": "Sandbox Show", "status": "published"}])
+
+
+def tixy_public(request: Request) -> Reply:
+    return _tixy(request, private=False)
+
+
+def tixy_private(request: Request) -> Reply:
+    return _tixy(request, private=True)
+
+
+# --- People.ai --------------------------------------------------------------
+_PEOPLEAI_KEYS = {
+    "api.people.ai": (keys.VALID, keys.SLOW),
+    "api-staging.people.ai": (keys.PEOPLEAI_STAGING,),
+    "api-mock.people.ai": (keys.PEOPLEAI_MOCK,),
+}
+
+
+def peopleai(request: Request) -> Reply:
+    resource = request.path.removeprefix("/v0/public")
+    if request.method != "GET" or resource not in ("/team-members", "/accounts", "/activities"):
+        return Reply(404, {"message": "Not Found"})
+    key = request.headers.get("x-api-key")
+    failure = _failure_for(key, request)
+    if failure:
+        return failure
+    if key not in _PEOPLEAI_KEYS[request.host]:
+        return Reply(401, {"message": "Unauthorized"})
+    limit = int(request.query.get("limit", 50))
+    return Reply(200, {"data": [{"id": "tm-1", "email": "rep@example.com"}][:limit], "total": 1})
+
+
+EMULATIONS: dict[str, Callable[[Request], Reply]] = {
+    "api.humanitix.com": humanitix,
+    "api.moshtix.com": moshtix,
+    "api.custify.com": custify,
+    "public-api.tixyapp.com": tixy_public,
+    "private-api.tixyapp.com": tixy_private,
+    "api.people.ai": peopleai,
+    "api-staging.people.ai": peopleai,
+    "api-mock.people.ai": peopleai,
+}

@@ -1,0 +1,35 @@
+"""Documented sandbox test keys: each one drives one outcome, on every provider unless noted."""
+
+VALID = "sandbox_valid_key"  # accepted (People.ai: Production only; TIXY: a public token)
+REJECTED = "sandbox_rejected_key"  # refused as the provider documents it (any unknown key too)
+SLOW = "sandbox_slow_key"  # answers only after the sandbox's slow delay (25 s: past the read timeout)
+RATE_LIMITED = "sandbox_ratelimited_key"  # HTTP 429 with Retry-After: 30
+SERVER_ERROR = "sandbox_error_key"  # HTTP 503
+BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
+
+CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
+TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
+PEOPLEAI_STAGING = "sandbox_staging_key"  # People.ai: valid on Staging only
+PEOPLEAI_MOCK = "sandbox_mock_key"  # People.ai: valid on Mock only
+# Moshtix: a JWT whose exp (2020-09-13) has passed; the app refuses it without calling Moshtix.
+MOSHTIX_EXPIRED = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
+    "eyJ0b2tlbklkIjoic2FuZGJveCIsImlhdCI6MTYwMDAwMDAwMCwiZXhwIjoxNjAwMDAwMDAxfQ."
+    "c2FuZGJveC1zaWduYXR1cmU"
+)
+
+RETRY_AFTER_SECONDS = 30
+
+TABLE = [
+    ("All", VALID, "Verified (People.ai: on Production; TIXY: as a Public API Token)"),
+    ("All", REJECTED, "Rejected, as the provider documents it"),
+    ("All", SLOW, "Could not check: no answer before the read timeout"),
+    ("All", RATE_LIMITED, f"Could not check: HTTP 429, retry after {RETRY_AFTER_SECONDS} s"),
+    ("All", SERVER_ERROR, "Could not check: HTTP 503"),
+    ("All", BAD_BODY, "Could not check: an answer not in the documented shape"),
+    ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),
+    ("TIXY", TIXY_PRIVATE, "Verified as a Private API Token; Access Denied as a Public one"),
+    ("People.ai", PEOPLEAI_STAGING, "Verified on Staging; rejected on Production and Mock"),
+    ("People.ai", PEOPLEAI_MOCK, "Verified on Mock; rejected on Production and Staging"),
+    ("Moshtix", MOSHTIX_EXPIRED, "Rejected before any request: the JWT has expired"),
+]

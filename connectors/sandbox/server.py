@@ -1,0 +1,115 @@
+"""Serve the provider emulations over HTTPS on loopback: /{documented host}/{path} → that provider."""
+import json
+import ssl
+import threading
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from connectors.sandbox.emulations import EMULATIONS, Reply, Request
+from connectors.sandbox.tls import CertificateFiles, make_loopback_certificate
+
+
+@dataclass
+class SandboxState:
+    """Knobs a test or operator can turn; shared by every request."""
+
+    slow_seconds: float = 25.0
+    requests: list = field(default_factory=list)  # (host, method, path) of each request, never the body
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server_version = "ProviderSandbox/1"
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format, *args):  # noqa: A002 - quiet: request lines are not secrets, but noise
+        pass
+
+    def _handle(self):
+        parts = urlsplit(self.path)
+        host, _, rest = parts.path.lstrip("/").partition("/")
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        state: SandboxState = self.server.state
+        state.requests.append((host, self.command, "/" + rest))
+        emulate = EMULATIONS.get(host)
+        if emulate is None:
+            reply = Reply(404, {"message": f"The sandbox does not emulate {host}."})
+        else:
+            request = Request(
+                method=self.command,
+                path="/" + rest,
+                query={name: values[-1] for name, values in parse_qs(parts.query).items()},
+                headers={name.lower(): value for name, value in self.headers.items()},
+                body=body,
+                host=host,
+                slow_seconds=state.slow_seconds,
+            )
+            reply = emulate(request)
+        payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(len(payload)))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _handle
+
+
+class _QuietHTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def handle_error(self, request, client_address):
+        # A client that gave up (timeout) closes the socket mid-reply: expected, not an error.
+        import sys
+
+        if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError, TimeoutError)):
+            super().handle_error(request, client_address)
+
+
+class SandboxServer:
+    """A running sandbox: its base URL, the CA bundle that verifies it, and stop()."""
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, cert_dir: Path | None = None,
+                 certificates: CertificateFiles | None = None):
+        if certificates is None:
+            if cert_dir is None:
+                raise ValueError("Give cert_dir or certificates.")
+            certificates = make_loopback_certificate(cert_dir)
+        self.certificates = certificates
+        self.httpd = _QuietHTTPServer((host, port), _Handler)
+        self.httpd.state = SandboxState()
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(certificates.certificate, certificates.private_key)
+        self.httpd.socket = context.wrap_socket(
+            self.httpd.socket, server_side=True, do_handshake_on_connect=False
+        )  # The handshake then runs in each request's thread, not in the accept loop.
+        self.host, self.port = self.httpd.server_address[:2]
+        self._thread: threading.Thread | None = None
+
+    @property
+    def url(self) -> str:
+        return f"https://{self.host}:{self.port}"
+
+    @property
+    def ca_bundle(self) -> str:
+        return str(self.certificates.ca_bundle)
+
+    @property
+    def state(self) -> SandboxState:
+        return self.httpd.state
+
+    def start(self) -> "SandboxServer":
+        self._thread = threading.Thread(target=self.httpd.serve_forever, name="provider-sandbox", daemon=True)
+        self._thread.start()
+        return self
+
+    def serve_forever(self) -> None:
+        self.httpd.serve_forever()
+
+    def stop(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()

@@ -1,0 +1,10 @@
+from django.apps import AppConfig
+
+
+class CredentialsAppConfig(AppConfig):
+    name = "credentials_app"
+    verbose_name = "Credentials"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self):
+        from credentials_app import checks, signals  # noqa: F401  (registers checks and receivers)

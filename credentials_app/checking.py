@@ -1,0 +1,31 @@
+"""Check keys against providers with this install's network settings."""
+from django.conf import settings
+
+from connectors.base import Connector, ValidationResult
+from connectors.http import HttpConfig, check_key
+
+
+def sandbox_active() -> bool:
+    """Return True when checks go to the local provider sandbox instead of the real providers.
+
+    Honoured only with DEBUG on or PROVIDER_SANDBOX_ALLOWED, so a stray variable in production
+    cannot divert keys.
+    """
+    return bool(settings.PROVIDER_SANDBOX_URL) and (settings.DEBUG or settings.PROVIDER_SANDBOX_ALLOWED)
+
+
+def http_config() -> HttpConfig:
+    """Return the HttpConfig built from settings, read at call time."""
+    active = sandbox_active()
+    return HttpConfig(
+        connect_timeout=settings.CONNECTOR_CONNECT_TIMEOUT,
+        read_timeout=settings.CONNECTOR_READ_TIMEOUT,
+        max_body_bytes=settings.CONNECTOR_MAX_BODY_BYTES,
+        sandbox_url=settings.PROVIDER_SANDBOX_URL if active else "",
+        sandbox_ca_bundle=settings.PROVIDER_SANDBOX_CA_BUNDLE if active else None,
+    )
+
+
+def run_check(connector: Connector, key: str, options: dict) -> ValidationResult:
+    """Return what the provider says of an already-normalised key."""
+    return check_key(connector, key, options, http_config())

@@ -1,0 +1,35 @@
+"""System checks: the encryption keyring must load, and every stored secret's key must be in it."""
+from django.core import checks
+from django.db import DatabaseError
+
+from credentials_app import crypto
+
+
+@checks.register(checks.Tags.security)
+def check_keyring(app_configs=None, **kwargs):
+    try:
+        crypto.get_keyring()
+    except crypto.KeyringError as error:
+        return [checks.Error(str(error), id="credentials.E001")]
+    return []
+
+
+@checks.register(checks.Tags.database)
+def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
+    if not databases:
+        return []
+    from credentials_app.models import Credential
+
+    try:
+        keyring = crypto.get_keyring()
+        missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))
+    except (crypto.KeyringError, DatabaseError):
+        return []
+    return [
+        checks.Error(
+            f"Stored credentials were encrypted with key {key_id}, which is not in CREDENTIALS_ENCRYPTION_KEYS.",
+            hint="Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key).",
+            id="credentials.E002",
+        )
+        for key_id in sorted(missing)
+    ]

@@ -1,0 +1,166 @@
+"""Encrypt secrets at rest with AES-256-GCM under a keyring of identified keys.
+
+A stored value is self-describing: ``aesgcm1$<key id>$<base64 nonce+ciphertext>``. The key id
+names the key that encrypted it, so old values keep decrypting after a new key is put first,
+and ``must_update`` tells the rotation which values to re-encrypt. Every value is bound to its
+owner's identity as associated data: a ciphertext copied onto another row does not decrypt.
+"""
+import base64
+import binascii
+import hashlib
+import logging
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+
+from credentials_app.local_secrets import write_private_file
+
+logger = logging.getLogger(__name__)
+SCHEME = "aesgcm1"
+_NONCE_BYTES = 12
+
+
+class KeyringError(RuntimeError):
+    """The encryption keys are missing or malformed; the message names the fix."""
+
+
+class SecretUnavailable(RuntimeError):
+    """A stored secret cannot be decrypted. Carries the key id, never the secret."""
+
+    def __init__(self, key_id: str, reason: str):
+        self.key_id = key_id
+        super().__init__(reason)
+
+
+@dataclass(frozen=True)
+class Keyring:
+    """Keys by id; the primary one encrypts, every one decrypts."""
+
+    primary_id: str
+    keys: dict[str, bytes]
+
+    def __contains__(self, key_id: str) -> bool:
+        return key_id in self.keys
+
+
+def generate_key() -> str:
+    """Return a new random 256-bit key, URL-safe base64, for CREDENTIALS_ENCRYPTION_KEYS."""
+    return base64.urlsafe_b64encode(os.urandom(32)).decode()
+
+
+def key_id_for(raw_key: bytes) -> str:
+    """Return the stable public id of a key: a short hash, never the key itself."""
+    return hashlib.sha256(b"credentials-key-id:" + raw_key).hexdigest()[:12]
+
+
+def _decode_key(text: str, position: int) -> bytes:
+    try:
+        raw = base64.urlsafe_b64decode(text.strip().encode() + b"=" * (-len(text.strip()) % 4))
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        raise KeyringError(
+            f"Encryption key #{position} in CREDENTIALS_ENCRYPTION_KEYS is not a 256-bit base64 key. "
+            "Generate one with `python manage.py generate_encryption_key`."
+        )
+    return raw
+
+
+def _key_texts() -> list[str]:
+    configured = [text for text in settings.CREDENTIALS_ENCRYPTION_KEYS if text.strip()]
+    if configured:
+        return configured
+    path = settings.CREDENTIALS_ENCRYPTION_KEY_FILE
+    if not path.exists():
+        try:
+            write_private_file(path, generate_key() + "\n")
+            logger.warning(
+                "Created a new encryption key at %s (mode 0600). Back it up: without it, stored "
+                "credentials cannot be decrypted. Set CREDENTIALS_ENCRYPTION_KEYS to manage keys yourself.",
+                path,
+            )
+        except FileExistsError:
+            pass
+        except OSError as error:
+            raise KeyringError(
+                f"No encryption key is configured and {path} could not be created ({error.strerror}). "
+                "Set CREDENTIALS_ENCRYPTION_KEYS to the output of `python manage.py generate_encryption_key`."
+            ) from None
+    return [line for line in path.read_text().split(",") if line.strip()]
+
+
+@lru_cache(maxsize=1)
+def get_keyring() -> Keyring:
+    """Return the keyring from CREDENTIALS_ENCRYPTION_KEYS, or the key file under var/."""
+    texts = _key_texts()
+    if not texts:
+        raise KeyringError(
+            "No encryption key is configured. Set CREDENTIALS_ENCRYPTION_KEYS to the output of "
+            "`python manage.py generate_encryption_key`."
+        )
+    keys: dict[str, bytes] = {}
+    for position, text in enumerate(texts, start=1):
+        raw = _decode_key(text, position)
+        keys[key_id_for(raw)] = raw
+    return Keyring(primary_id=key_id_for(_decode_key(texts[0], 1)), keys=keys)
+
+
+@receiver(setting_changed)
+def _reset_keyring(*, setting, **kwargs):
+    if setting in {"CREDENTIALS_ENCRYPTION_KEYS", "CREDENTIALS_ENCRYPTION_KEY_FILE"}:
+        get_keyring.cache_clear()
+
+
+def encrypt(plaintext: str, *, associated_data: str) -> str:
+    """Return plaintext encrypted under the primary key, bound to associated_data."""
+    keyring = get_keyring()
+    nonce = os.urandom(_NONCE_BYTES)
+    sealed = AESGCM(keyring.keys[keyring.primary_id]).encrypt(
+        nonce, plaintext.encode(), associated_data.encode()
+    )
+    return f"{SCHEME}${keyring.primary_id}${base64.urlsafe_b64encode(nonce + sealed).decode()}"
+
+
+def key_id_of(stored: str) -> str:
+    """Return the id of the key that encrypted stored, without decrypting it."""
+    scheme, key_id, _ = _split(stored)
+    return key_id
+
+
+def _split(stored: str) -> tuple[str, str, str]:
+    parts = (stored or "").split("$")
+    if len(parts) != 3 or parts[0] != SCHEME:
+        raise SecretUnavailable("unknown", "The stored secret is not in a format this app knows.")
+    return parts[0], parts[1], parts[2]
+
+
+def decrypt(stored: str, *, associated_data: str) -> str:
+    """Return the plaintext of stored; raise SecretUnavailable if it cannot be decrypted."""
+    _, key_id, payload = _split(stored)
+    keyring = get_keyring()
+    if key_id not in keyring:
+        raise SecretUnavailable(key_id, f"Can't decrypt: key {key_id} missing")
+    try:
+        blob = base64.urlsafe_b64decode(payload.encode())
+        plaintext = AESGCM(keyring.keys[key_id]).decrypt(
+            blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], associated_data.encode()
+        )
+    except (InvalidTag, ValueError, binascii.Error):
+        raise SecretUnavailable(
+            key_id, f"Can't decrypt: the secret does not match key {key_id} or this credential"
+        ) from None
+    return plaintext.decode()
+
+
+def must_update(stored: str) -> bool:
+    """Return True if stored was encrypted under a key other than the primary one."""
+    try:
+        return key_id_of(stored) != get_keyring().primary_id
+    except SecretUnavailable:
+        return True

@@ -1,0 +1,204 @@
+"""Credentials with encrypted keys, the teams they are shared with, and what uses them."""
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models.functions import Lower
+
+from credentials_app import crypto
+
+
+class Team(models.Model):
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100, unique=True)
+    members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        ADMIN = "admin", "Admin"
+        MEMBER = "member", "Member"
+
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["team", "user"], name="unique_membership")]
+        ordering = ["team__name", "user__username"]
+
+    def __str__(self):
+        return f"{self.user} in {self.team} ({self.get_role_display()})"
+
+
+class Credential(models.Model):
+    """An API key for one provider, encrypted at rest, with what its last check said."""
+
+    class Status(models.TextChoices):
+        VERIFIED = "verified", "Verified"
+        NOT_VERIFIED = "not_verified", "Not verified"
+        REJECTED = "rejected", "Rejected"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credentials")
+    provider = models.CharField(max_length=40, db_index=True)
+    name = models.CharField("Credential Name", max_length=100)
+    description = models.TextField("Credential Description", max_length=500, blank=True)
+    options = models.JSONField("Settings", default=dict, blank=True)
+    # aesgcm1$<key id>$<ciphertext>: never shown, never returned.
+    secret = models.TextField(editable=False)
+    # The id of the key that encrypted secret, kept in a column so rotation can find old ones fast.
+    key_id = models.CharField(max_length=32, db_index=True, editable=False)
+    fingerprint = models.CharField(max_length=4, editable=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NOT_VERIFIED)
+    status_message = models.TextField(blank=True)
+    last_checked_at = models.DateTimeField(null=True, blank=True)
+    last_check_ms = models.PositiveIntegerField(null=True, blank=True)
+    disabled_at = models.DateTimeField(null=True, blank=True)
+    # Sent with the overlay form so a double-clicked Save creates one credential.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(
+                "owner", "provider", Lower("name"), name="unique_credential_name_per_owner_provider"
+            ),
+        ]
+        indexes = [models.Index(fields=["owner", "provider"])]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def associated_data(self) -> str:
+        return f"credential:{self.id}"
+
+    def set_key(self, key: str) -> None:
+        """Encrypt key into this credential; the plaintext is not kept on the instance."""
+        self.secret = crypto.encrypt(key, associated_data=self.associated_data)
+        self.key_id = crypto.key_id_of(self.secret)
+        self.fingerprint = key[-4:]
+
+    def decrypt_key(self) -> str:
+        """Return the plaintext key, for sending to the provider only; raise SecretUnavailable."""
+        return crypto.decrypt(self.secret, associated_data=self.associated_data)
+
+    @property
+    def masked_fingerprint(self) -> str:
+        return f"••••{self.fingerprint}" if self.fingerprint else ""
+
+    @property
+    def is_disabled(self) -> bool:
+        return self.disabled_at is not None
+
+    @property
+    def decrypt_problem(self) -> str:
+        """Return "Can't decrypt: key <id> missing" when the keyring lacks this secret's key."""
+        if self.key_id and self.key_id not in crypto.get_keyring():
+            return f"Can't decrypt: key {self.key_id} missing"
+        return ""
+
+    @property
+    def connector(self):
+        from connectors.registry import get_connector
+
+        return get_connector(self.provider)
+
+    def settings_display(self) -> list[tuple[str, str]]:
+        """Return the provider settings as (label, chosen label) pairs."""
+        return [
+            (setting.label, setting.label_for(self.options.get(setting.name, setting.default)))
+            for setting in self.connector.settings
+        ]
+
+
+class CredentialShare(models.Model):
+    class Level(models.TextChoices):
+        USE = "use", "Can use"
+        MANAGE = "manage", "Can manage"
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="shares")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="shares")
+    level = models.CharField(max_length=10, choices=Level.choices, default=Level.USE)
+    shared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["credential", "team"], name="unique_share")]
+
+    def __str__(self):
+        return f"{self.credential} → {self.team} ({self.get_level_display()})"
+
+
+class Connection(models.Model):
+    """A data source or destination built on a credential."""
+
+    class Kind(models.TextChoices):
+        SOURCE = "source", "Data source"
+        DESTINATION = "destination", "Destination"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="connections")
+    kind = models.CharField(max_length=12, choices=Kind.choices)
+    provider = models.CharField(max_length=40)
+    name = models.CharField(max_length=100)
+    credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="connections")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return self.name
+
+
+class AuditEvent(models.Model):
+    """One thing that happened to a credential: who, when, what changed. Never a secret."""
+
+    class Action(models.TextChoices):
+        CREATED = "created", "Created"
+        CHECKED = "checked", "Checked"
+        KEY_REPLACED = "key_replaced", "Key replaced"
+        RENAMED = "renamed", "Renamed"
+        DESCRIPTION_EDITED = "description_edited", "Description edited"
+        SHARED = "shared", "Shared"
+        UNSHARED = "unshared", "Unshared"
+        DISABLED = "disabled", "Disabled"
+        ENABLED = "enabled", "Enabled"
+        DELETED = "deleted", "Deleted"
+        USED = "used", "Used by a data source"
+        OWNER_CHANGED = "owner_changed", "Ownership handed over"
+        MASTER_KEY_ROTATED = "master_key_rotated", "Master key rotated"
+
+    credential = models.ForeignKey(
+        Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    # Kept so the event still reads right after the credential is deleted or renamed.
+    credential_name = models.CharField(max_length=100)
+    provider = models.CharField(max_length=40)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_name = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=30, choices=Action.choices)
+    details = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"{self.get_action_display()}: {self.credential_name}"

@@ -1,0 +1,245 @@
+"""The business of credentials and connections: create, check, use. Views call these."""
+import uuid
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from connectors.base import KeyFormatError, Outcome, ValidationResult
+from connectors.registry import get_connector
+from credentials_app.audit import audit_record
+from credentials_app.checking import run_check
+from credentials_app.models import AuditEvent, Connection, Credential
+
+
+class CheckFailed(Exception):
+    """The provider check did not allow saving; nothing was stored. Carries no key."""
+
+    def __init__(self, result: ValidationResult):
+        self.result = result
+        super().__init__(result.message)
+
+    @property
+    def can_save_unverified(self) -> bool:
+        return self.result.outcome == Outcome.COULD_NOT_CHECK
+
+    @property
+    def can_accept_restricted(self) -> bool:
+        return self.result.outcome == Outcome.RESTRICTED
+
+
+@dataclass(frozen=True)
+class Acceptance:
+    """What the user agreed to after a first attempt: keep an unchecked or a restricted key."""
+
+    save_unverified: bool = False
+    accept_restricted: bool = False
+
+
+def status_for(result: ValidationResult, acceptance: Acceptance = Acceptance()) -> str | None:
+    """Return the status to store for result, or None if it must not be stored."""
+    if result.outcome == Outcome.VERIFIED:
+        return Credential.Status.VERIFIED
+    if result.outcome == Outcome.RESTRICTED and acceptance.accept_restricted:
+        return Credential.Status.VERIFIED
+    return None
+
+
+def clean_key_input(connector, key: str) -> str:
+    """Return key normalised for connector, or raise ValidationError on the key field."""
+    try:
+        return connector.normalize_key(key)
+    except KeyFormatError as error:
+        raise ValidationError({"key": str(error)}) from None
+
+
+def clean_options_input(connector, options: dict) -> dict:
+    try:
+        return connector.clean_options(options)
+    except ValueError as error:
+        raise ValidationError({"options": str(error)}) from None
+
+
+def ensure_name_free(*, owner, provider: str, name: str, exclude_pk=None) -> None:
+    """Raise ValidationError if owner already has a credential of provider called name."""
+    clash = Credential.objects.filter(owner=owner, provider=provider, name__iexact=name.strip())
+    if exclude_pk is not None:
+        clash = clash.exclude(pk=exclude_pk)
+    if clash.exists():
+        raise ValidationError(
+            {"name": f"You already have a {get_connector(provider).name} credential named “{name.strip()}”. "
+             "Choose another name."}
+        )
+
+
+def credential_create(
+    *,
+    owner,
+    provider: str,
+    name: str,
+    description: str = "",
+    key: str,
+    options: dict | None = None,
+    creation_token: uuid.UUID | None = None,
+    acceptance: Acceptance = Acceptance(),
+) -> Credential:
+    """Check key with the provider, then store it encrypted and return the new credential.
+
+    Raise ValidationError for bad input and CheckFailed when the check does not allow saving;
+    in both cases nothing is stored. A repeated creation_token returns the credential it made.
+    """
+    connector = get_connector(provider)
+    if creation_token is not None:
+        existing = Credential.objects.filter(owner=owner, creation_token=creation_token).first()
+        if existing is not None:
+            return existing
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name for this credential."})
+    key = clean_key_input(connector, key)
+    options = clean_options_input(connector, options or {})
+    ensure_name_free(owner=owner, provider=provider, name=name)
+
+    if acceptance.save_unverified:
+        result = ValidationResult(Outcome.COULD_NOT_CHECK, "Saved without checking.")
+        status = Credential.Status.NOT_VERIFIED
+    else:
+        result = run_check(connector, key, options)
+        status = status_for(result, acceptance)
+        if status is None:
+            raise CheckFailed(result)
+
+    credential = Credential(
+        owner=owner,
+        provider=provider,
+        name=name,
+        description=(description or "").strip(),
+        options=options,
+        status=status,
+        status_message=result.message,
+        last_checked_at=None if acceptance.save_unverified else timezone.now(),
+        last_check_ms=result.duration_ms,
+        creation_token=creation_token,
+    )
+    credential.set_key(key)
+    try:
+        with transaction.atomic():
+            credential.save(force_insert=True)
+            audit_record(
+                credential=credential,
+                actor=owner,
+                action=AuditEvent.Action.CREATED,
+                details={
+                    "provider": provider,
+                    "settings": options,
+                    "status": status,
+                    "outcome": str(result.outcome),
+                    "fingerprint": credential.masked_fingerprint,
+                },
+            )
+    except IntegrityError:
+        # A concurrent double submit won the race: hand back what it created.
+        if creation_token is not None:
+            existing = Credential.objects.filter(owner=owner, creation_token=creation_token).first()
+            if existing is not None:
+                return existing
+        ensure_name_free(owner=owner, provider=provider, name=name)
+        raise
+    return credential
+
+
+def credential_check(*, credential: Credential, actor) -> ValidationResult:
+    """Check credential's stored key again, store the outcome and return it."""
+    from credentials_app.crypto import SecretUnavailable
+
+    try:
+        key = credential.decrypt_key()
+    except SecretUnavailable as error:
+        result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
+    else:
+        result = run_check(credential.connector, key, credential.options)
+    credential_apply_result(credential=credential, result=result)
+    audit_record(
+        credential=credential,
+        actor=actor,
+        action=AuditEvent.Action.CHECKED,
+        details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
+    )
+    return result
+
+
+def credential_apply_result(*, credential: Credential, result: ValidationResult) -> None:
+    """Store what a re-check said. A key that could not be checked keeps its last known status."""
+    if result.outcome in (Outcome.VERIFIED, Outcome.RESTRICTED):
+        credential.status = Credential.Status.VERIFIED
+    elif result.outcome == Outcome.REJECTED:
+        credential.status = Credential.Status.REJECTED
+    credential.status_message = result.message
+    credential.last_checked_at = timezone.now()
+    credential.last_check_ms = result.duration_ms
+    credential.save(update_fields=["status", "status_message", "last_checked_at", "last_check_ms", "updated_at"])
+
+
+def connection_create(*, owner, kind: str, provider: str, name: str, credential: Credential) -> Connection:
+    """Create a data source or destination of provider that uses credential."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": f"Enter a name for the {Connection.Kind(kind).label.lower()}."})
+    if credential.provider != provider:
+        raise ValidationError({"credential": "That credential belongs to another provider."})
+    if kind not in get_connector(provider).kinds:
+        raise ValidationError({"kind": f"{get_connector(provider).name} cannot be a {kind}."})
+    if credential.is_disabled:
+        raise ValidationError({"credential": "That credential is disabled. Choose another one."})
+    with transaction.atomic():
+        connection = Connection.objects.create(
+            owner=owner, kind=kind, provider=provider, name=name, credential=credential
+        )
+        audit_record(
+            credential=credential,
+            actor=owner,
+            action=AuditEvent.Action.USED,
+            details={"connection": name, "kind": kind, "connection_id": str(connection.pk)},
+        )
+    return connection
+
+
+def credential_check_new_key(*, credential: Credential, key: str) -> tuple[str, ValidationResult]:
+    """Return the normalised new key and its check; raise ValidationError or CheckFailed if unusable."""
+    connector = credential.connector
+    key = clean_key_input(connector, key)
+    result = run_check(connector, key, credential.options)
+    if result.outcome != Outcome.VERIFIED:
+        raise CheckFailed(result)
+    return key, result
+
+
+def credential_store_key(*, credential: Credential, key: str, result: ValidationResult, actor) -> None:
+    """Replace credential's key with an already verified one; the old ciphertext is overwritten."""
+    old_fingerprint = credential.masked_fingerprint
+    with transaction.atomic():
+        credential.set_key(key)
+        credential.status = Credential.Status.VERIFIED
+        credential.status_message = result.message
+        credential.last_checked_at = timezone.now()
+        credential.last_check_ms = result.duration_ms
+        credential.save(
+            update_fields=[
+                "secret", "key_id", "fingerprint", "status", "status_message",
+                "last_checked_at", "last_check_ms", "updated_at",
+            ]
+        )
+        audit_record(
+            credential=credential,
+            actor=actor,
+            action=AuditEvent.Action.KEY_REPLACED,
+            details={"old_fingerprint": old_fingerprint, "new_fingerprint": credential.masked_fingerprint},
+        )
+
+
+def credential_replace_key(*, credential: Credential, key: str, actor) -> ValidationResult:
+    """Check key first; only a verified key replaces the stored one. On failure nothing changes."""
+    key, result = credential_check_new_key(credential=credential, key=key)
+    credential_store_key(credential=credential, key=key, result=result, actor=actor)
+    return result

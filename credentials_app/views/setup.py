@@ -1,0 +1,26 @@
+"""The one-time page that creates the owner account on a fresh install."""
+from django.contrib.auth import get_user_model, login
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import redirect, render
+
+from credentials_app.forms import OwnerSetupForm
+
+
+def setup(request):
+    """Create the first account as a superuser, then sign it in. Gone once any user exists."""
+    User = get_user_model()
+    if User.objects.exists():
+        raise Http404("This install is already set up.")
+    form = OwnerSetupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with transaction.atomic():
+            if User.objects.select_for_update().exists():
+                raise Http404("This install is already set up.")
+            user = form.save(commit=False)
+            user.is_staff = True
+            user.is_superuser = True
+            user.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return redirect("home")
+    return render(request, "credentials_app/setup.html", {"form": form})

@@ -1,0 +1,167 @@
+// Progressive behaviour for the credential manager: overlay dialogs, the Add Credential
+// submit, and client-side filtering. Pages work from the keyboard alone.
+"use strict";
+
+function openDialog(dialog) {
+  dialog.showModal();
+  const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
+  if (first) first.focus();
+}
+
+function initDialogs() {
+  let opener = null;
+  document.querySelectorAll("[data-open-dialog]").forEach((button) => {
+    button.addEventListener("click", () => {
+      opener = button;
+      openDialog(document.getElementById(button.dataset.openDialog));
+    });
+  });
+  document.querySelectorAll("dialog").forEach((dialog) => {
+    dialog.querySelectorAll("[data-close-dialog]").forEach((button) => {
+      button.addEventListener("click", () => dialog.close());
+    });
+    dialog.addEventListener("close", () => {
+      if (opener && document.contains(opener)) opener.focus();
+    });
+  });
+}
+
+function initFilters() {
+  document.querySelectorAll("[data-filter-target]").forEach((input) => {
+    const list = document.querySelector(input.dataset.filterTarget);
+    const empty = document.querySelector("[data-filter-empty]");
+    const echo = document.querySelector("[data-filter-echo]");
+    input.addEventListener("input", () => {
+      const needle = input.value.trim().toLowerCase();
+      let shown = 0;
+      list.querySelectorAll("[data-filter-text]").forEach((item) => {
+        const match = item.dataset.filterText.includes(needle);
+        item.hidden = !match;
+        if (match) shown += 1;
+      });
+      if (empty) empty.hidden = shown > 0;
+      if (echo) echo.textContent = input.value;
+    });
+  });
+}
+
+class CredentialForm {
+  constructor(form) {
+    this.form = form;
+    this.dialog = form.closest("dialog");
+    this.alert = form.querySelector("[data-form-alert]");
+    this.progress = form.querySelector("[data-progress]");
+    this.save = form.querySelector("[data-save]");
+    this.acceptButtons = form.querySelectorAll("[data-accept]");
+    this.busy = false;
+    form.addEventListener("submit", (event) => {
+      event.preventDefault();
+      this.submit({});
+    });
+    this.acceptButtons.forEach((button) => {
+      button.addEventListener("click", () => this.submit({ [button.dataset.accept]: "on" }));
+    });
+    // A changed input invalidates an earlier "save anyway" offer.
+    form.addEventListener("input", () => this.hideAcceptButtons());
+  }
+
+  hideAcceptButtons() {
+    this.acceptButtons.forEach((button) => { button.hidden = true; });
+  }
+
+  clearErrors() {
+    this.alert.hidden = true;
+    this.alert.textContent = "";
+    this.alert.className = "form-alert";
+    this.form.querySelectorAll("[data-error-for]").forEach((node) => {
+      node.hidden = true;
+      node.textContent = "";
+    });
+    this.form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+  }
+
+  setBusy(busy) {
+    this.busy = busy;
+    this.save.disabled = busy;
+    this.acceptButtons.forEach((button) => { button.disabled = busy; });
+    this.progress.hidden = !busy;
+    this.form.setAttribute("aria-busy", busy ? "true" : "false");
+  }
+
+  showAlert(message, outcome) {
+    this.alert.textContent = message;
+    this.alert.className = `form-alert outcome-${outcome}`;
+    this.alert.dataset.outcome = outcome;
+    this.alert.hidden = false;
+  }
+
+  async submit(extra) {
+    if (this.busy) return; // A double click sends one request.
+    this.clearErrors();
+    this.hideAcceptButtons();
+    const body = new FormData(this.form);
+    Object.entries(extra).forEach(([name, value]) => body.set(name, value));
+    this.setBusy(true);
+    let response;
+    let data;
+    try {
+      response = await fetch(this.form.action, {
+        method: "POST",
+        body,
+        headers: { "X-Requested-With": "fetch", Accept: "application/json" },
+        credentials: "same-origin",
+      });
+      data = await response.json();
+    } catch (error) {
+      this.setBusy(false);
+      this.showAlert("The app could not be reached. Nothing was saved; check your connection and try again.", "could_not_check");
+      return;
+    }
+    this.setBusy(false);
+    if (data.ok) {
+      this.succeed(data);
+      return;
+    }
+    this.fail(data);
+  }
+
+  succeed(data) {
+    const list = document.getElementById("credential-tiles");
+    const template = document.createElement("template");
+    template.innerHTML = data.tile_html.trim();
+    const tile = template.content.firstElementChild;
+    const addTile = list.querySelector(".add-tile");
+    addTile.after(tile);
+    const radio = tile.querySelector("input[type=radio]");
+    radio.checked = true;
+    this.form.reset();
+    this.form.querySelector("[name=creation_token]").value = data.next_creation_token;
+    this.dialog.close();
+    radio.focus();
+  }
+
+  fail(data) {
+    this.showAlert(data.message, data.outcome);
+    Object.entries(data.errors || {}).forEach(([field, messages]) => {
+      const node = this.form.querySelector(`[data-error-for="${field}"]`);
+      const input = this.form.querySelector(`[name="${field}"]`);
+      if (node) {
+        node.textContent = messages.join(" ");
+        node.hidden = false;
+      } else {
+        this.alert.textContent += " " + messages.join(" ");
+      }
+      if (input) input.setAttribute("aria-invalid", "true");
+    });
+    if (data.can_save_unverified) this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
+    if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
+    const invalid = this.form.querySelector("[aria-invalid=true]");
+    (invalid || this.alert).focus?.();
+  }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  initDialogs();
+  initFilters();
+  document.querySelectorAll("[data-credential-form]").forEach((form) => new CredentialForm(form));
+});

@@ -1,0 +1,71 @@
+"""Fixtures shared by every test: a fresh keyring, the provider sandbox, and factories."""
+import itertools
+
+import pytest
+
+from connectors.sandbox.server import SandboxServer
+from credentials_app.crypto import generate_key
+
+
+@pytest.fixture(autouse=True)
+def encryption_keys(settings):
+    """Give every test its own keyring; return the keys, primary first."""
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
+    return settings.CREDENTIALS_ENCRYPTION_KEYS
+
+
+@pytest.fixture(scope="session")
+def sandbox_server(tmp_path_factory):
+    """Start the HTTPS provider emulations on loopback once per test session."""
+    server = SandboxServer(cert_dir=tmp_path_factory.mktemp("sandbox-tls")).start()
+    server.state.slow_seconds = 2.0
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(settings, sandbox_server):
+    """Point the app's checks at the sandbox, with a 1 s read timeout so "slow" is quick to test."""
+    settings.PROVIDER_SANDBOX_URL = sandbox_server.url
+    settings.PROVIDER_SANDBOX_ALLOWED = True
+    settings.PROVIDER_SANDBOX_CA_BUNDLE = sandbox_server.ca_bundle
+    settings.CONNECTOR_READ_TIMEOUT = 1.0
+    sandbox_server.state.requests.clear()
+    return sandbox_server
+
+
+_sequence = itertools.count(1)
+
+
+@pytest.fixture
+def user_factory(db, django_user_model):
+    """Return a function that creates a user with password "pw-for-tests-1"."""
+
+    def create(username=None, **extra):
+        username = username or f"user{next(_sequence)}"
+        return django_user_model.objects.create_user(
+            username=username, email=f"{username}@example.com", password="pw-for-tests-1", **extra
+        )
+
+    return create
+
+
+@pytest.fixture
+def credential_factory(db, user_factory):
+    """Return a function that stores a credential directly, without a provider check."""
+    from credentials_app.models import Credential
+
+    def create(owner=None, provider="humanitix", name=None, key="sandbox_valid_key", options=None, **extra):
+        credential = Credential(
+            owner=owner or user_factory(),
+            provider=provider,
+            name=name or f"Credential {next(_sequence)}",
+            options=options or {},
+            status=extra.pop("status", Credential.Status.VERIFIED),
+            **extra,
+        )
+        credential.set_key(key)
+        credential.save()
+        return credential
+
+    return create
