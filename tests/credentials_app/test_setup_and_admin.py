@@ -1,0 +1,62 @@
+"""First run creates the owner; the admin lists credentials with a key that is write-only."""
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from connectors.sandbox import keys
+from credentials_app.models import AuditEvent, Credential
+
+pytestmark = pytest.mark.django_db
+
+
+def test_fresh_install_sends_everyone_to_owner_setup_once(client):
+    assert client.get("/").url == reverse("setup")
+    response = client.post(
+        reverse("setup"),
+        {"username": "owner", "email": "", "password1": "a-long-pass-phrase-9", "password2": "a-long-pass-phrase-9"},
+    )
+    assert response.status_code == 302
+    owner = get_user_model().objects.get()
+    assert owner.is_superuser and owner.is_staff
+    assert client.get("/").status_code == 200  # signed in already
+    assert client.get(reverse("setup")).status_code == 404
+
+
+@pytest.fixture
+def admin_client_with_credential(client, user_factory, credential_factory):
+    admin = user_factory(is_staff=True, is_superuser=True)
+    client.force_login(admin)
+    credential = credential_factory(owner=user_factory(), key=keys.VALID, name="Admin listed")
+    return client, credential
+
+
+def test_admin_lists_credentials_with_masked_fingerprint_and_never_the_secret(admin_client_with_credential):
+    client, credential = admin_client_with_credential
+    listing = client.get(reverse("admin:credentials_app_credential_changelist")).content.decode()
+    change = client.get(reverse("admin:credentials_app_credential_change", args=[credential.pk])).content.decode()
+
+    assert "Admin listed" in listing and "humanitix" in listing and "••••_key" in listing
+    for html in (listing, change):
+        assert keys.VALID not in html
+        assert credential.secret not in html
+        assert credential.secret.split("$")[2][:16] not in html
+
+
+def test_admin_replaces_a_key_only_after_the_provider_verifies_it(admin_client_with_credential, sandbox):
+    client, credential = admin_client_with_credential
+    url = reverse("admin:credentials_app_credential_change", args=[credential.pk])
+    old_secret = credential.secret
+
+    refused = client.post(url, {"name": "Admin listed", "description": "", "new_key": keys.REJECTED})
+    credential.refresh_from_db()
+    assert refused.status_code == 200
+    assert "The key was not replaced" in refused.content.decode()
+    assert keys.REJECTED not in refused.content.decode()
+    assert credential.secret == old_secret
+
+    accepted = client.post(url, {"name": "Renamed in admin", "description": "", "new_key": f"  {keys.VALID}\n"})
+    credential.refresh_from_db()
+    assert accepted.status_code == 302
+    assert credential.name == "Renamed in admin"
+    assert credential.secret != old_secret and credential.decrypt_key() == keys.VALID
+    assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.KEY_REPLACED).exists()
