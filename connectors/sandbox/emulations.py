@@ -38,6 +38,8 @@ def _failure_for(key: str | None, request: Request) -> Reply | None:
         time.sleep(request.slow_seconds)
     if key == keys.RATE_LIMITED:
         return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": str(keys.RETRY_AFTER_SECONDS)})
+    if key == keys.RATE_LIMITED_BRIEFLY:
+        return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": str(keys.BRIEF_RETRY_AFTER_SECONDS)})
     if key == keys.SERVER_ERROR:
         return Reply(503, {"message": "Service Unavailable"})
     if key == keys.BAD_BODY:

@@ -4,6 +4,7 @@ VALID = "sandbox_valid_key"  # accepted (People.ai: Production only; TIXY: a pub
 REJECTED = "sandbox_rejected_key"  # refused as the provider documents it (any unknown key too)
 SLOW = "sandbox_slow_key"  # answers only after the sandbox's slow delay (25 s: past the read timeout)
 RATE_LIMITED = "sandbox_ratelimited_key"  # HTTP 429 with Retry-After: 30
+RATE_LIMITED_BRIEFLY = "sandbox_ratelimited_briefly_key"  # HTTP 429 with Retry-After: 1
 SERVER_ERROR = "sandbox_error_key"  # HTTP 503
 BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
 
@@ -19,12 +20,14 @@ MOSHTIX_EXPIRED = (
 )
 
 RETRY_AFTER_SECONDS = 30
+BRIEF_RETRY_AFTER_SECONDS = 1
 
 TABLE = [
     ("All", VALID, "Verified (People.ai: on Production; TIXY: as a Public API Token)"),
     ("All", REJECTED, "Rejected, as the provider documents it"),
     ("All", SLOW, "Could not check: no answer before the read timeout"),
     ("All", RATE_LIMITED, f"Could not check: HTTP 429, retry after {RETRY_AFTER_SECONDS} s"),
+    ("All", RATE_LIMITED_BRIEFLY, f"Could not check: HTTP 429, retry after {BRIEF_RETRY_AFTER_SECONDS} s"),
     ("All", SERVER_ERROR, "Could not check: HTTP 503"),
     ("All", BAD_BODY, "Could not check: an answer not in the documented shape"),
     ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),

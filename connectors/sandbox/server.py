@@ -2,6 +2,7 @@
 import json
 import ssl
 import threading
+import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -16,6 +17,8 @@ class SandboxState:
     """Knobs a test or operator can turn; shared by every request."""
 
     slow_seconds: float = 25.0
+    # A fixed wait before every answer, to emulate a provider's latency (benchmarks).
+    delay_seconds: float = 0.0
     requests: list = field(default_factory=list)  # (host, method, path) of each request, never the body
 
 
@@ -33,6 +36,8 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         state: SandboxState = self.server.state
         state.requests.append((host, self.command, "/" + rest))
+        if state.delay_seconds:
+            time.sleep(state.delay_seconds)
         emulate = EMULATIONS.get(host)
         if emulate is None:
             reply = Reply(404, {"message": f"The sandbox does not emulate {host}."})
