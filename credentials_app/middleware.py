@@ -1,7 +1,10 @@
 """Middleware: first-run setup redirect, and a CSP header where Django has no CSP middleware."""
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.shortcuts import redirect
+from django.http import JsonResponse
+from django.shortcuts import redirect, render
+
+from credentials_app.crypto import KeyringError
 
 
 class FirstRunSetupMiddleware:
@@ -34,3 +37,22 @@ class ContentSecurityPolicyMiddleware:
         if policy:
             response.headers.setdefault("Content-Security-Policy", policy)
         return response
+
+
+class KeyringErrorMiddleware:
+    """Answer a missing or malformed encryption keyring with a page that names the fix."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if not isinstance(exception, KeyringError):
+            return None
+        if request.headers.get("Accept", "").startswith("application/json"):
+            return JsonResponse(
+                {"ok": False, "outcome": "server_error", "message": f"Nothing was saved. {exception}"}, status=503
+            )
+        return render(request, "keyring_error.html", {"message": str(exception)}, status=503)

@@ -43,6 +43,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
+    "credentials_app.middleware.KeyringErrorMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_app.urls"

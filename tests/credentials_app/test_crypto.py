@@ -88,3 +88,23 @@ def test_generate_encryption_key_prints_a_usable_key(settings, capsys):
 
     stored = crypto.encrypt("hello", associated_data="x")
     assert crypto.decrypt(stored, associated_data="x") == "hello"
+
+
+def test_a_broken_keyring_answers_a_clear_message_not_a_traceback(client, settings, user_factory, sandbox):
+    """Saving with a malformed key configured stores nothing and names the fix."""
+    import uuid
+
+    from django.urls import reverse
+
+    from credentials_app.models import Credential
+
+    client.force_login(user_factory())
+    settings.CREDENTIALS_ENCRYPTION_KEYS = ["broken"]
+    response = client.post(
+        reverse("credential_add", args=["source", "humanitix"]),
+        {"name": "x", "key": "sandbox_valid_key", "creation_token": str(uuid.uuid4())},
+        HTTP_ACCEPT="application/json",
+    )
+    assert response.status_code == 503
+    assert "generate_encryption_key" in response.json()["message"]
+    assert not Credential.objects.exists()
