@@ -1,0 +1,190 @@
+"""Check many stored credentials again, concurrently, without hammering any one provider.
+
+Threads only talk to providers; every database write happens in the calling thread, as each
+check completes. That keeps SQLite happy and leaves no connection open in a worker thread.
+"""
+import itertools
+import re
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from datetime import timedelta
+
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from connectors.base import Outcome, ValidationResult
+from credentials_app.audit import audit_record
+from credentials_app.checking import run_check
+from credentials_app.crypto import SecretUnavailable
+from credentials_app.models import AuditEvent, Credential, Team
+from credentials_app.services import credential_apply_result
+
+# A 429 is retried this many times, after the provider's Retry-After.
+RETRIES = 1
+# Retry-After when a 429 does not say: Custify documents 10 s as its usual wait.
+DEFAULT_RETRY_AFTER = 10
+OUTCOME_LABELS = {
+    Outcome.VERIFIED: "verified",
+    Outcome.RESTRICTED: "restricted",
+    Outcome.REJECTED: "rejected",
+    Outcome.COULD_NOT_CHECK: "could not check",
+}
+_AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
+_AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+def parse_age(text: str) -> timedelta:
+    """Return the span "30m", "12h", "7d" or "2w" stands for; raise ValueError otherwise."""
+    match = _AGE.match(text or "")
+    if not match:
+        raise ValueError(f"“{text}” is not an age: write a number and a unit, e.g. 30m, 12h, 7d or 2w.")
+    return timedelta(**{_AGE_UNITS[match[2]]: int(match[1])})
+
+
+def team_find(name_or_id: str) -> Team:
+    """Return the team named name_or_id (any case) or with that id; raise ValueError if none."""
+    text = (name_or_id or "").strip()
+    team = Team.objects.filter(name__iexact=text).first()
+    if team is None:
+        try:
+            team = Team.objects.filter(pk=uuid.UUID(text)).first()
+        except ValueError:
+            team = None
+    if team is None:
+        raise ValueError(f"No team is named or has the id “{text}”.")
+    return team
+
+
+def credentials_to_check(
+    *,
+    provider: str | None = None,
+    team: Team | None = None,
+    status: str | None = None,
+    checked_before=None,
+    include_disabled: bool = False,
+) -> QuerySet:
+    """Return the credentials to check again: all, or those matching every filter given.
+
+    checked_before also matches credentials never checked.
+    """
+    credentials = Credential.objects.all()
+    if not include_disabled:
+        credentials = credentials.filter(disabled_at__isnull=True)
+    if provider:
+        credentials = credentials.filter(provider=provider)
+    if team is not None:
+        credentials = credentials.filter(shares__team=team)
+    if status:
+        credentials = credentials.filter(status=status)
+    if checked_before is not None:
+        credentials = credentials.filter(Q(last_checked_at__lt=checked_before) | Q(last_checked_at__isnull=True))
+    return credentials.distinct().order_by("provider", "pk")
+
+
+class ProviderGate:
+    """Let at most per_provider checks run at once per provider; hold a provider back after a 429."""
+
+    def __init__(self, per_provider: int):
+        self._per_provider = per_provider
+        self._slots: dict[str, threading.Semaphore] = {}
+        self._resume_at: dict[str, float] = {}
+        self._lock = threading.Lock()
+
+    def pause(self, provider: str, seconds: float) -> None:
+        """Hold every further check of provider back for seconds from now."""
+        with self._lock:
+            self._resume_at[provider] = max(self._resume_at.get(provider, 0.0), time.monotonic() + seconds)
+
+    @contextmanager
+    def slot(self, provider: str):
+        """Wait for a free slot of provider and for any pause to end; hold the slot while inside."""
+        with self._lock:
+            semaphore = self._slots.setdefault(provider, threading.Semaphore(self._per_provider))
+        while True:
+            self._sleep_through_pause(provider)
+            semaphore.acquire()
+            # A 429 may have arrived while this check queued for the slot.
+            if self._resume_at.get(provider, 0.0) <= time.monotonic():
+                break
+            semaphore.release()
+        try:
+            yield
+        finally:
+            semaphore.release()
+
+    def _sleep_through_pause(self, provider: str) -> None:
+        remaining = self._resume_at.get(provider, 0.0) - time.monotonic()
+        if remaining > 0:
+            time.sleep(remaining)
+
+
+class BulkChecker:
+    """Check credentials concurrently and store each outcome as it comes in."""
+
+    def __init__(self, *, concurrency: int = 16, per_provider: int = 4, max_retry_wait: float = 60.0):
+        self.concurrency = concurrency
+        self.max_retry_wait = max_retry_wait
+        self.gate = ProviderGate(per_provider)
+
+    def run(
+        self,
+        credentials: Iterable[Credential],
+        on_result: Callable[[Credential, ValidationResult], None] | None = None,
+    ) -> Counter:
+        """Check every credential, store its result and a CHECKED event; return outcome counts."""
+        counts: Counter = Counter()
+        with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="check") as pool:
+            futures = {pool.submit(self.check, credential): credential for credential in _interleaved(credentials)}
+            for future in as_completed(futures):
+                credential = futures[future]
+                result = future.result()
+                credential_record_check(credential=credential, result=result)
+                counts[result.outcome] += 1
+                if on_result is not None:
+                    on_result(credential, result)
+        return counts
+
+    def check(self, credential: Credential) -> ValidationResult:
+        """Return what the provider says of credential's key, retrying once after a short 429."""
+        try:
+            key = credential.decrypt_key()
+            connector = credential.connector
+        except SecretUnavailable as error:
+            return ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
+        except KeyError:
+            return ValidationResult(Outcome.COULD_NOT_CHECK, f"This app no longer knows the provider “{credential.provider}”.")
+        for attempt in range(RETRIES + 1):
+            with self.gate.slot(credential.provider):
+                result = run_check(connector, key, credential.options)
+            wait = result.retry_after if result.retry_after is not None else DEFAULT_RETRY_AFTER
+            if result.status_code != 429 or attempt == RETRIES or wait > self.max_retry_wait:
+                return result
+            self.gate.pause(credential.provider, wait)
+        return result
+
+
+def credential_record_check(*, credential: Credential, result: ValidationResult) -> None:
+    """Store result on credential and a CHECKED event by the system, together."""
+    with transaction.atomic():
+        credential_apply_result(credential=credential, result=result)
+        audit_record(
+            credential=credential,
+            actor=None,
+            action=AuditEvent.Action.CHECKED,
+            details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
+        )
+
+
+def _interleaved(credentials: Iterable[Credential]) -> list[Credential]:
+    """Return credentials taking one provider after another, so no provider's queue blocks the pool."""
+    by_provider: dict[str, list[Credential]] = {}
+    for credential in credentials:
+        by_provider.setdefault(credential.provider, []).append(credential)
+    rounds = itertools.zip_longest(*by_provider.values())
+    return [credential for round_ in rounds for credential in round_ if credential is not None]

@@ -1,0 +1,148 @@
+"""Re-encrypt every stored secret under the primary key, online and resumable.
+
+The work goes in batches by primary key, each batch in its own transaction. A row is written
+only if its secret is still the one that was read (compare-and-swap), so a key replaced by the
+app while a batch is in flight is never overwritten. A crash loses at most the batch in
+flight, whose rows still hold their old, decryptable secret: running again picks them up.
+"""
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection, transaction
+from django.db.models import Count
+
+from credentials_app import crypto
+from credentials_app.models import AuditEvent, Credential
+
+ALL_CREDENTIALS = "(all credentials)"
+
+
+@dataclass
+class RotationReport:
+    """What one run did: rows re-encrypted, rows left alone, and why."""
+
+    to_key_id: str
+    rotated: int = 0
+    # Rows whose secret changed between read and write: the app replaced the key meanwhile.
+    changed_meanwhile: int = 0
+    from_key_ids: Counter = field(default_factory=Counter)
+    # Rows that cannot be decrypted, by reason ("Can't decrypt: key <id> missing"): left as they are.
+    unreadable: Counter = field(default_factory=Counter)
+
+
+@dataclass(frozen=True)
+class KeyUsage:
+    """How many stored secrets one key id protects, and where the key stands in the keyring."""
+
+    key_id: str
+    count: int
+    is_primary: bool
+    is_configured: bool
+
+    @property
+    def safe_to_remove(self) -> bool:
+        return self.is_configured and not self.is_primary and self.count == 0
+
+
+def secrets_key_usage() -> list[KeyUsage]:
+    """Return, for every configured or stored key id, how many secrets it protects; primary first."""
+    keyring = crypto.get_keyring()
+    counts = dict(Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n"))
+    key_ids = list(keyring.keys) + sorted(set(counts) - set(keyring.keys))
+    return [
+        KeyUsage(
+            key_id=key_id,
+            count=counts.get(key_id, 0),
+            is_primary=key_id == keyring.primary_id,
+            is_configured=key_id in keyring,
+        )
+        for key_id in key_ids
+    ]
+
+
+def fetch_batch(*, primary_id: str, after_pk=None, size: int) -> list[tuple]:
+    """Return up to size (pk, secret) rows not under primary_id, in pk order after after_pk."""
+    rows = Credential.objects.exclude(key_id=primary_id).order_by("pk")
+    if after_pk is not None:
+        rows = rows.filter(pk__gt=after_pk)
+    return list(rows.values_list("pk", "secret")[:size])
+
+
+def reseal_batch(rows: list[tuple], report: RotationReport) -> list[tuple]:
+    """Return (pk, old secret, new secret) for each readable row; count the unreadable ones."""
+    updates = []
+    for pk, secret in rows:
+        associated_data = f"credential:{pk}"  # Credential.associated_data, without building a model per row
+        try:
+            new_secret = crypto.encrypt(crypto.decrypt(secret, associated_data=associated_data),
+                                        associated_data=associated_data)
+        except crypto.SecretUnavailable as error:
+            report.unreadable[str(error)] += 1
+            continue
+        report.from_key_ids[crypto.key_id_of(secret)] += 1
+        updates.append((pk, secret, new_secret))
+    return updates
+
+
+def write_batch(updates: list[tuple], primary_id: str) -> int:
+    """Write each new secret only where the old one is still stored; return how many rows changed."""
+    if not updates:
+        return 0
+    ops = connection.ops
+    table = ops.quote_name(Credential._meta.db_table)
+    secret, key_id, pk = (ops.quote_name(Credential._meta.get_field(name).column) for name in ("secret", "key_id", "id"))
+    prep_pk = Credential._meta.pk.get_db_prep_value
+    params = [(new, primary_id, prep_pk(row_pk, connection), old) for row_pk, old, new in updates]
+    with transaction.atomic(), connection.cursor() as cursor:
+        # One statement run for every row: the ORM's per-row UPDATE is ten times slower here.
+        cursor.executemany(f"UPDATE {table} SET {secret} = %s, {key_id} = %s WHERE {pk} = %s AND {secret} = %s", params)
+        # sqlite3 and psycopg both report the total of rows changed over all the runs.
+        return cursor.rowcount
+
+
+def secrets_rotate(
+    *,
+    batch_size: int = 1000,
+    pause_seconds: float = 0.0,
+    on_batch: Callable[[RotationReport, int], None] | None = None,
+) -> RotationReport:
+    """Re-encrypt every secret not under the primary key; record one MASTER_KEY_ROTATED event.
+
+    on_batch(report, rows_seen) is called after each committed batch. pause_seconds between
+    batches leaves room for the app on a busy database.
+    """
+    keyring = crypto.get_keyring()
+    report = RotationReport(to_key_id=keyring.primary_id)
+    after_pk = None
+    while rows := fetch_batch(primary_id=keyring.primary_id, after_pk=after_pk, size=batch_size):
+        after_pk = rows[-1][0]
+        updates = reseal_batch(rows, report)
+        written = write_batch(updates, keyring.primary_id)
+        report.rotated += written
+        report.changed_meanwhile += len(updates) - written
+        if on_batch is not None:
+            on_batch(report, len(rows))
+        if pause_seconds:
+            time.sleep(pause_seconds)
+    if report.rotated:
+        AuditEvent.objects.create(
+            credential=None,
+            credential_name=ALL_CREDENTIALS,
+            provider="",
+            actor=None,
+            actor_name="system",
+            action=AuditEvent.Action.MASTER_KEY_ROTATED,
+            details={
+                "from_key_ids": sorted(report.from_key_ids),
+                "to_key_id": report.to_key_id,
+                "count": report.rotated,
+            },
+        )
+    return report
+
+
+def secrets_to_rotate() -> int:
+    """Return how many stored secrets are not under the primary key."""
+    return Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count()
