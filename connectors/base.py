@@ -3,6 +3,8 @@ import json
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
 from enum import StrEnum
 from typing import Any
 
@@ -96,10 +98,12 @@ class Connector:
     - kinds: "source" and/or "destination", the flows the provider can serve.
     - key_label, key_help: the label of the secret field and where the user finds the key.
     - base_urls: every documented HTTPS base URL; requests go nowhere else.
-    - auth_header, auth_prefix: the header that carries the key and what precedes it.
+    - auth_header, auth_prefix: the header that carries the key and what precedes it; a provider
+      that takes the key in the request body has no auth_header and overrides check_body.
     - check_method, check_path, check_params: a cheap read that needs a valid key.
     - expected_keys: top-level keys the documented success body has.
     - rejected_statuses: HTTP statuses the provider documents for a refused key, with our message.
+    - default_retry_after: seconds to wait after a 429 without Retry-After, if documented.
     - settings: provider-specific choices shown in the overlay.
     """
 
@@ -117,6 +121,7 @@ class Connector:
     check_params: Mapping[str, Any] = {}
     expected_keys: tuple[str, ...] = ()
     rejected_statuses: Mapping[int, str] = {}
+    default_retry_after: int | None = None
     settings: tuple[Setting, ...] = ()
 
     # --- Input --------------------------------------------------------------
@@ -153,17 +158,25 @@ class Connector:
         return self.base_url(options) + self.check_path
 
     def build_request(self, key: str, options: Mapping[str, str]) -> CheckRequest:
-        """Return the check request carrying key in the documented header."""
+        """Return the check request carrying key in the documented header (or body)."""
+        headers = {"Accept": "application/json"}
+        if self.auth_header:
+            headers[self.auth_header] = self.auth_prefix + key
         return CheckRequest(
             method=self.check_method,
             url=self.check_url(options),
-            headers={"Accept": "application/json", self.auth_header: self.auth_prefix + key},
+            headers=headers,
             params=self.check_query(options) or None,
+            json=self.check_body(key, options),
         )
 
     def check_query(self, options: Mapping[str, str]) -> dict[str, Any]:
         """Return the query parameters of the check request."""
         return dict(self.check_params)
+
+    def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any] | None:
+        """Return the JSON body of the check request, for providers that take the key there."""
+        return None
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Return a result without asking the provider when the key alone decides it."""
@@ -190,13 +203,23 @@ class Connector:
                 status,
             )
         if 200 <= status < 300:
-            if self.body_is_valid(response.json()):
-                return ValidationResult(Outcome.VERIFIED, f"{self.name} accepted the key.", status)
-            return self.unexpected_body(status)
+            if response.truncated:
+                return self.could_not_check(
+                    f"{self.name} answered with more data than this check ever needs, so the answer "
+                    "was not read and the key could not be confirmed. Try again later.",
+                    status,
+                )
+            return self.interpret_body(response.json(), options, status)
         return self.could_not_check(
             f"{self.name} answered HTTP {status}, which its API does not document for this check.",
             status,
         )
+
+    def interpret_body(self, data: Any, options: Mapping[str, str], status: int) -> ValidationResult:
+        """Return the outcome a successful answer's decoded body (None if not JSON) means."""
+        if self.body_is_valid(data):
+            return ValidationResult(Outcome.VERIFIED, f"{self.name} accepted the key.", status)
+        return self.unexpected_body(status)
 
     def body_is_valid(self, data: Any) -> bool:
         """Return True if data has the documented shape of a successful check."""
@@ -207,6 +230,8 @@ class Connector:
 
     def rate_limited(self, response: ProviderResponse) -> ValidationResult:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
+        if retry_after is None:
+            retry_after = self.default_retry_after
         when = f"in {retry_after} seconds" if retry_after is not None else "in a minute"
         return ValidationResult(
             Outcome.COULD_NOT_CHECK,
@@ -233,9 +258,6 @@ def parse_retry_after(value: str | None) -> int | None:
     value = value.strip()
     if value.isdigit():
         return int(value)
-    from datetime import datetime, timezone
-    from email.utils import parsedate_to_datetime
-
     try:
         moment = parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -16,6 +16,8 @@ class Custify(Connector):
     check_path = "/company/all"
     check_params = {"page": 1, "itemsPerPage": 1}
     expected_keys = ("companies",)
+    # Custify documents 10 s when a 429 comes without Retry-After.
+    default_retry_after = 10
     rejected_statuses = {
         401: "Custify rejected the key (401 Unauthorized). Copy it again from Settings > Developers: "
         "Custify shows a key only once, so you may need to create a new one.",

@@ -32,11 +32,11 @@ class UndocumentedHostError(RuntimeError):
 def build_session() -> requests.Session:
     """Return the one session shape every outbound call uses.
 
-    trust_env stays on so REQUESTS_CA_BUNDLE and the proxy variables apply.
+    trust_env stays on so REQUESTS_CA_BUNDLE and the proxy variables apply. Redirects are refused
+    per request (allow_redirects=False); max_redirects stays as is, because at 0 requests raises
+    TooManyRedirects on any 3xx and the user would read "could not connect" instead of "redirect".
     """
-    session = requests.Session()
-    session.max_redirects = 0
-    return session
+    return requests.Session()
 
 
 def ensure_documented(connector: Connector, url: str) -> None:
@@ -83,6 +83,11 @@ def check_key(
 
 def _send(connector, request: CheckRequest, options, config: HttpConfig, session) -> ValidationResult:
     host = urlsplit(request.url).netloc
+    if config.sandbox_url and not config.sandbox_url.startswith("https://"):
+        # The sandbox stands in for the provider, so it gets the same rule: the key never goes out in clear.
+        return connector.could_not_check(
+            "The provider sandbox URL must start with https://, so the key was not sent."
+        )
     verify = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else True
     try:
         with session.request(

@@ -3,8 +3,9 @@ import base64
 import json
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
 
-from connectors.base import CheckRequest, Connector, Outcome, ProviderResponse, ValidationResult
+from connectors.base import Connector, Outcome, ValidationResult
 
 # Anonymous queries succeed, so the check reads fields only an authenticated viewer has.
 # The token travels as a GraphQL variable, never spliced into the query text.
@@ -16,18 +17,13 @@ class Moshtix(Connector):
     id = "moshtix"
     name = "Moshtix"
     description = "Ticketing: events, tickets and sales through GraphQL."
-    key_label = "API Key"
     key_help = "In the Moshtix Control Room, open Account > API Keys > Add Key and copy the token."
-    base_urls = ("https://api.moshtix.com/v1/graphql",)
+    base_urls = ("https://api.moshtix.com",)
     check_method = "POST"
+    check_path = "/v1/graphql"
 
-    def build_request(self, key: str, options: Mapping[str, str]) -> CheckRequest:
-        return CheckRequest(
-            method="POST",
-            url=self.base_urls[0],
-            headers={"Accept": "application/json"},
-            json={"query": VIEWER_QUERY, "variables": {"token": key}},
-        )
+    def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any]:
+        return {"query": VIEWER_QUERY, "variables": {"token": key}}
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Reject a JWT whose exp has passed without sending it anywhere."""
@@ -39,29 +35,28 @@ class Moshtix(Connector):
             )
         return None
 
-    def interpret(self, response: ProviderResponse, options: Mapping[str, str]) -> ValidationResult:
-        if response.status != 200:
-            return super().interpret(response, options)
-        data = response.json()
+    def interpret_body(self, data: Any, options: Mapping[str, str], status: int) -> ValidationResult:
+        # Moshtix answers HTTP 200 even on errors: the body alone says whether the token works.
         if not isinstance(data, dict):
-            return self.unexpected_body(200)
+            return self.unexpected_body(status)
         if data.get("errors"):
             return ValidationResult(
                 Outcome.REJECTED,
-                f"Moshtix refused the token: its GraphQL API answered with an error for the viewer. "
-                f"Check that the whole token was copied, or {_WHERE[0].lower() + _WHERE[1:]}",
-                200,
+                "Moshtix refused the token: its GraphQL API answered with an error for the viewer. "
+                f"Check that the whole token was copied, or {_WHERE[0].lower()}{_WHERE[1:]}",
+                status,
             )
-        viewer = (data.get("data") or {}).get("viewer") if isinstance(data.get("data"), dict) else None
+        answer = data.get("data")
+        if not isinstance(answer, dict) or "viewer" not in answer:
+            return self.unexpected_body(status)
+        viewer = answer["viewer"]
         if viewer is None:
             return ValidationResult(
-                Outcome.REJECTED,
-                f"Moshtix did not recognise the token (no viewer for it). {_WHERE}",
-                200,
+                Outcome.REJECTED, f"Moshtix did not recognise the token (no viewer for it). {_WHERE}", status
             )
         if isinstance(viewer, dict) and viewer.get("id"):
-            return ValidationResult(Outcome.VERIFIED, "Moshtix accepted the token.", 200)
-        return self.unexpected_body(200)
+            return ValidationResult(Outcome.VERIFIED, "Moshtix accepted the token.", status)
+        return self.unexpected_body(status)
 
 
 def jwt_expiry(token: str) -> datetime | None:

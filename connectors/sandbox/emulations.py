@@ -32,6 +32,18 @@ def _bearer(request: Request) -> str | None:
     return value[len("Bearer "):] if value.startswith("Bearer ") else None
 
 
+# Keys each provider accepts as valid (People.ai: on Production; TIXY: as a public token).
+_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY)
+
+
+def _success(key: str | None, body: Any) -> Reply:
+    """Return a 200 with body; for the huge-body key, pad it past HUGE_BODY_BYTES, still valid JSON."""
+    if key == keys.HUGE_BODY:
+        padding = "x" * keys.HUGE_BODY_BYTES
+        body = body + [padding] if isinstance(body, list) else {**body, "padding": padding}
+    return Reply(200, body)
+
+
 def _failure_for(key: str | None, request: Request) -> Reply | None:
     """Return the failure reply a documented failure key asks for; sleep for the slow key."""
     if key == keys.SLOW:
@@ -44,6 +56,9 @@ def _failure_for(key: str | None, request: Request) -> Reply | None:
         return Reply(503, {"message": "Service Unavailable"})
     if key == keys.BAD_BODY:
         return Reply(200, b"<html><body>Down for maintenance</body></html>", content_type="text/html")
+    if key == keys.REDIRECT:
+        # Followed, this would reach the sandbox again (and be recorded): the app must not follow.
+        return Reply(302, {"message": "Found"}, {"Location": f"/{request.host}/redirected"})
     return None
 
 
@@ -58,13 +73,13 @@ def humanitix(request: Request) -> Reply:
     failure = _failure_for(key, request)
     if failure:
         return failure
-    if key not in (keys.VALID, keys.SLOW):
+    if key not in _ACCEPTED:
         return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
     if "page" not in request.query:
         return Reply(400, {"statusCode": 400, "error": "Bad Request", "message": '"page" is required'})
     page_size = int(request.query.get("pageSize", 100))
     items = [{"_id": "sandbox-event-1", "name": "Sandbox Festival"}][:page_size]
-    return Reply(200, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
+    return _success(key, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
 
 
 # --- Moshtix ----------------------------------------------------------------
@@ -85,10 +100,10 @@ def moshtix(request: Request) -> Reply:
         return Reply(200, {"data": {"events": {"items": [{"id": 1, "name": "Sandbox Gig"}]}}})
     if token is None:
         return Reply(200, {"data": {"viewer": None}})
-    if token not in (keys.VALID, keys.SLOW):
+    if token not in _ACCEPTED:
         return Reply(200, {"errors": [{"message": "Token is invalid or has been revoked.",
                                        "path": ["viewer"]}], "data": {"viewer": None}})
-    return Reply(200, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
+    return _success(token, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
 
 
 # --- Custify ----------------------------------------------------------------
@@ -98,14 +113,12 @@ def custify(request: Request) -> Reply:
     key = _bearer(request)
     failure = _failure_for(key, request)
     if failure:
-        if failure.status == 429:
-            return Reply(429, {"message": "Too Many Requests"}, {"Retry-After": str(keys.RETRY_AFTER_SECONDS)})
         return failure
     if key == keys.CUSTIFY_FORBIDDEN:
         return Reply(403, {"message": "Forbidden"})
-    if key not in (keys.VALID, keys.SLOW):
+    if key not in _ACCEPTED:
         return Reply(401, {"message": "Unauthorized"})
-    return Reply(200, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
+    return _success(key, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
 
 
 # --- TIXY -------------------------------------------------------------------
@@ -121,14 +134,13 @@ def _tixy(request: Request, *, private: bool) -> Reply:
     failure = _failure_for(token, request)
     if failure:
         return failure
-    public_tokens = (keys.VALID, keys.SLOW)
-    if token not in public_tokens + (keys.TIXY_PRIVATE,):
+    if token not in _ACCEPTED + (keys.TIXY_PRIVATE,):
         return Reply(401, {"message": "Unauthenticated."})
     if private != (token == keys.TIXY_PRIVATE):
         return Reply(403, {"message": "Access denied."})
     if request.path == "/sales/terms":
-        return Reply(200, {"terms": "Sandbox sales terms"})
-    return Reply(200, [{"id": 7, "name": "Sandbox Show", "status": "published"}])
+        return _success(token, {"terms": "Sandbox sales terms"})
+    return _success(token, [{"id": 7, "name": "Sandbox Show", "status": "published"}])
 
 
 def tixy_public(request: Request) -> Reply:
@@ -141,7 +153,7 @@ def tixy_private(request: Request) -> Reply:
 
 # --- People.ai --------------------------------------------------------------
 _PEOPLEAI_KEYS = {
-    "api.people.ai": (keys.VALID, keys.SLOW),
+    "api.people.ai": _ACCEPTED,
     "api-staging.people.ai": (keys.PEOPLEAI_STAGING,),
     "api-mock.people.ai": (keys.PEOPLEAI_MOCK,),
 }
@@ -158,7 +170,7 @@ def peopleai(request: Request) -> Reply:
     if key not in _PEOPLEAI_KEYS[request.host]:
         return Reply(401, {"message": "Unauthorized"})
     limit = int(request.query.get("limit", 50))
-    return Reply(200, {"data": [{"id": "tm-1", "email": "rep@example.com"}][:limit], "total": 1})
+    return _success(key, {"data": [{"id": "tm-1", "email": "rep@example.com"}][:limit], "total": 1})
 
 
 EMULATIONS: dict[str, Callable[[Request], Reply]] = {

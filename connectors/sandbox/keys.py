@@ -7,6 +7,8 @@ RATE_LIMITED = "sandbox_ratelimited_key"  # HTTP 429 with Retry-After: 30
 RATE_LIMITED_BRIEFLY = "sandbox_ratelimited_briefly_key"  # HTTP 429 with Retry-After: 1
 SERVER_ERROR = "sandbox_error_key"  # HTTP 503
 BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
+REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app must not follow it)
+HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
 
 CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
 TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
@@ -21,6 +23,7 @@ MOSHTIX_EXPIRED = (
 
 RETRY_AFTER_SECONDS = 30
 BRIEF_RETRY_AFTER_SECONDS = 1
+HUGE_BODY_BYTES = 2 * 1024 * 1024
 
 TABLE = [
     ("All", VALID, "Verified (People.ai: on Production; TIXY: as a Public API Token)"),
@@ -30,6 +33,8 @@ TABLE = [
     ("All", RATE_LIMITED_BRIEFLY, f"Could not check: HTTP 429, retry after {BRIEF_RETRY_AFTER_SECONDS} s"),
     ("All", SERVER_ERROR, "Could not check: HTTP 503"),
     ("All", BAD_BODY, "Could not check: an answer not in the documented shape"),
+    ("All", REDIRECT, "Could not check: a redirect (HTTP 302), never followed"),
+    ("All", HUGE_BODY, f"Could not check: an answer over {HUGE_BODY_BYTES // (1024 * 1024)} MiB, read only up to the cap"),
     ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),
     ("TIXY", TIXY_PRIVATE, "Verified as a Private API Token; Access Denied as a Public one"),
     ("People.ai", PEOPLEAI_STAGING, "Verified on Staging; rejected on Production and Mock"),

@@ -20,6 +20,9 @@ class SandboxState:
     # A fixed wait before every answer, to emulate a provider's latency (benchmarks).
     delay_seconds: float = 0.0
     requests: list = field(default_factory=list)  # (host, method, path) of each request, never the body
+    # The path and query of each request as it arrived, to prove no key travels in a URL.
+    # Never headers or body: those carry keys.
+    targets: list = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -36,6 +39,7 @@ class _Handler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         state: SandboxState = self.server.state
         state.requests.append((host, self.command, "/" + rest))
+        state.targets.append(self.path)
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
         emulate = EMULATIONS.get(host)

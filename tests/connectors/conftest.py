@@ -1,0 +1,39 @@
+"""Fixtures of the connector tests: every registered provider, and checks sent to the sandbox."""
+import pytest
+
+from connectors.http import HttpConfig, check_key
+from connectors.registry import CONNECTORS
+
+
+@pytest.fixture(params=CONNECTORS, ids=lambda connector: connector.id)
+def connector(request):
+    """Return each registered connector in turn: a new provider is covered the day it is registered."""
+    return request.param
+
+
+@pytest.fixture
+def sandbox_config(sandbox_server):
+    """Return an HttpConfig aimed at the sandbox, with a 1 s read timeout so "slow" is quick."""
+    sandbox_server.state.requests.clear()
+    sandbox_server.state.targets.clear()
+    return HttpConfig(
+        connect_timeout=2.0,
+        read_timeout=1.0,
+        sandbox_url=sandbox_server.url,
+        sandbox_ca_bundle=sandbox_server.ca_bundle,
+    )
+
+
+@pytest.fixture
+def check(sandbox_config):
+    """Return a function that cleans key and options as the app does, then checks them."""
+
+    def run(connector, key, options=None, config=None):
+        return check_key(
+            connector,
+            connector.normalize_key(key),
+            connector.clean_options(options or {}),
+            config or sandbox_config,
+        )
+
+    return run
