@@ -1,8 +1,17 @@
 """Read-side queries for pages: what a user sees, already filtered by access."""
+import operator
 from dataclasses import dataclass
+from datetime import timedelta
+from functools import reduce
 
+from django.conf import settings
+from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from credentials_app import crypto
 from credentials_app.access import credentials_usable_by
-from credentials_app.models import Credential, Membership
+from credentials_app.models import AuditEvent, Connection, Credential, Membership
 
 
 @dataclass(frozen=True)
@@ -35,3 +44,157 @@ def credential_tiles(user, provider: str) -> list[CredentialTile]:
 def credential_tile(user, credential: Credential) -> CredentialTile:
     team_ids = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
     return CredentialTile(credential, origin_label(user, credential, team_ids))
+
+
+# --- Credentials management (issue 5) ---
+
+CREDENTIALS_PER_PAGE = 50
+
+
+def attention_reasons() -> dict[str, Q]:
+    """Return why a credential needs attention, reason label → condition. The one place for the rule."""
+    stale_before = timezone.now() - timedelta(days=settings.CREDENTIAL_STALE_AFTER_DAYS)
+    return {
+        "Rejected by the provider": Q(status=Credential.Status.REJECTED),
+        "Never checked": Q(last_checked_at__isnull=True),
+        f"Not checked for more than {settings.CREDENTIAL_STALE_AFTER_DAYS} days": Q(last_checked_at__lt=stale_before),
+        # The key id is stored in its own column, so this needs no decryption.
+        "Key can't be decrypted": ~Q(key_id__in=list(crypto.get_keyring().keys)),
+    }
+
+
+def needs_attention_q() -> Q:
+    """Return the condition matching credentials that need attention."""
+    return reduce(operator.or_, attention_reasons().values())
+
+
+def with_attention(queryset: QuerySet) -> QuerySet:
+    """Annotate needs_attention (bool) and attention_flags (one bool per reason, in order)."""
+    reasons = attention_reasons()
+    flags = {
+        f"_attention_{position}": Case(When(condition, then=Value(True)), default=Value(False), output_field=BooleanField())
+        for position, condition in enumerate(reasons.values())
+    }
+    return queryset.annotate(
+        needs_attention=Case(When(needs_attention_q(), then=Value(True)), default=Value(False), output_field=BooleanField()),
+        **flags,
+    )
+
+
+def attention_labels(credential: Credential) -> list[str]:
+    """Return the reasons a credential annotated by with_attention needs attention."""
+    return [
+        label for position, label in enumerate(attention_reasons())
+        if getattr(credential, f"_attention_{position}", False)
+    ]
+
+
+@dataclass(frozen=True)
+class CredentialFilter:
+    """The list filters: provider, status ("disabled" too), team, needs attention, search text."""
+
+    DISABLED = "disabled"
+
+    provider: str = ""
+    status: str = ""
+    team: object = None
+    needs_attention: bool = False
+    query: str = ""
+
+
+def credential_list(user, filters: CredentialFilter) -> QuerySet:
+    """Return the credentials user may use matching filters, annotated for the list, by name."""
+    credentials = with_attention(credentials_usable_by(user))
+    if filters.provider:
+        credentials = credentials.filter(provider=filters.provider)
+    if filters.status == CredentialFilter.DISABLED:
+        credentials = credentials.filter(disabled_at__isnull=False)
+    elif filters.status:
+        credentials = credentials.filter(status=filters.status, disabled_at__isnull=True)
+    if filters.team is not None:
+        credentials = credentials.filter(shares__team=filters.team)
+    if filters.needs_attention:
+        credentials = credentials.filter(needs_attention_q())
+    query = filters.query.strip()
+    if query:
+        credentials = credentials.filter(Q(name__icontains=query) | Q(description__icontains=query))
+    return (
+        credentials.select_related("owner")
+        .prefetch_related("shares__team")
+        .annotate(connection_count=Count("connections", distinct=True))
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def user_team_ids(user) -> set:
+    return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+
+
+def credential_rows(user, credentials) -> list[CredentialTile]:
+    """Return credentials (one page) with where each comes from for user."""
+    team_ids = user_team_ids(user)
+    return [CredentialTile(credential, origin_label(user, credential, team_ids)) for credential in credentials]
+
+
+def credential_annotated(credential: Credential) -> Credential:
+    """Return credential again, annotated with its attention flags."""
+    return with_attention(Credential.objects.filter(pk=credential.pk)).select_related("owner").get()
+
+
+def credential_connections(credential: Credential) -> QuerySet:
+    """Return the data sources and destinations that use credential."""
+    return credential.connections.select_related("owner").order_by("kind", "name")
+
+
+def credential_replacements(user, credential: Credential) -> QuerySet:
+    """Return the enabled credentials of credential's provider that user may use instead of it."""
+    return (
+        credentials_usable_by(user)
+        .filter(provider=credential.provider, disabled_at__isnull=True)
+        .exclude(pk=credential.pk)
+        .select_related("owner")
+        .order_by(Lower("name"))
+    )
+
+
+def credential_events(credential: Credential) -> QuerySet:
+    """Return credential's audit history, newest first."""
+    return AuditEvent.objects.filter(credential=credential).order_by("-created_at", "-id")
+
+
+OUTCOME_LABELS = {
+    "verified": "Verified",
+    "restricted": "Verified, with limited access",
+    "rejected": "Rejected",
+    "could_not_check": "Could not check",
+}
+
+
+def audit_summary(event: AuditEvent) -> str:
+    """Return what event changed, in words; details hold names, outcomes and fingerprints only."""
+    details = event.details or {}
+    action = AuditEvent.Action
+    if event.action == action.CREATED:
+        status = dict(Credential.Status.choices).get(details.get("status"), details.get("status", ""))
+        return f"Created with key {details.get('fingerprint') or '—'}; {status}"
+    if event.action == action.CHECKED:
+        outcome = OUTCOME_LABELS.get(details.get("outcome"), details.get("outcome", ""))
+        return f"Checked: {outcome}. {details.get('message', '')}".strip()
+    if event.action == action.KEY_REPLACED:
+        return f"Key replaced: {details.get('old_fingerprint') or '—'} → {details.get('new_fingerprint') or '—'}"
+    if event.action == action.RENAMED:
+        return f"Renamed from “{details.get('old_name', '')}” to “{details.get('new_name', '')}”"
+    if event.action == action.DESCRIPTION_EDITED:
+        new = details.get("new_description", "")
+        return f"Description changed to “{new}”" if new else "Description removed"
+    if event.action == action.USED:
+        kind = dict(Connection.Kind.choices).get(details.get("kind"), "Connection")
+        if details.get("moved_from"):
+            return f"{kind} “{details.get('connection', '')}” moved here from “{details['moved_from']}”"
+        return f"Used by {kind.lower()} “{details.get('connection', '')}”"
+    if event.action == action.DELETED and details.get("moved_to"):
+        moved = ", ".join(details.get("connections_moved", []))
+        return f"Deleted after moving {moved} to “{details['moved_to']}”"
+    text = event.get_action_display()
+    extra = "; ".join(f"{name.replace('_', ' ')}: {value}" for name, value in details.items() if value not in ("", None))
+    return f"{text} ({extra})" if extra else text

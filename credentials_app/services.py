@@ -4,6 +4,7 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 
 from connectors.base import KeyFormatError, Outcome, ValidationResult
@@ -243,3 +244,128 @@ def credential_replace_key(*, credential: Credential, key: str, actor) -> Valida
     key, result = credential_check_new_key(credential=credential, key=key)
     credential_store_key(credential=credential, key=key, result=result, actor=actor)
     return result
+
+
+# --- Credentials management (issue 5) ---
+
+
+class CredentialInUse(Exception):
+    """A credential cannot be deleted while data sources or destinations use it."""
+
+    def __init__(self, connections: list[Connection]):
+        self.connections = connections
+        names = ", ".join(f"{connection.name} ({connection.get_kind_display()})" for connection in connections)
+        super().__init__(f"This credential is still used by: {names}. Move them to another credential first.")
+
+
+def credential_rename(*, credential: Credential, name: str, actor) -> None:
+    """Rename credential; raise ValidationError if the name is empty or its owner already uses it."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": "Enter a name for this credential."})
+    old_name = credential.name
+    if name == old_name:
+        return
+    ensure_name_free(owner=credential.owner, provider=credential.provider, name=name, exclude_pk=credential.pk)
+    try:
+        with transaction.atomic():
+            credential.name = name
+            credential.save(update_fields=["name", "updated_at"])
+            audit_record(
+                credential=credential,
+                actor=actor,
+                action=AuditEvent.Action.RENAMED,
+                details={"old_name": old_name, "new_name": name},
+            )
+    except IntegrityError:
+        # Someone took the name between the check and the save.
+        credential.name = old_name
+        ensure_name_free(owner=credential.owner, provider=credential.provider, name=name, exclude_pk=credential.pk)
+        raise
+
+
+def credential_edit_description(*, credential: Credential, description: str, actor) -> None:
+    """Replace credential's description and record the old and new text."""
+    description = (description or "").strip()
+    if len(description) > 500:
+        raise ValidationError({"description": "Keep the description under 500 characters."})
+    old_description = credential.description
+    if description == old_description:
+        return
+    with transaction.atomic():
+        credential.description = description
+        credential.save(update_fields=["description", "updated_at"])
+        audit_record(
+            credential=credential,
+            actor=actor,
+            action=AuditEvent.Action.DESCRIPTION_EDITED,
+            details={"old_description": old_description, "new_description": description},
+        )
+
+
+def credential_disable(*, credential: Credential, actor) -> None:
+    """Hide credential from selection, keeping it and what uses it."""
+    if credential.is_disabled:
+        return
+    with transaction.atomic():
+        credential.disabled_at = timezone.now()
+        credential.save(update_fields=["disabled_at", "updated_at"])
+        audit_record(credential=credential, actor=actor, action=AuditEvent.Action.DISABLED)
+
+
+def credential_enable(*, credential: Credential, actor) -> None:
+    """Offer a disabled credential for selection again."""
+    if not credential.is_disabled:
+        return
+    with transaction.atomic():
+        credential.disabled_at = None
+        credential.save(update_fields=["disabled_at", "updated_at"])
+        audit_record(credential=credential, actor=actor, action=AuditEvent.Action.ENABLED)
+
+
+def connections_move(*, source: Credential, target: Credential, actor) -> list[Connection]:
+    """Point every connection using source at target (same provider, enabled); return them."""
+    if target.pk == source.pk:
+        raise ValidationError({"replacement": "Choose another credential than the one you are deleting."})
+    if target.provider != source.provider:
+        raise ValidationError({"replacement": "Choose a credential of the same provider."})
+    if target.is_disabled:
+        raise ValidationError({"replacement": f"“{target.name}” is disabled. Choose another credential."})
+    with transaction.atomic():
+        connections = list(source.connections.select_for_update().order_by("name"))
+        Connection.objects.filter(pk__in=[connection.pk for connection in connections]).update(credential=target)
+        for connection in connections:
+            audit_record(
+                credential=target,
+                actor=actor,
+                action=AuditEvent.Action.USED,
+                details={
+                    "connection": connection.name,
+                    "kind": connection.kind,
+                    "connection_id": str(connection.pk),
+                    "moved_from": source.name,
+                },
+            )
+    return connections
+
+
+def credential_delete(*, credential: Credential, actor, replacement: Credential | None = None) -> None:
+    """Delete credential; with replacement, first move what uses it there, all in one step.
+
+    Raise CredentialInUse, and delete nothing, while connections still use it.
+    """
+    with transaction.atomic():
+        moved = connections_move(source=credential, target=replacement, actor=actor) if replacement else []
+        in_use = list(credential.connections.order_by("name"))
+        if in_use:
+            raise CredentialInUse(in_use)
+        details = {"fingerprint": credential.masked_fingerprint}
+        if moved:
+            details["moved_to"] = replacement.name
+            details["connections_moved"] = [connection.name for connection in moved]
+        audit_record(credential=credential, actor=actor, action=AuditEvent.Action.DELETED, details=details)
+        try:
+            credential.delete()
+        except ProtectedError:
+            # A data source was added since the check above; the whole step is undone.
+            raise CredentialInUse(list(credential.connections.order_by("name"))) from None
