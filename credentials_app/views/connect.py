@@ -15,7 +15,8 @@ from credentials_app.models import Connection
 from credentials_app.selectors import credential_tile, credential_tiles
 from credentials_app.services import Acceptance, CheckFailed, connection_create, credential_create
 
-KIND_LABELS = dict(Connection.Kind.choices)
+# The users' words, as on the home page ("New Data Source", "New Destination").
+KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
 
 
 def _kind_and_connector(kind: str, provider: str | None = None):

@@ -20,8 +20,11 @@ function initDialogs() {
     dialog.querySelectorAll("[data-close-dialog]").forEach((button) => {
       button.addEventListener("click", () => dialog.close());
     });
+    // Focus goes back where the user was, or to what the dialog chose (e.g. a new tile).
     dialog.addEventListener("close", () => {
-      if (opener && document.contains(opener)) opener.focus();
+      const target = dialog.returnFocusTo || opener;
+      dialog.returnFocusTo = null;
+      if (target && document.contains(target)) target.focus();
     });
   });
 }
@@ -136,8 +139,9 @@ class CredentialForm {
     radio.checked = true;
     this.form.reset();
     this.form.querySelector("[name=creation_token]").value = data.next_creation_token;
+    // The close event runs after this method: it moves focus to the new tile.
+    this.dialog.returnFocusTo = radio;
     this.dialog.close();
-    radio.focus();
   }
 
   fail(data) {
@@ -153,7 +157,10 @@ class CredentialForm {
       }
       if (input) input.setAttribute("aria-invalid", "true");
     });
-    if (data.can_save_unverified) this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
+    if (data.can_save_unverified) {
+      this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
+      this.alert.textContent += " Or choose “Save without checking” to store it as “Not verified” and check it later.";
+    }
     if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
     const invalid = this.form.querySelector("[aria-invalid=true]");
     (invalid || this.alert).focus?.();
