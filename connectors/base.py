@@ -192,8 +192,9 @@ class Connector:
             return self.rate_limited(response)
         if 300 <= status < 400:
             return self.could_not_check(
-                f"{self.name} answered with a redirect (HTTP {status}), which is never followed. "
-                "Check the Base URL or your proxy, then try again.",
+                f"{self.name} answered with a redirect (HTTP {status}), which is never followed, so "
+                "the key was not sent on. A proxy or captive portal may be in the way: check this "
+                "server's network, then try again.",
                 status,
             )
         if status >= 500:

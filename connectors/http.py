@@ -119,6 +119,12 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
         )
     except requests.exceptions.RequestException:
         return connector.could_not_check(f"The request to {host} failed before {connector.name} answered.")
+    except OSError:
+        # requests raises a bare OSError when the CA bundle it was told to use cannot be read.
+        return connector.could_not_check(
+            f"The CA certificates to verify {host} could not be read, so the key was not sent. Check "
+            "that REQUESTS_CA_BUNDLE (or PROVIDER_SANDBOX_CA_BUNDLE for the sandbox) names a readable file."
+        )
     return connector.interpret(response, options)
 
 

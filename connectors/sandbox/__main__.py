@@ -68,7 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     server.start()
     if not args.quiet:
         print(describe(server), flush=True)
-    stopping.wait()
+    # Wait in short steps: a signal delivered to a server thread only runs its Python handler when
+    # the main thread next wakes, and an untimed wait would never wake.
+    while not stopping.wait(timeout=0.2):
+        pass
     server.stop()
     if not args.quiet:
         print("Provider sandbox stopped.", flush=True)

@@ -99,6 +99,37 @@ def test_certificate_from_an_unknown_ca_is_refused(connector, check, sandbox_con
     assert sandbox_server.state.requests == []
 
 
+def test_requests_ca_bundle_is_honoured(connector, check, sandbox_config, sandbox_server, monkeypatch):
+    """With no sandbox CA configured, REQUESTS_CA_BUNDLE (e.g. an inspecting proxy's CA) verifies TLS."""
+    without_ca = replace(sandbox_config, sandbox_ca_bundle=None)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox_server.ca_bundle)
+
+    assert check(connector, keys.VALID, config=without_ca).outcome == Outcome.VERIFIED
+
+
+def test_https_proxy_variable_is_honoured(connector, check, sandbox_server, monkeypatch):
+    """HTTPS_PROXY applies to checks: an unreachable proxy means Could not check, naming the setting."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # the discard port: nothing listens
+
+    result = check(connector, keys.VALID)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "HTTPS_PROXY" in result.message
+    assert sandbox_server.state.requests == []
+
+
+def test_missing_ca_bundle_is_could_not_check(connector, check, sandbox_config, sandbox_server, tmp_path):
+    """A CA bundle path that does not exist gives Could not check naming the setting, not a crash."""
+    missing = replace(sandbox_config, sandbox_ca_bundle=str(tmp_path / "absent.pem"))
+    result = check(connector, keys.VALID, config=missing)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "PROVIDER_SANDBOX_CA_BUNDLE" in result.message
+    assert sandbox_server.state.requests == []
+
+
 def test_plain_http_sandbox_is_refused(connector, check, sandbox_config, sandbox_server):
     """Even the sandbox must be HTTPS: an http:// sandbox URL sends nothing."""
     insecure = replace(sandbox_config, sandbox_url=sandbox_server.url.replace("https://", "http://"))
