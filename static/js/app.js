@@ -48,6 +48,15 @@ function initFilters() {
   });
 }
 
+// Add or remove id in input's aria-describedby, keeping the ids already there (help text).
+function describeBy(input, id, on) {
+  if (!id) return;
+  const ids = (input.getAttribute("aria-describedby") || "").split(" ").filter((each) => each && each !== id);
+  if (on) ids.push(id);
+  if (ids.length) input.setAttribute("aria-describedby", ids.join(" "));
+  else input.removeAttribute("aria-describedby");
+}
+
 class CredentialForm {
   constructor(form) {
     this.form = form;
@@ -80,7 +89,10 @@ class CredentialForm {
       node.hidden = true;
       node.textContent = "";
     });
-    this.form.querySelectorAll("[aria-invalid]").forEach((node) => node.removeAttribute("aria-invalid"));
+    this.form.querySelectorAll("[aria-invalid]").forEach((node) => {
+      node.removeAttribute("aria-invalid");
+      describeBy(node, node.dataset.errorId, false);
+    });
   }
 
   setBusy(busy) {
@@ -155,7 +167,14 @@ class CredentialForm {
       } else {
         this.alert.textContent += " " + messages.join(" ");
       }
-      if (input) input.setAttribute("aria-invalid", "true");
+      if (input) {
+        input.setAttribute("aria-invalid", "true");
+        // Screen readers read the error with the field, not only the banner at the top.
+        if (node) {
+          input.dataset.errorId = node.id;
+          describeBy(input, node.id, true);
+        }
+      }
     });
     if (data.can_save_unverified) {
       this.form.querySelector('[data-accept="save_unverified"]').hidden = false;

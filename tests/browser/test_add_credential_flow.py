@@ -77,7 +77,9 @@ def test_dialog_fields_and_closing_with_cancel_and_escape(signed_in_page):
     expect(name).to_be_focused()
     expect(name).to_have_attribute("required", "")
     expect(dialog.get_by_label("Credential Description")).not_to_have_attribute("required", "")
-    expect(dialog).to_contain_text("A description helps others understand what this credential is for.")
+    expect(dialog.get_by_label("Credential Description")).to_have_accessible_description(
+        "A description helps others understand what this credential is for."
+    )
     expect(dialog.get_by_label("API Key")).to_have_attribute("type", "password")
     expect(dialog.get_by_role("button", name="Save")).to_be_visible()
 
@@ -215,12 +217,20 @@ def test_duplicate_name_is_refused_with_a_clear_message(signed_in_page, user, cr
     dialog = open_add_dialog(page)
     fill_and_save(dialog, name="box office")
 
+    message = "You already have a Humanitix credential named “box office”. Choose another name."
     name = dialog.get_by_label("Credential Name")
-    expect(dialog.get_by_text("You already have a Humanitix credential named “box office”. Choose another name.")).to_be_visible()
+    expect(dialog.get_by_text(message)).to_be_visible()
     expect(name).to_have_attribute("aria-invalid", "true")
+    expect(name).to_have_accessible_description(message)
     expect(name).to_be_focused()
     expect(dialog.get_by_label("API Key")).to_have_value(keys.VALID)
     assert Credential.objects.count() == 1
+
+    name.fill("Second box office")
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".credential-tile", has_text="Second box office").get_by_role("radio")).to_be_checked()
+    assert Credential.objects.count() == 2
 
 
 def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
