@@ -1,4 +1,6 @@
 """The first-run owner setup page in a real browser."""
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
@@ -12,6 +14,10 @@ def test_first_run_setup_creates_the_owner_and_signs_in(page):
     """With no account yet, /setup/ creates the owner, signs them in, and then disappears."""
     page.goto("/setup/")
     expect(page.get_by_role("heading", name="Welcome: create the owner account")).to_be_visible()
+    expect(page.get_by_label("Username")).to_be_focused()
+    expect(page.get_by_label(label("Password"))).to_have_accessible_description(
+        re.compile("Your password must contain at least 8 characters")
+    )
     page.get_by_label("Username").fill("owner")
     page.get_by_label("Email").fill("owner@example.com")
     page.get_by_label(label("Password")).fill(PASSWORD + "-Owner")
