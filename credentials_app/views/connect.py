@@ -1,6 +1,7 @@
 """The connect flow: catalog, Authenticate screen, the Add Credential overlay, and naming."""
 import uuid
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
@@ -82,6 +83,7 @@ def authenticate(request, kind, provider):
                 except ValidationError as error:
                     form.add_error(None, error)
                 else:
+                    messages.success(request, f"{kind_label} “{connection.name}” created.")
                     return redirect("connection_detail", pk=connection.pk)
             return render(
                 request,

@@ -27,3 +27,12 @@ def open_add_dialog(page, kind="source", provider="humanitix"):
     dialog = page.get_by_role("dialog", name="Add New Credential")
     expect(dialog).to_be_visible()
     return dialog
+
+
+def tab_to(page, locator, limit: int = 30) -> None:
+    """Press Tab until locator has focus, as a keyboard user would; fail after limit presses."""
+    for _ in range(limit):
+        if locator.evaluate("node => node === document.activeElement"):
+            return
+        page.keyboard.press("Tab")
+    expect(locator).to_be_focused()

@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from connectors.sandbox import keys
 from credentials_app.models import Connection, Credential
-from tests.browser.helpers import label, open_add_dialog
+from tests.browser.helpers import label, open_add_dialog, tab_to
 
 pytestmark = pytest.mark.browser
 
@@ -138,6 +138,7 @@ def test_continue_names_the_data_source_and_its_page_shows_the_credential(signed
     page.get_by_role("button", name="Create Data Source", exact=True).click()
 
     expect(page.get_by_role("heading", name="Weekly events")).to_be_visible()
+    expect(page.get_by_role("status")).to_have_text("Data Source “Weekly events” created.")
     expect(page.get_by_test_id("connection-credential")).to_have_text("Box office")
     connection = Connection.objects.get(name="Weekly events")
     assert connection.credential.name == "Box office" and connection.kind == "source"
@@ -234,15 +235,11 @@ def test_duplicate_name_is_refused_with_a_clear_message(signed_in_page, user, cr
 
 
 def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
-    """Tab, Enter and Esc are enough to open, fill, cancel, reopen and save the overlay."""
+    """Tab, Enter and Esc are enough to open, fill, cancel, reopen and save the overlay, then create the data source."""
     page = signed_in_page
     open_humanitix(page)
     add = page.get_by_role("button", name="Add Credential")
-    for _ in range(30):
-        page.keyboard.press("Tab")
-        if add.evaluate("node => node === document.activeElement"):
-            break
-    expect(add).to_be_focused()
+    tab_to(page, add)
     page.keyboard.press("Enter")
     dialog = page.get_by_role("dialog", name="Add New Credential")
     expect(dialog.get_by_label("Credential Name")).to_be_focused()
@@ -264,3 +261,12 @@ def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
     tile = page.locator(".credential-tile", has_text="Keyboard key")
     expect(tile.get_by_role("radio")).to_be_checked()
     expect(tile.get_by_role("radio")).to_be_focused()
+
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("button", name="Continue")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Name your Humanitix data source")).to_be_visible()
+    tab_to(page, page.get_by_label(label("Data Source Name")))
+    page.keyboard.type("Keyboard events")
+    page.keyboard.press("Enter")
+    expect(page.get_by_test_id("connection-credential")).to_have_text("Keyboard key")
