@@ -60,3 +60,17 @@ def get_credential_for(user, pk, *, manage: bool = False) -> Credential:
 
 def is_team_admin(user, team) -> bool:
     return Membership.objects.filter(team=team, user=user, role=Membership.Role.ADMIN).exists()
+
+
+def get_team_for(user, pk, *, admin: bool = False):
+    """Return the team pk for user: 404 if they are not a member, 403 if admin is needed and they are not."""
+    membership = (
+        Membership.objects.select_related("team").filter(team_id=pk, user=user).first()
+        if user.is_authenticated
+        else None
+    )
+    if membership is None:
+        raise Http404("No such team.")
+    if admin and membership.role != Membership.Role.ADMIN:
+        raise PermissionDenied("Only an admin of this team can do that.")
+    return membership.team

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, setup
+from credentials_app.views import connect, credentials, setup, sharing, teams
 
 urlpatterns = [
     path("", connect.home, name="home"),
@@ -28,4 +28,21 @@ urlpatterns = [
     path("credentials/<uuid:pk>/enable/", credentials.credential_enable_view, name="credential_enable"),
     path("credentials/<uuid:pk>/delete/", credentials.credential_delete_view, name="credential_delete"),
     # --- Teams and sharing (issue 4) ---
+    path("teams/", teams.team_list, name="team_list"),
+    path("teams/<uuid:pk>/", teams.team_detail, name="team_detail"),
+    path("teams/<uuid:pk>/members/", teams.team_member_add, name="team_member_add"),
+    path("teams/<uuid:pk>/members/<int:membership_pk>/role/", teams.team_member_role, name="team_member_role"),
+    path("teams/<uuid:pk>/members/<int:membership_pk>/remove/", teams.team_member_remove, name="team_member_remove"),
+    path("teams/<uuid:pk>/leave/", teams.team_leave, name="team_leave"),
+    path("credentials/<uuid:pk>/sharing/", sharing.credential_sharing, name="credential_sharing"),
+    path(
+        "credentials/<uuid:pk>/sharing/<uuid:team_pk>/level/",
+        sharing.credential_share_level,
+        name="credential_share_level",
+    ),
+    path(
+        "credentials/<uuid:pk>/sharing/<uuid:team_pk>/unshare/",
+        sharing.credential_unshare_view,
+        name="credential_unshare",
+    ),
 ]

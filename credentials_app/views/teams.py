@@ -1,0 +1,172 @@
+"""Teams: the list of a user's teams, a team's page, and what its admins and members may do there."""
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from credentials_app.access import credentials_manageable_by, get_team_for
+from credentials_app.models import Membership
+from credentials_app.team_services import (
+    membership_add,
+    membership_change_role,
+    membership_remove,
+    team_create,
+)
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Team name", max_length=100)
+
+
+class MemberAddForm(forms.Form):
+    user = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        help_text="The person must already have an account. No email is sent.",
+    )
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+def act_and_tell(request, action, success) -> bool:
+    """Run action(); flash success() if it worked, else the refusal's message. Return whether it worked."""
+    try:
+        action()
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return False
+    messages.success(request, success())
+    return True
+
+
+def _add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, field_errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, field_errors)
+    else:
+        form.add_error(None, error)
+
+
+@login_required
+def team_list(request):
+    """List the user's teams; create a new one with the user as its admin."""
+    form = TeamForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            team = team_create(creator=request.user, name=form.cleaned_data["name"])
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(request, f"Team “{team}” created. You are its admin.")
+            return redirect("team_detail", pk=team.pk)
+    memberships = (
+        Membership.objects.filter(user=request.user)
+        .select_related("team")
+        .annotate(member_count=Count("team__memberships", distinct=True))
+        .order_by("team__name")
+    )
+    return render(request, "credentials_app/teams/team_list.html", {"memberships": memberships, "form": form})
+
+
+def _team_page(request, team, *, add_form=None, status=200):
+    memberships = team.memberships.select_related("user").order_by("user__username")
+    mine = next(membership for membership in memberships if membership.user_id == request.user.pk)
+    shares = team.shares.select_related("credential", "shared_by").order_by("credential__name")
+    manageable = set(
+        credentials_manageable_by(request.user)
+        .filter(pk__in=[share.credential_id for share in shares])
+        .values_list("pk", flat=True)
+    )
+    return render(
+        request,
+        "credentials_app/teams/team_detail.html",
+        {
+            "team": team,
+            "memberships": memberships,
+            "mine": mine,
+            "is_admin": mine.role == Membership.Role.ADMIN,
+            "shares": shares,
+            "manageable": manageable,
+            "roles": Membership.Role.choices,
+            "add_form": add_form or MemberAddForm(),
+        },
+        status=status,
+    )
+
+
+@login_required
+def team_detail(request, pk):
+    """Show a team's members and the credentials shared with it (never a key)."""
+    return _team_page(request, get_team_for(request.user, pk))
+
+
+@login_required
+@require_POST
+def team_member_add(request, pk):
+    """Add an existing user, by username or email, to the team (team admins only)."""
+    team = get_team_for(request.user, pk, admin=True)
+    form = MemberAddForm(request.POST)
+    if form.is_valid():
+        try:
+            membership = membership_add(
+                team=team, identifier=form.cleaned_data["user"], role=form.cleaned_data["role"]
+            )
+        except ValidationError as error:
+            _add_errors(form, error)
+        else:
+            messages.success(
+                request, f"{membership.user.get_username()} added to “{team}” as {membership.get_role_display()}."
+            )
+            return redirect("team_detail", pk=team.pk)
+    return _team_page(request, team, add_form=form, status=400)
+
+
+def _membership_of(team, membership_pk):
+    return get_object_or_404(Membership.objects.select_related("user", "team"), pk=membership_pk, team=team)
+
+
+@login_required
+@require_POST
+def team_member_role(request, pk, membership_pk):
+    """Change a member's role to Admin or Member (team admins only)."""
+    team = get_team_for(request.user, pk, admin=True)
+    membership = _membership_of(team, membership_pk)
+    act_and_tell(
+        request,
+        lambda: membership_change_role(membership=membership, role=request.POST.get("role", "")),
+        lambda: f"{membership.user.get_username()} is now {membership.get_role_display()}.",
+    )
+    return redirect("team_detail", pk=team.pk)
+
+
+@login_required
+@require_POST
+def team_member_remove(request, pk, membership_pk):
+    """Remove a member from the team (team admins only)."""
+    team = get_team_for(request.user, pk, admin=True)
+    membership = _membership_of(team, membership_pk)
+    removed = act_and_tell(
+        request,
+        lambda: membership_remove(membership=membership),
+        lambda: f"{membership.user.get_username()} removed from “{team}”.",
+    )
+    if removed and membership.user_id == request.user.pk:
+        return redirect("team_list")
+    return redirect("team_detail", pk=team.pk)
+
+
+@login_required
+@require_POST
+def team_leave(request, pk):
+    """Leave the team; its last admin must first make someone else an admin."""
+    team = get_team_for(request.user, pk)
+    membership = Membership.objects.select_related("team").get(team=team, user=request.user)
+    try:
+        membership_remove(membership=membership)
+    except ValidationError as error:
+        messages.error(request, f"You cannot leave yet: {' '.join(error.messages)}")
+        return redirect("team_detail", pk=team.pk)
+    messages.success(request, f"You left “{team}”.")
+    return redirect("team_list")
