@@ -1,9 +1,16 @@
 """Admin for credentials: keys are write-only, a new key is checked, nothing secret is shown."""
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import NestedObjects
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.db import router
+from django.db.models import Count
 
+from credentials_app.audit import audit_record
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
 from credentials_app.services import CheckFailed, credential_check_new_key, credential_store_key
+from credentials_app.team_services import credential_unshare, credentials_nobody_can_take, user_delete
 
 
 class CredentialAdminForm(forms.ModelForm):
@@ -73,15 +80,77 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Team)
 class TeamAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "member_count", "created_at"]
     search_fields = ["name"]
     inlines = [MembershipInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(_member_count=Count("memberships", distinct=True))
+
+    @admin.display(description="Members", ordering="_member_count")
+    def member_count(self, obj):
+        return obj._member_count
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "team", "role", "created_at"]
+    list_filter = ["role", "team"]
+    search_fields = ["user__username", "user__email", "team__name"]
+    autocomplete_fields = ["user", "team"]
+    list_select_related = ["user", "team"]
+
+
+class HandOverUserAdmin(UserAdmin):
+    """Deleting a user hands their credentials over first; the owner foreign key is PROTECT."""
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        collector = NestedObjects(using=router.db_for_write(self.model))
+        collector.collect(objs)
+        # Credentials that someone can take over do not block the deletion: they are handed over.
+        if all(isinstance(obj, Credential) for obj in collector.protected) and not credentials_nobody_can_take(
+            users=objs
+        ):
+            protected = []
+        return to_delete, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        user_delete(user=obj)
+
+    def delete_queryset(self, request, queryset):
+        for user in queryset:
+            user_delete(user=user)
+
+
+if admin.site.is_registered(get_user_model()):
+    admin.site.unregister(get_user_model())
+admin.site.register(get_user_model(), HandOverUserAdmin)
 
 
 @admin.register(CredentialShare)
 class CredentialShareAdmin(admin.ModelAdmin):
     list_display = ["credential", "team", "level", "shared_by", "created_at"]
     list_filter = ["level", "team"]
+    list_select_related = ["credential", "team", "shared_by"]
+
+    # Shares changed here are audited like shares changed on the sharing page.
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.shared_by = obj.shared_by or request.user
+        super().save_model(request, obj, form, change)
+        if not change or "level" in form.changed_data or "team" in form.changed_data:
+            details = {"team": obj.team.name, "team_id": str(obj.team_id), "level": obj.level}
+            if change and "level" in form.changed_data:
+                details["previous_level"] = form.initial.get("level")
+            audit_record(credential=obj.credential, actor=request.user, action=AuditEvent.Action.SHARED, details=details)
+
+    def delete_model(self, request, obj):
+        credential_unshare(share=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for share in queryset.select_related("credential", "team"):
+            credential_unshare(share=share, actor=request.user)
 
 
 @admin.register(Connection)
