@@ -1,0 +1,194 @@
+"""Who gets what, on every endpoint that takes a credential or team id: one table, exact statuses.
+
+Each row names an endpoint and the status every kind of user gets:
+- credential rows are keyed by the user's access to the credential: "manage", "use" or "none";
+- team rows by the user's role in the team: "admin", "member" or "none";
+- admin rows by what the user is in /admin/: "superuser", "viewer" (staff with view permissions),
+  "staff" (staff without permissions) or "user" (not staff).
+Rows whose URL name does not resolve yet are skipped, so a new endpoint joins the matrix by
+adding one row. Superusers get no extra powers outside /admin/: their tool is the admin.
+"""
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.urls import NoReverseMatch, reverse
+
+from connectors.sandbox import keys
+from credentials_app.models import CredentialShare, Membership
+from tests.credentials_app.sharing_support import make_team, share
+
+pytestmark = pytest.mark.django_db
+
+UNSHARED = "unshared"
+LEVELS = [UNSHARED, CredentialShare.Level.USE, CredentialShare.Level.MANAGE]
+ACTORS = ["owner", "team_admin", "team_member", "outsider", "staff", "viewer", "superuser"]
+
+
+@dataclass(frozen=True)
+class Row:
+    name: str
+    method: str
+    url: Callable  # world → path; may raise NoReverseMatch while the endpoint does not exist yet
+    expect: dict
+    data: Callable = field(default=lambda world: {})
+    needs_sandbox: bool = False
+
+
+def cred(url_name, *extra):
+    return lambda world: reverse(url_name, args=[world.credential.pk, *[getattr(world, name).pk for name in extra]])
+
+
+def team(url_name, *extra):
+    return lambda world: reverse(url_name, args=[world.ops.pk, *[getattr(world, name).pk for name in extra]])
+
+
+SEEN_MANAGED = {"manage": 200, "use": 403, "none": 404}
+ACTION_MANAGED = {"manage": 302, "use": 403, "none": 404}
+ACTION_USED = {"manage": 302, "use": 302, "none": 404}
+
+CREDENTIAL_ROWS = [
+    # Authenticate screen: a usable credential makes the data source; any other is refused as unselected.
+    Row("authenticate select", "post", lambda world: reverse("authenticate", args=["source", "humanitix"]),
+        {"manage": 302, "use": 302, "none": 200},
+        data=lambda world: {"credential": world.credential.pk, "name": "Weekly sales"}),
+    Row("sharing page", "get", cred("credential_sharing"), SEEN_MANAGED),
+    Row("share", "post", cred("credential_sharing"), ACTION_MANAGED,
+        data=lambda world: {"teams": [world.own_team.pk], "level": "use"}),
+    Row("share level", "post", cred("credential_share_level", "audit"), ACTION_MANAGED,
+        data=lambda world: {"level": "manage"}),
+    Row("unshare", "post", cred("credential_unshare", "audit"), ACTION_MANAGED),
+    # The credential pages (issue 5).
+    Row("detail", "get", cred("credential_detail"), {"manage": 200, "use": 200, "none": 404}),
+    Row("check", "post", cred("credential_check_now"), ACTION_USED, needs_sandbox=True),
+    Row("replace key", "post", cred("credential_replace_key"), ACTION_MANAGED,
+        data=lambda world: {"key": keys.VALID}, needs_sandbox=True),
+    Row("rename", "post", cred("credential_rename"), ACTION_MANAGED, data=lambda world: {"name": "Renamed"}),
+    Row("description", "post", cred("credential_edit_description"), ACTION_MANAGED,
+        data=lambda world: {"description": "For the weekly report"}),
+    Row("disable", "post", cred("credential_disable"), ACTION_MANAGED),
+    Row("enable", "post", cred("credential_enable"), ACTION_MANAGED),
+    Row("delete", "post", cred("credential_delete"), ACTION_MANAGED),
+]
+
+TEAM_ROWS = [
+    Row("team page", "get", team("team_detail"), {"admin": 200, "member": 200, "none": 404}),
+    Row("add member", "post", team("team_member_add"), {"admin": 302, "member": 403, "none": 404},
+        data=lambda world: {"user": world.newcomer.username, "role": "member"}),
+    Row("change role", "post", team("team_member_role", "target"), {"admin": 302, "member": 403, "none": 404},
+        data=lambda world: {"role": "admin"}),
+    Row("remove member", "post", team("team_member_remove", "target"), {"admin": 302, "member": 403, "none": 404}),
+    Row("leave", "post", team("team_leave"), {"admin": 302, "member": 302, "none": 404}),
+]
+
+ADMIN_ROWS = [
+    Row("admin credential list", "get", lambda world: reverse("admin:credentials_app_credential_changelist"),
+        {"superuser": 200, "viewer": 200, "staff": 403, "user": 302}),
+    Row("admin credential page", "get", cred("admin:credentials_app_credential_change"),
+        {"superuser": 200, "viewer": 200, "staff": 403, "user": 302}),
+    Row("admin credential save", "post", cred("admin:credentials_app_credential_change"),
+        {"superuser": 302, "viewer": 403, "staff": 403, "user": 302},
+        data=lambda world: {"name": "Renamed in admin", "description": "", "new_key": ""}),
+    Row("admin team page", "get", team("admin:credentials_app_team_change"),
+        {"superuser": 200, "viewer": 200, "staff": 403, "user": 302}),
+    Row("admin membership list", "get", lambda world: reverse("admin:credentials_app_membership_changelist"),
+        {"superuser": 200, "viewer": 200, "staff": 403, "user": 302}),
+]
+
+
+class World:
+    """Ops (team_admin and a spare admin; owner, team_member and target as members), the credential
+    shared with Ops at the level under test and with Audit (nobody's team here) at "Can use"."""
+
+    def __init__(self, user_factory, credential_factory, level, actor):
+        self.users = {name: user_factory(name) for name in ("owner", "team_admin", "team_member", "outsider")}
+        self.users["staff"] = user_factory("staff", is_staff=True)
+        self.users["viewer"] = user_factory("viewer", is_staff=True)
+        self.users["viewer"].user_permissions.set(
+            Permission.objects.filter(
+                codename__in=["view_credential", "view_team", "view_membership"], content_type__app_label="credentials_app"
+            )
+        )
+        self.users["superuser"] = user_factory("superuser", is_staff=True, is_superuser=True)
+        spare, target, self.newcomer = user_factory("spare"), user_factory("target"), user_factory("newcomer")
+        self.ops = make_team(
+            "Ops",
+            admins=[self.users["team_admin"], spare],
+            members=[self.users["owner"], self.users["team_member"], target],
+        )
+        self.target = Membership.objects.get(team=self.ops, user=target)
+        self.audit = make_team("Audit", admins=[spare])
+        self.own_team = make_team(f"{actor}'s own team", admins=[self.users[actor]])
+        self.credential = credential_factory(owner=self.users["owner"], name="Box office", key=keys.VALID)
+        share(self.credential, self.audit)
+        if level != UNSHARED:
+            share(self.credential, self.ops, level=level)
+
+    def credential_access(self, actor, level) -> str:
+        if actor == "owner":
+            return "manage"
+        if actor in ("team_admin", "team_member") and level != UNSHARED:
+            return level
+        return "none"
+
+    def team_role(self, actor) -> str:
+        return {"team_admin": "admin", "owner": "member", "team_member": "member"}.get(actor, "none")
+
+    @staticmethod
+    def admin_kind(actor) -> str:
+        return actor if actor in ("superuser", "viewer", "staff") else "user"
+
+
+@pytest.fixture(autouse=True)
+def fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+def run(client, request, world, row, actor):
+    """Sign in as actor and call row's endpoint; skip if the endpoint does not exist yet."""
+    if row.needs_sandbox:
+        request.getfixturevalue("sandbox")
+    try:
+        url = row.url(world)
+    except NoReverseMatch:
+        pytest.skip(f"{row.name}: URL not there yet")
+    client.force_login(world.users[actor])
+    return getattr(client, row.method)(url, row.data(world))
+
+
+@pytest.mark.parametrize("level", LEVELS)
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("row", CREDENTIAL_ROWS, ids=lambda row: row.name)
+def test_credential_endpoints(client, request, user_factory, credential_factory, row, actor, level):
+    """Unseen credential → 404, seen but not managed → 403 on managing actions, allowed → the page or redirect."""
+    world = World(user_factory, credential_factory, level, actor)
+    access = world.credential_access(actor, level)
+
+    response = run(client, request, world, row, actor)
+
+    assert response.status_code == row.expect[access], f"{actor} with {access} access"
+    if row.name == "authenticate select" and access == "none":
+        assert "Select a credential first." in response.content.decode()
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("row", TEAM_ROWS, ids=lambda row: row.name)
+def test_team_endpoints(client, request, user_factory, credential_factory, row, actor):
+    """Non-members get 404 on a team's pages and actions; members 403 on admin actions; admins may act."""
+    world = World(user_factory, credential_factory, CredentialShare.Level.USE, actor)
+
+    response = run(client, request, world, row, actor)
+
+    assert response.status_code == row.expect[world.team_role(actor)]
+
+
+@pytest.mark.parametrize("actor", ACTORS)
+@pytest.mark.parametrize("row", ADMIN_ROWS, ids=lambda row: row.name)
+def test_admin_endpoints(client, request, user_factory, credential_factory, row, actor):
+    """In /admin/ superusers see everything, staff only what their model permissions allow, others sign in."""
+    world = World(user_factory, credential_factory, CredentialShare.Level.USE, actor)
+
+    response = run(client, request, world, row, actor)
+
+    assert response.status_code == row.expect[World.admin_kind(actor)]
