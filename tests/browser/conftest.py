@@ -3,12 +3,13 @@ import os
 import shutil
 
 import pytest
+from playwright.sync_api import sync_playwright
 
 from tests.browser.helpers import sign_in
 
 # pytest-django's live server and Playwright's sync API share the test thread; Playwright's
 # event loop makes Django refuse ORM calls from it unless told this is deliberate.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -23,12 +24,11 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    """Return a running headless Chromium, or skip when Chromium or Playwright is missing."""
+    """Return a running headless Chromium, or skip when Chromium is missing."""
     executable = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
     if not (os.path.isfile(executable) or shutil.which(executable)):
         pytest.skip(f"Chromium not found at {executable}: run `apt-get install chromium` or set CHROMIUM_PATH.")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="Install playwright (pip install -e .[test]).")
-    with sync_api.sync_playwright() as playwright:
+    with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, headless=True, args=CHROMIUM_ARGS)
         yield browser
         browser.close()
