@@ -13,12 +13,16 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from datetime import timedelta
+from http.cookiejar import DefaultCookiePolicy
+
+import requests
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from connectors.base import Outcome, ValidationResult
+from connectors.http import build_session
 from credentials_app.audit import audit_record
 from credentials_app.checking import run_check
 from credentials_app.crypto import SecretUnavailable
@@ -29,6 +33,9 @@ from credentials_app.services import credential_apply_result
 RETRIES = 1
 # Retry-After when a 429 does not say: Custify documents 10 s as its usual wait.
 DEFAULT_RETRY_AFTER = 10
+# Results are stored in one transaction per this many, or at least this often (seconds).
+WRITE_BATCH = 100
+WRITE_INTERVAL = 1.0
 OUTCOME_LABELS = {
     Outcome.VERIFIED: "verified",
     Outcome.RESTRICTED: "restricted",
@@ -125,7 +132,7 @@ class ProviderGate:
 
 
 class BulkChecker:
-    """Check credentials concurrently and store each outcome as it comes in."""
+    """Check credentials concurrently; store the outcomes as they come in, a group at a time."""
 
     def __init__(self, *, concurrency: int = 16, per_provider: int = 4, max_retry_wait: float = 60.0):
         self.concurrency = concurrency
@@ -139,15 +146,21 @@ class BulkChecker:
     ) -> Counter:
         """Check every credential, store its result and a CHECKED event; return outcome counts."""
         counts: Counter = Counter()
+        pending: list[tuple[Credential, ValidationResult]] = []
+        flushed_at = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="check") as pool:
             futures = {pool.submit(self.check, credential): credential for credential in _interleaved(credentials)}
             for future in as_completed(futures):
-                credential = futures[future]
-                result = future.result()
-                credential_record_check(credential=credential, result=result)
+                credential, result = futures[future], future.result()
+                pending.append((credential, result))
                 counts[result.outcome] += 1
                 if on_result is not None:
                     on_result(credential, result)
+                # One commit per result would cost an fsync each: store results in small groups.
+                if len(pending) >= WRITE_BATCH or time.monotonic() - flushed_at >= WRITE_INTERVAL:
+                    _record_all(pending)
+                    flushed_at = time.monotonic()
+        _record_all(pending)
         return counts
 
     def check(self, credential: Credential) -> ValidationResult:
@@ -158,10 +171,12 @@ class BulkChecker:
         except SecretUnavailable as error:
             return ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
         except KeyError:
-            return ValidationResult(Outcome.COULD_NOT_CHECK, f"This app no longer knows the provider “{credential.provider}”.")
+            return ValidationResult(
+                Outcome.COULD_NOT_CHECK, f"This app no longer knows the provider “{credential.provider}”."
+            )
         for attempt in range(RETRIES + 1):
             with self.gate.slot(credential.provider):
-                result = run_check(connector, key, credential.options)
+                result = run_check(connector, key, credential.options, session=_thread_session())
             wait = result.retry_after if result.retry_after is not None else DEFAULT_RETRY_AFTER
             if result.status_code != 429 or attempt == RETRIES or wait > self.max_retry_wait:
                 return result
@@ -169,16 +184,18 @@ class BulkChecker:
         return result
 
 
-def credential_record_check(*, credential: Credential, result: ValidationResult) -> None:
-    """Store result on credential and a CHECKED event by the system, together."""
+def _record_all(pending: list[tuple[Credential, ValidationResult]]) -> None:
+    """Store each result on its credential with a system CHECKED event, in one transaction; empty pending."""
     with transaction.atomic():
-        credential_apply_result(credential=credential, result=result)
-        audit_record(
-            credential=credential,
-            actor=None,
-            action=AuditEvent.Action.CHECKED,
-            details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
-        )
+        for credential, result in pending:
+            credential_apply_result(credential=credential, result=result)
+            audit_record(
+                credential=credential,
+                actor=None,
+                action=AuditEvent.Action.CHECKED,
+                details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
+            )
+    pending.clear()
 
 
 def _interleaved(credentials: Iterable[Credential]) -> list[Credential]:
@@ -188,3 +205,18 @@ def _interleaved(credentials: Iterable[Credential]) -> list[Credential]:
         by_provider.setdefault(credential.provider, []).append(credential)
     rounds = itertools.zip_longest(*by_provider.values())
     return [credential for round_ in rounds for credential in round_ if credential is not None]
+
+
+_local = threading.local()
+
+
+def _thread_session() -> requests.Session:
+    """Return this worker thread's session, so checks reuse open connections to a provider.
+
+    It keeps no cookies: a cookie a provider set while one credential was checked must never
+    travel with another credential's key.
+    """
+    if not hasattr(_local, "session"):
+        _local.session = build_session()
+        _local.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+    return _local.session

@@ -26,6 +26,6 @@ def http_config() -> HttpConfig:
     )
 
 
-def run_check(connector: Connector, key: str, options: dict) -> ValidationResult:
-    """Return what the provider says of an already-normalised key."""
-    return check_key(connector, key, options, http_config())
+def run_check(connector: Connector, key: str, options: dict, *, session=None) -> ValidationResult:
+    """Return what the provider says of an already-normalised key; session reuses connections."""
+    return check_key(connector, key, options, http_config(), session)

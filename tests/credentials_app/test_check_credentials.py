@@ -182,3 +182,35 @@ def test_a_terminal_gets_a_progress_bar_and_a_pipe_gets_plain_lines(sandbox, cre
     plain, _ = run()
     assert "\r" not in plain
     assert f"verified: Box office (humanitix, {credential.masked_fingerprint})" in plain
+
+
+def test_a_cookie_set_while_checking_one_key_never_travels_with_the_next():
+    """Worker threads reuse connections, but keep no cookies between credentials."""
+    import http.server
+    import threading
+
+    from credentials_app.bulk_check import _thread_session
+
+    cookies = []
+
+    class SetsCookie(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            cookies.append(self.headers.get("Cookie"))
+            self.send_response(200)
+            self.send_header("Set-Cookie", "session=for-the-first-key; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), SetsCookie)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        session = _thread_session()
+        for _ in range(2):
+            session.get(f"http://127.0.0.1:{server.server_port}/", timeout=5)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert cookies == [None, None]

@@ -93,8 +93,9 @@ def test_check_counts_secrets_per_key_and_says_when_an_old_key_can_go(old_and_ne
 
     with override_settings(CREDENTIALS_ENCRYPTION_KEYS=[generate_key()]):
         output, _ = run("--check")
+    missing = key_id(new)
     assert (
-        f"Key {key_id(new)} (missing from CREDENTIALS_ENCRYPTION_KEYS): 2 secrets, Can't decrypt: key {key_id(new)} missing"
+        f"Key {missing} (missing from CREDENTIALS_ENCRYPTION_KEYS): 2 secrets, Can't decrypt: key {missing} missing"
         in output.splitlines()
     )
 

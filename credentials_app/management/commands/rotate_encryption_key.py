@@ -37,7 +37,8 @@ class Command(BaseCommand):
             if usage.is_primary:
                 standing, verdict = "primary", "new secrets are encrypted with it"
             elif not usage.is_configured:
-                standing, verdict = "missing from CREDENTIALS_ENCRYPTION_KEYS", f"Can't decrypt: key {usage.key_id} missing"
+                standing = "missing from CREDENTIALS_ENCRYPTION_KEYS"
+                verdict = f"Can't decrypt: key {usage.key_id} missing"
             elif usage.safe_to_remove:
                 standing, verdict = "configured", "safe to remove"
             else:
