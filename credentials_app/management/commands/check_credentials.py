@@ -23,7 +23,7 @@ class Command(BaseCommand):
         parser.add_argument("--older-than", metavar="AGE",
                             help="Only credentials last checked longer ago than AGE (e.g. 12h, 7d), or never.")
         parser.add_argument("--include-disabled", action="store_true", help="Check disabled credentials too.")
-        parser.add_argument("--concurrency", type=int, default=16, help="Checks running at once (default 16).")
+        parser.add_argument("--concurrency", type=int, default=32, help="Checks running at once (default 32).")
         parser.add_argument("--per-provider", type=int, default=4,
                             help="Checks running at once against one provider (default 4).")
         parser.add_argument("--max-retry-wait", type=float, default=60.0, metavar="SECONDS",
