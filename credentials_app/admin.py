@@ -9,7 +9,13 @@ from django.db.models import Count
 
 from credentials_app.audit import audit_record
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
-from credentials_app.services import CheckFailed, credential_check_new_key, credential_store_key
+from credentials_app.services import (
+    CheckFailed,
+    credential_check_new_key,
+    credential_edit_description,
+    credential_rename,
+    credential_store_key,
+)
 from credentials_app.team_services import credential_unshare, credentials_nobody_can_take, user_delete
 
 
@@ -66,10 +72,19 @@ class CredentialAdmin(admin.ModelAdmin):
         return False
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
+        # Apply only what the form changed, through the audited services, on a fresh row: the
+        # provider check in clean() can take seconds, and a whole-row save would undo anything
+        # (a replaced key, a handover) that landed meanwhile.
+        credential = Credential.objects.get(pk=obj.pk)
+        if "name" in form.changed_data:
+            credential_rename(credential=credential, name=form.cleaned_data["name"], actor=request.user)
+        if "description" in form.changed_data:
+            credential_edit_description(
+                credential=credential, description=form.cleaned_data["description"], actor=request.user
+            )
         if getattr(form, "verified_key", None):
             key, result = form.verified_key
-            credential_store_key(credential=obj, key=key, result=result, actor=request.user)
+            credential_store_key(credential=credential, key=key, result=result, actor=request.user)
 
 
 class MembershipInline(admin.TabularInline):

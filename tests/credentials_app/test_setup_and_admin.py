@@ -60,3 +60,30 @@ def test_admin_replaces_a_key_only_after_the_provider_verifies_it(admin_client_w
     assert credential.name == "Renamed in admin"
     assert credential.secret != old_secret and credential.decrypt_key() == keys.VALID
     assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.KEY_REPLACED).exists()
+
+
+def test_admin_save_does_not_undo_a_key_replaced_while_it_checked(admin_client_with_credential, sandbox, rf):
+    """The admin writes only the fields it changed: a key replaced during its (slow) check survives."""
+    from django.contrib.admin.sites import site
+
+    from credentials_app.admin import CredentialAdmin, CredentialAdminForm
+    from credentials_app.services import credential_replace_key
+
+    client, credential = admin_client_with_credential
+    admin_user = get_user_model().objects.get(is_superuser=True)
+    stale = Credential.objects.get(pk=credential.pk)  # what the admin loaded before its check
+    form = CredentialAdminForm({"name": "Renamed later", "description": "new words"}, instance=stale)
+    assert form.is_valid()
+    credential_replace_key(credential=credential, key=keys.VALID, actor=None)  # lands meanwhile
+    credential.refresh_from_db()
+    replaced_secret = credential.secret
+    request = rf.post("/")
+    request.user = admin_user
+
+    CredentialAdmin(Credential, site).save_model(request, form.instance, form, change=True)
+
+    credential.refresh_from_db()
+    assert credential.name == "Renamed later" and credential.description == "new words"
+    assert credential.secret == replaced_secret
+    actions = set(AuditEvent.objects.filter(credential=credential).values_list("action", flat=True))
+    assert {AuditEvent.Action.RENAMED, AuditEvent.Action.DESCRIPTION_EDITED} <= actions
