@@ -1,5 +1,6 @@
 """Check keys against providers with this install's network settings."""
 from django.conf import settings
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import Connector, ValidationResult
 from connectors.http import HttpConfig, check_key
@@ -26,6 +27,9 @@ def http_config() -> HttpConfig:
     )
 
 
+# Hide every local of this call and the connector and transport frames below it: headers
+# there carry the key, and Django's error pages show nested frames.
+@sensitive_variables()
 def run_check(connector: Connector, key: str, options: dict, *, session=None) -> ValidationResult:
     """Return what the provider says of an already-normalised key; session reuses connections."""
     return check_key(connector, key, options, http_config(), session)

@@ -18,6 +18,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
+from django.views.decorators.debug import sensitive_variables
 
 from credentials_app.local_secrets import write_private_file
 
@@ -124,6 +125,7 @@ def _cipher(raw_key: bytes) -> AESGCM:
     return AESGCM(raw_key)
 
 
+@sensitive_variables("plaintext")
 def encrypt(plaintext: str, *, associated_data: str) -> str:
     """Return plaintext encrypted under the primary key, bound to associated_data."""
     keyring = get_keyring()
@@ -147,6 +149,7 @@ def _split(stored: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
+@sensitive_variables("plaintext", "blob")
 def decrypt(stored: str, *, associated_data: str) -> str:
     """Return the plaintext of stored; raise SecretUnavailable if it cannot be decrypted."""
     _, key_id, payload = _split(stored)

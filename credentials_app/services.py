@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import KeyFormatError, Outcome, ValidationResult
 from connectors.registry import get_connector
@@ -47,6 +48,7 @@ def status_for(result: ValidationResult, acceptance: Acceptance = Acceptance()) 
     return None
 
 
+@sensitive_variables("key")
 def clean_key_input(connector, key: str) -> str:
     """Return key normalised for connector, or raise ValidationError on the key field."""
     try:
@@ -74,6 +76,7 @@ def ensure_name_free(*, owner, provider: str, name: str, exclude_pk=None) -> Non
         )
 
 
+@sensitive_variables("key")
 def credential_create(
     *,
     owner,
@@ -150,6 +153,7 @@ def credential_create(
     return credential
 
 
+@sensitive_variables("key")
 def credential_check(*, credential: Credential, actor) -> ValidationResult:
     """Check credential's stored key again, store the outcome and return it."""
     from credentials_app.crypto import SecretUnavailable
@@ -206,6 +210,7 @@ def connection_create(*, owner, kind: str, provider: str, name: str, credential:
     return connection
 
 
+@sensitive_variables("key")
 def credential_check_new_key(*, credential: Credential, key: str) -> tuple[str, ValidationResult]:
     """Return the normalised new key and its check; raise ValidationError or CheckFailed if unusable."""
     connector = credential.connector
@@ -216,6 +221,7 @@ def credential_check_new_key(*, credential: Credential, key: str) -> tuple[str, 
     return key, result
 
 
+@sensitive_variables("key")
 def credential_store_key(*, credential: Credential, key: str, result: ValidationResult, actor) -> None:
     """Replace credential's key with an already verified one; the old ciphertext is overwritten."""
     old_fingerprint = credential.masked_fingerprint
@@ -239,6 +245,7 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
         )
 
 
+@sensitive_variables("key")
 def credential_replace_key(*, credential: Credential, key: str, actor) -> ValidationResult:
     """Check key first; only a verified key replaces the stored one. On failure nothing changes."""
     key, result = credential_check_new_key(credential=credential, key=key)

@@ -119,6 +119,9 @@ TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
 
+# API keys are masked on error pages and reports even with DEBUG on.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "credentials_app.error_reports.AlwaysSafeExceptionReporterFilter"
+
 # --- Logging ----------------------------------------------------------------
 LOGGING = {
     "version": 1,

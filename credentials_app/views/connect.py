@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from connectors.registry import connectors_for, get_connector
@@ -113,6 +114,8 @@ def _usable_credential(user, provider, pk):
     return credentials_usable_by(user).filter(provider=provider, disabled_at__isnull=True, pk=pk).first()
 
 
+@sensitive_post_parameters("key")
+@sensitive_variables()
 @login_required
 @require_POST
 def credential_add(request, kind, provider):

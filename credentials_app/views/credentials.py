@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from connectors.base import Outcome
@@ -174,6 +175,8 @@ def credential_check_now(request, pk):
     return _back(credential)
 
 
+@sensitive_post_parameters("key")
+@sensitive_variables()
 @login_required
 @require_POST
 def credential_replace_key_view(request, pk):

@@ -3,10 +3,13 @@ from django.contrib.auth import get_user_model, login
 from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from credentials_app.forms import OwnerSetupForm
 
 
+@sensitive_post_parameters("password1", "password2")
+@sensitive_variables()
 def setup(request):
     """Create the first account as a superuser, then sign it in. Gone once any user exists."""
     User = get_user_model()

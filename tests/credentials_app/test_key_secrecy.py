@@ -83,3 +83,25 @@ def test_pages_carry_a_content_security_policy(client, user_factory):
     policy = client.get(reverse("home")).headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy
     assert "unsafe-inline" not in policy
+
+
+@pytest.mark.parametrize("failing", ["credentials_app.services.audit_record", "connectors.http.ProviderResponse"])
+def test_debug_error_page_never_shows_the_key(client, settings, user_factory, sandbox, monkeypatch, failing):
+    """A crash mid-save with DEBUG on renders Django's error page without the key in any frame."""
+    settings.DEBUG = True
+    client.raise_request_exception = False
+    client.force_login(user_factory())
+
+    def crash(*args, **kwargs):
+        raise RuntimeError("injected failure")
+
+    monkeypatch.setattr(failing, crash)
+    response = client.post(
+        reverse("credential_add", args=["source", "humanitix"]),
+        {"name": "Crash", "key": MARKER, "creation_token": str(uuid.uuid4())},
+    )
+
+    assert response.status_code == 500
+    page = response.content.decode()
+    assert "injected failure" in page and "Traceback" in page
+    assert MARKER not in page
