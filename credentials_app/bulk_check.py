@@ -23,11 +23,10 @@ from django.utils import timezone
 
 from connectors.base import Outcome, ValidationResult
 from connectors.http import build_session
-from credentials_app.audit import audit_record
 from credentials_app.checking import run_check
 from credentials_app.crypto import SecretUnavailable
-from credentials_app.models import AuditEvent, Credential, Team
-from credentials_app.services import credential_apply_result
+from credentials_app.models import Credential, Team
+from credentials_app.services import credential_record_check
 
 # A 429 is retried this many times, after the provider's Retry-After.
 RETRIES = 1
@@ -185,16 +184,11 @@ class BulkChecker:
 
 
 def _record_all(pending: list[tuple[Credential, ValidationResult]]) -> None:
-    """Store each result on its credential with a system CHECKED event, in one transaction; empty pending."""
+    """Store each result with a system CHECKED event, in one transaction; empty pending."""
     with transaction.atomic():
         for credential, result in pending:
-            credential_apply_result(credential=credential, result=result)
-            audit_record(
-                credential=credential,
-                actor=None,
-                action=AuditEvent.Action.CHECKED,
-                details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
-            )
+            # credential.secret is still the value loaded before the check: the one that was checked.
+            credential_record_check(credential=credential, result=result, actor=None, checked_secret=credential.secret)
     pending.clear()
 
 

@@ -158,32 +158,54 @@ def credential_check(*, credential: Credential, actor) -> ValidationResult:
     """Check credential's stored key again, store the outcome and return it."""
     from credentials_app.crypto import SecretUnavailable
 
+    checked_secret = credential.secret
     try:
         key = credential.decrypt_key()
     except SecretUnavailable as error:
         result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
     else:
         result = run_check(credential.connector, key, credential.options)
-    credential_apply_result(credential=credential, result=result)
-    audit_record(
-        credential=credential,
-        actor=actor,
-        action=AuditEvent.Action.CHECKED,
-        details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
-    )
+    credential_record_check(credential=credential, result=result, actor=actor, checked_secret=checked_secret)
     return result
 
 
-def credential_apply_result(*, credential: Credential, result: ValidationResult) -> None:
-    """Store what a re-check said. A key that could not be checked keeps its last known status."""
+def status_after_check(current: str, result: ValidationResult) -> str:
+    """Return the status a re-check leaves: a key that could not be checked keeps its last one."""
     if result.outcome in (Outcome.VERIFIED, Outcome.RESTRICTED):
-        credential.status = Credential.Status.VERIFIED
-    elif result.outcome == Outcome.REJECTED:
-        credential.status = Credential.Status.REJECTED
-    credential.status_message = result.message
-    credential.last_checked_at = timezone.now()
-    credential.last_check_ms = result.duration_ms
-    credential.save(update_fields=["status", "status_message", "last_checked_at", "last_check_ms", "updated_at"])
+        return Credential.Status.VERIFIED
+    if result.outcome == Outcome.REJECTED:
+        return Credential.Status.REJECTED
+    return current
+
+
+def credential_record_check(*, credential: Credential, result: ValidationResult, actor, checked_secret: str) -> bool:
+    """Store a re-check's outcome and a CHECKED event; return False if nothing was stored.
+
+    The outcome is stored only while the credential still holds the secret that was checked: a
+    key replaced (or re-encrypted) during the check must not inherit the old key's verdict, and a
+    credential deleted meanwhile is skipped.
+    """
+    status = status_after_check(credential.status, result)
+    now = timezone.now()
+    fields = {
+        "status": status,
+        "status_message": result.message,
+        "last_checked_at": now,
+        "last_check_ms": result.duration_ms,
+    }
+    with transaction.atomic():
+        stored = Credential.objects.filter(pk=credential.pk, secret=checked_secret).update(updated_at=now, **fields)
+        if not stored:
+            return False
+        for name, value in fields.items():
+            setattr(credential, name, value)
+        audit_record(
+            credential=credential,
+            actor=actor,
+            action=AuditEvent.Action.CHECKED,
+            details={"outcome": str(result.outcome), "status": status, "message": result.message},
+        )
+    return True
 
 
 def connection_create(*, owner, kind: str, provider: str, name: str, credential: Credential) -> Connection:
