@@ -147,9 +147,17 @@ def credential_connections(credential: Credential) -> QuerySet:
 
 
 def credential_replacements(user, credential: Credential) -> QuerySet:
-    """Return the enabled credentials of credential's provider that user may use instead of it."""
+    """Return the enabled credentials of credential's provider that may take over its connections.
+
+    Each must be usable by user and by every owner of a connection that would move to it, so a
+    move never hands anyone a credential that was not shared with them.
+    """
+    candidates = credentials_usable_by(user)
+    owners = {connection.owner for connection in credential.connections.select_related("owner")}
+    for owner in owners:
+        candidates = candidates.filter(pk__in=credentials_usable_by(owner).values("pk"))
     return (
-        credentials_usable_by(user)
+        candidates
         .filter(provider=credential.provider, disabled_at__isnull=True)
         .exclude(pk=credential.pk)
         .select_related("owner")

@@ -10,6 +10,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import KeyFormatError, Outcome, ValidationResult
 from connectors.registry import get_connector
+from credentials_app.access import credentials_usable_by
 from credentials_app.audit import audit_record
 from credentials_app.checking import run_check
 from credentials_app.models import AuditEvent, Connection, Credential
@@ -361,7 +362,13 @@ def connections_move(*, source: Credential, target: Credential, actor) -> list[C
     if target.is_disabled:
         raise ValidationError({"replacement": f"“{target.name}” is disabled. Choose another credential."})
     with transaction.atomic():
-        connections = list(source.connections.select_for_update().order_by("name"))
+        connections = list(source.connections.select_for_update().select_related("owner").order_by("name"))
+        for connection in connections:
+            if not credentials_usable_by(connection.owner).filter(pk=target.pk).exists():
+                raise ValidationError(
+                    {"replacement": f"“{target.name}” is not shared with {connection.owner.get_username()}, who "
+                     f"owns “{connection.name}”. Choose a credential they can use."}
+                )
         Connection.objects.filter(pk__in=[connection.pk for connection in connections]).update(credential=target)
         for connection in connections:
             audit_record(
