@@ -1,6 +1,7 @@
 """System checks: the encryption keyring must load, and every stored secret's key must be in it."""
 from django.core import checks
 from django.db import DatabaseError
+from django.db.models import Count
 
 from credentials_app import crypto
 
@@ -25,11 +26,16 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
         missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))
     except (crypto.KeyringError, DatabaseError):
         return []
+    # A warning, not an error: the app keeps serving, and each such credential shows
+    # "Can't decrypt: key <id> missing" and can still be deleted or given a new key.
+    counts = Credential.objects.filter(key_id__in=missing).values("key_id").annotate(n=Count("pk"))
     return [
-        checks.Error(
-            f"Stored credentials were encrypted with key {key_id}, which is not in CREDENTIALS_ENCRYPTION_KEYS.",
-            hint="Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key).",
-            id="credentials.E002",
+        checks.Warning(
+            f"{row['n']} stored credential(s) were encrypted with key {row['key_id']}, which is not in "
+            "CREDENTIALS_ENCRYPTION_KEYS; they cannot be decrypted.",
+            hint="Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key), or "
+            "replace or delete those credentials.",
+            id="credentials.W002",
         )
-        for key_id in sorted(missing)
+        for row in counts.order_by("key_id")
     ]

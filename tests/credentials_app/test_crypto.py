@@ -48,8 +48,9 @@ def test_missing_key_gives_a_clear_status_never_garbage(settings, credential_fac
     assert str(raised.value) == f"Can't decrypt: key {credential.key_id} missing"
     assert "orphaned-key-3333" not in str(raised.value)
     assert credential.decrypt_problem == f"Can't decrypt: key {credential.key_id} missing"
-    [error] = check_secrets_decryptable(databases=["default"])
-    assert credential.key_id in error.msg
+    [warning] = check_secrets_decryptable(databases=["default"])
+    assert warning.id == "credentials.W002"
+    assert f"1 stored credential(s) were encrypted with key {credential.key_id}" in warning.msg
 
 
 def test_malformed_key_is_reported_by_the_system_check_with_the_fix(settings):
