@@ -26,7 +26,8 @@ class CredentialForm(forms.Form):
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     creation_token = forms.UUIDField(widget=forms.HiddenInput)
-    save_unverified = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    # A signed permit from a "could not check" answer, not a yes/no the browser could forge.
+    save_unverified = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
     accept_restricted = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, connector: Connector, **kwargs):

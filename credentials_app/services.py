@@ -2,6 +2,7 @@
 import uuid
 from dataclasses import dataclass
 
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -38,6 +39,30 @@ class Acceptance:
 
     save_unverified: bool = False
     accept_restricted: bool = False
+
+
+_PERMIT_SALT = "credentials.save-unverified"
+_PERMIT_MAX_AGE = 3600
+
+
+def unverified_save_permit(*, owner, provider: str, creation_token) -> str:
+    """Return a signed permit to save this overlay's credential unchecked.
+
+    It is handed out only with a "could not check" answer, so "Save without checking" cannot be
+    used to store a key the provider rejected.
+    """
+    return signing.dumps([owner.pk, provider, str(creation_token)], salt=_PERMIT_SALT)
+
+
+def unverified_save_permitted(permit: str, *, owner, provider: str, creation_token) -> bool:
+    """Return True if permit was issued to owner for this provider and overlay, within the hour."""
+    if not permit:
+        return False
+    try:
+        payload = signing.loads(permit, salt=_PERMIT_SALT, max_age=_PERMIT_MAX_AGE)
+    except signing.BadSignature:
+        return False
+    return payload == [owner.pk, provider, str(creation_token)]
 
 
 def status_for(result: ValidationResult, acceptance: Acceptance = Acceptance()) -> str | None:

@@ -15,7 +15,14 @@ from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
 from credentials_app.selectors import credential_tile, credential_tiles
-from credentials_app.services import Acceptance, CheckFailed, connection_create, credential_create
+from credentials_app.services import (
+    Acceptance,
+    CheckFailed,
+    connection_create,
+    credential_create,
+    unverified_save_permit,
+    unverified_save_permitted,
+)
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
@@ -135,7 +142,13 @@ def credential_add(request, kind, provider):
             options=form.options(),
             creation_token=data["creation_token"],
             acceptance=Acceptance(
-                save_unverified=data["save_unverified"], accept_restricted=data["accept_restricted"]
+                save_unverified=unverified_save_permitted(
+                    data["save_unverified"],
+                    owner=request.user,
+                    provider=connector.id,
+                    creation_token=data["creation_token"],
+                ),
+                accept_restricted=data["accept_restricted"],
             ),
         )
     except ValidationError as error:
@@ -150,6 +163,11 @@ def credential_add(request, kind, provider):
                 "message": failure.result.message,
                 "retry_after": failure.result.retry_after,
                 "can_save_unverified": failure.can_save_unverified,
+                "unverified_permit": unverified_save_permit(
+                    owner=request.user, provider=connector.id, creation_token=data["creation_token"]
+                )
+                if failure.can_save_unverified
+                else None,
                 "can_accept_restricted": failure.can_accept_restricted,
             },
             status=422,

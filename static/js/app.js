@@ -71,7 +71,10 @@ class CredentialForm {
       this.submit({});
     });
     this.acceptButtons.forEach((button) => {
-      button.addEventListener("click", () => this.submit({ [button.dataset.accept]: "on" }));
+      // "Save without checking" sends back the server's signed permit; "Save anyway" re-checks.
+      button.addEventListener("click", () => this.submit({
+        [button.dataset.accept]: button.dataset.accept === "save_unverified" ? this.permit : "on",
+      }));
     });
     // A changed input invalidates an earlier "save anyway" offer.
     form.addEventListener("input", () => this.hideAcceptButtons());
@@ -176,6 +179,7 @@ class CredentialForm {
         }
       }
     });
+    this.permit = data.unverified_permit || "";
     if (data.can_save_unverified) {
       this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
       this.alert.textContent += " Or choose “Save without checking” to store it as “Not verified” and check it later.";

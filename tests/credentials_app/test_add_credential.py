@@ -71,10 +71,21 @@ def test_could_not_check_offers_save_without_checking_then_stores_not_verified(c
     assert first.json()["can_save_unverified"] is True
     assert not Credential.objects.exists()
 
-    second = client.post(add_url(), {**data, "save_unverified": "on"})
+    second = client.post(add_url(), {**data, "save_unverified": first.json()["unverified_permit"]})
 
     assert second.status_code == 201
     assert Credential.objects.get().status == Credential.Status.NOT_VERIFIED
+
+
+def test_save_without_checking_cannot_be_forged_for_a_rejected_key(client, signed_in, sandbox):
+    """Posting the flag by hand, or a permit from another overlay, still gets the key checked."""
+    other_overlay = client.post(add_url(), form_data(key=keys.SERVER_ERROR)).json()["unverified_permit"]
+
+    for forged in ("on", "true", other_overlay):
+        response = client.post(add_url(), form_data(key=keys.REJECTED, save_unverified=forged))
+        assert response.status_code == 422
+        assert response.json()["outcome"] == "rejected"
+    assert not Credential.objects.exists()
 
 
 def test_rate_limit_message_says_when_to_retry(client, signed_in, sandbox):
