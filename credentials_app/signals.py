@@ -6,7 +6,7 @@ from django.dispatch import receiver
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="credentials_hand_over_on_deactivate")
 def hand_over_when_deactivated(sender, instance, created, raw=False, **kwargs):
-    """Hand a deactivated user's credentials over so none is left with someone who cannot sign in.
+    """Hand a deactivated user's credentials and sole-admin roles over to people who can sign in.
 
     Runs on every save of an inactive user, so credentials kept earlier (nobody could take them)
     pass on once a team admin or superuser exists. QuerySet.update() sends no signal: deactivate
@@ -16,7 +16,9 @@ def hand_over_when_deactivated(sender, instance, created, raw=False, **kwargs):
     if raw or created or instance.is_active:
         return
     from credentials_app.models import Credential
-    from credentials_app.team_services import user_hand_over_credentials
+    from credentials_app.team_services import user_hand_over_credentials, user_hand_over_teams
 
     if Credential.objects.filter(owner=instance).exists():
         user_hand_over_credentials(user=instance, reason="user deactivated")
+    # Their data sources keep working with them; only the teams they alone ran need a new admin.
+    user_hand_over_teams(user=instance)

@@ -9,10 +9,11 @@ import logging
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import ProtectedError
 from django.db.models import Q
 
 from credentials_app.audit import audit_record
-from credentials_app.models import AuditEvent, Credential, CredentialShare, Membership, Team
+from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
 
 logger = logging.getLogger(__name__)
 
@@ -265,11 +266,101 @@ def user_hand_over_credentials(*, user, reason: str) -> list[Credential]:
     return kept
 
 
-def user_delete(*, user) -> None:
-    """Hand over user's credentials, then delete user (their connections and memberships go too).
+def connection_recipient(*, connection: Connection, leaving_user, handed_over=frozenset()):
+    """Return who takes connection over when leaving_user is deleted, or None if nobody can.
 
-    Raise ProtectedError, deleting nothing, if a credential could not be handed over.
+    The new owner of its credential if that was leaving_user's and is among handed_over (ids);
+    otherwise whoever would take the credential: a team admin it is shared with, then a superuser.
+    """
+    credential = connection.credential
+    if credential.pk in handed_over:
+        return credential.owner
+    return credential_recipient(credential=credential, leaving_user=leaving_user)[0]
+
+
+def connections_nobody_can_take(*, users) -> list[Connection]:
+    """Return the connections owned by users that no one else could take over."""
+    return [
+        connection
+        for user in users
+        for connection in Connection.objects.filter(owner=user).select_related("credential")
+        if connection_recipient(connection=connection, leaving_user=user) is None
+    ]
+
+
+def user_hand_over_connections(*, user, reason: str, handed_over=frozenset()) -> list[Connection]:
+    """Give every data source and destination user owns to its recipient; return those nobody could take.
+
+    handed_over holds the ids of user's credentials that have just passed on: their connections follow them.
+    """
+    kept = []
+    connections = Connection.objects.filter(owner=user).select_related("credential__owner").order_by("created_at")
+    for connection in connections:
+        new_owner = connection_recipient(connection=connection, leaving_user=user, handed_over=handed_over)
+        if new_owner is None:
+            kept.append(connection)
+            continue
+        with transaction.atomic():
+            connection.owner = new_owner
+            connection.save(update_fields=["owner"])
+            audit_record(
+                credential=connection.credential, actor=None, action=AuditEvent.Action.OWNER_CHANGED,
+                details={
+                    "connection": connection.name,
+                    "kind": connection.kind,
+                    "connection_id": str(connection.pk),
+                    "from": user.get_username(),
+                    "to": new_owner.get_username(),
+                    "reason": reason,
+                },
+            )
+    return kept
+
+
+def user_hand_over_teams(*, user) -> list[Membership]:
+    """Make someone else admin of each team whose only active admin is user; return the promotions.
+
+    The longest-standing active member is promoted, so no team is left without an admin who can sign in.
+    """
+    promoted = []
+    with transaction.atomic():
+        admin_of = Membership.objects.filter(user=user, role=Membership.Role.ADMIN).values_list("team_id", flat=True)
+        for team_id in list(admin_of):
+            others = (
+                Membership.objects.select_for_update()
+                .filter(team_id=team_id, user__is_active=True)
+                .exclude(user=user)
+            )
+            if others.filter(role=Membership.Role.ADMIN).exists():
+                continue
+            successor = others.order_by("created_at", "pk").select_related("team", "user").first()
+            if successor is None:
+                continue
+            successor.role = Membership.Role.ADMIN
+            successor.save(update_fields=["role"])
+            logger.info(
+                "%s is now an admin of “%s” in place of %s.",
+                successor.user.get_username(), successor.team, user.get_username(),
+            )
+            promoted.append(successor)
+    return promoted
+
+
+def user_delete(*, user) -> None:
+    """Hand over user's credentials, connections and team admin roles, then delete user.
+
+    Raise ProtectedError, deleting nothing, if a credential or connection could not be handed over.
     """
     with transaction.atomic():
-        user_hand_over_credentials(user=user, reason="user deleted")
+        owned = set(Credential.objects.filter(owner=user).values_list("pk", flat=True))
+        kept_credentials = user_hand_over_credentials(user=user, reason="user deleted")
+        kept = user_hand_over_connections(
+            user=user, reason="user deleted", handed_over=owned - {credential.pk for credential in kept_credentials}
+        )
+        if kept:
+            names = ", ".join(connection.name for connection in kept)
+            raise ProtectedError(
+                f"Nobody can take over {names}: add a superuser or a team admin first.", set(kept)
+            )
+        user_hand_over_teams(user=user)
         user.delete()

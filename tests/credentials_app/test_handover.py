@@ -4,7 +4,7 @@ import logging
 import pytest
 from django.db.models import ProtectedError
 
-from credentials_app.models import AuditEvent, Connection, Credential
+from credentials_app.models import AuditEvent, Connection, Credential, Membership
 from credentials_app.team_services import user_delete
 from tests.credentials_app.sharing_support import make_team, share
 
@@ -89,21 +89,97 @@ def test_a_name_clash_with_the_new_owner_is_resolved_by_renaming(user_factory, c
     assert event.details["renamed_from"] == "box office"
 
 
-def test_deleting_a_user_hands_over_first_and_their_connections_go_with_them(user_factory, credential_factory):
-    """user_delete hands credentials over, then deletes the user; the user's own connections cascade."""
+def test_deleting_a_user_hands_their_connections_over_with_their_credentials(user_factory, credential_factory):
+    """user_delete keeps the user's data sources: they follow the credential to its new owner, audited."""
     ada, tom = user_factory("ada"), user_factory("tom")
     ops = make_team("Ops", admins=[tom])
     credential = credential_factory(owner=ada)
     share(credential, ops)
-    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential)
+    weekly = Connection.objects.create(
+        owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential
+    )
     Connection.objects.create(owner=tom, kind="source", provider="humanitix", name="Daily", credential=credential)
 
     user_delete(user=ada)
 
     credential.refresh_from_db()
     assert credential.owner == tom
-    assert AuditEvent.objects.get(action="owner_changed").details["reason"] == "user deleted"
-    assert list(Connection.objects.values_list("name", flat=True)) == ["Daily"]
+    assert sorted(Connection.objects.values_list("name", "owner__username")) == [("Daily", "tom"), ("Weekly", "tom")]
+    event = AuditEvent.objects.get(credential=credential, details__connection="Weekly")
+    assert event.action == AuditEvent.Action.OWNER_CHANGED and event.actor_name == "system"
+    assert event.details == {
+        "connection": "Weekly", "kind": "source", "connection_id": str(weekly.pk),
+        "from": "ada", "to": "tom", "reason": "user deleted",
+    }
+
+
+def test_a_connection_on_someone_elses_credential_goes_to_a_team_admin_or_a_superuser(user_factory, credential_factory):
+    """A deleted user's data source built on a shared credential passes to that team's admin, else a superuser."""
+    ada, tom, bob = user_factory("ada"), user_factory("tom"), user_factory("bob")
+    root = user_factory("root", is_superuser=True)
+    ops = make_team("Ops", admins=[tom], members=[ada])
+    shared = credential_factory(owner=bob, name="Shared")
+    share(shared, ops)
+    unshared = credential_factory(owner=bob, name="Bob's own")
+    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Via Ops", credential=shared)
+    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Direct", credential=unshared)
+
+    user_delete(user=ada)
+
+    owners = dict(Connection.objects.values_list("name", "owner"))
+    assert owners == {"Via Ops": tom.pk, "Direct": root.pk}
+    assert Credential.objects.get(pk=shared.pk).owner == bob  # the credential itself stays with its owner
+
+
+def test_deleting_a_user_whose_connection_nobody_can_take_is_refused(user_factory, credential_factory):
+    """With no team admin or superuser to take a data source, deleting its owner deletes nothing."""
+    ada, bob = user_factory("ada"), user_factory("bob")
+    credential = credential_factory(owner=bob)
+    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential)
+
+    with pytest.raises(ProtectedError, match="Weekly"):
+        user_delete(user=ada)
+
+    assert type(ada).objects.filter(pk=ada.pk).exists()
+    assert Connection.objects.get(name="Weekly").owner == ada
+
+
+def test_deactivating_a_user_keeps_their_connections_with_them(user_factory, credential_factory):
+    """A deactivated user's data sources keep working with them; only the credential passes on."""
+    ada, root = user_factory("ada"), user_factory("root", is_superuser=True)
+    credential = credential_factory(owner=ada)
+    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential)
+
+    deactivate(ada)
+
+    assert Credential.objects.get(pk=credential.pk).owner == root
+    assert Connection.objects.get(name="Weekly").owner == ada
+
+
+@pytest.mark.parametrize("leave", [deactivate, lambda user: user_delete(user=user)], ids=["deactivated", "deleted"])
+def test_a_teams_only_admin_leaving_promotes_the_longest_standing_member(leave, user_factory):
+    """When a team's only admin leaves, its longest-standing active member becomes admin."""
+    ada, bob, cat, dan = (user_factory(name) for name in ("ada", "bob", "cat", "dan"))
+    ops = make_team("Ops", admins=[ada])
+    for user in (dan, bob, cat):  # dan joined first but can no longer sign in
+        Membership.objects.create(team=ops, user=user)
+    dan.is_active = False
+    dan.save()
+
+    leave(ada)
+
+    roles = dict(Membership.objects.filter(team=ops).exclude(user__username="ada").values_list("user__username", "role"))
+    assert roles == {"dan": "member", "bob": "admin", "cat": "member"}
+
+
+def test_a_team_with_another_admin_promotes_nobody(user_factory):
+    """Members stay members when the team still has an active admin after one leaves."""
+    ada, tom, bob = user_factory("ada"), user_factory("tom"), user_factory("bob")
+    ops = make_team("Ops", admins=[ada, tom], members=[bob])
+
+    user_delete(user=ada)
+
+    assert Membership.objects.get(team=ops, user=bob).role == Membership.Role.MEMBER
 
 
 def test_deleting_a_user_nobody_can_take_over_from_is_refused(user_factory, credential_factory):
