@@ -1,22 +1,34 @@
 """Admin for credentials: keys are write-only, a new key is checked, nothing secret is shown."""
 from django import forms
-from django.contrib import admin
-from django.contrib.admin.utils import NestedObjects
+from django.contrib import admin, messages
+from django.contrib.admin import actions as admin_actions
+from django.contrib.admin.utils import NestedObjects, unquote
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
-from django.db import router
+from django.db import router, transaction
 from django.db.models import Count
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext_lazy
 
 from credentials_app.audit import audit_record
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
 from credentials_app.services import (
     CheckFailed,
+    CredentialInUse,
     credential_check_new_key,
+    credential_delete,
     credential_edit_description,
     credential_rename,
     credential_store_key,
 )
-from credentials_app.team_services import credential_unshare, credentials_nobody_can_take, user_delete
+from credentials_app.team_services import (
+    connections_nobody_can_take,
+    credential_unshare,
+    credentials_nobody_can_take,
+    user_delete,
+)
 
 
 class CredentialAdminForm(forms.ModelForm):
@@ -46,6 +58,34 @@ class CredentialAdminForm(forms.ModelForm):
         return cleaned
 
 
+def _in_use_message(credentials) -> str:
+    return " ".join(
+        f"“{credential}” was not deleted. {CredentialInUse(list(credential.connections.order_by('name')))}"
+        for credential in credentials
+    )
+
+
+@admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
+def delete_selected(modeladmin, request, queryset):
+    """Delete the selected credentials through credential_delete; refuse all while any is in use.
+
+    Named like the site-wide action so it takes its place for credentials.
+    """
+    in_use = list(queryset.filter(connections__isnull=False).distinct().order_by("name"))
+    if in_use:
+        modeladmin.message_user(request, _in_use_message(in_use), messages.ERROR)
+        return None
+    try:
+        # One step, so a refusal midway also undoes the deletion log entries.
+        with transaction.atomic():
+            return admin_actions.delete_selected(modeladmin, request, queryset)
+    except CredentialInUse:
+        modeladmin.message_user(
+            request, _in_use_message(queryset.filter(connections__isnull=False).distinct()), messages.ERROR
+        )
+        return None
+
+
 @admin.register(Credential)
 class CredentialAdmin(admin.ModelAdmin):
     form = CredentialAdminForm
@@ -58,6 +98,7 @@ class CredentialAdmin(admin.ModelAdmin):
     ]
     fields = ["name", "description", "new_key", *readonly_fields]
     list_select_related = ["owner"]
+    actions = [delete_selected]
 
     @admin.display(description="Key")
     def masked_fingerprint(self, obj):
@@ -86,6 +127,30 @@ class CredentialAdmin(admin.ModelAdmin):
             key, result = form.verified_key
             credential_store_key(credential=credential, key=key, result=result, actor=request.user)
 
+    # Deleting goes through credential_delete: audited, and refused while data sources use the credential.
+    def delete_view(self, request, object_id, extra_context=None):
+        credential = self.get_object(request, unquote(object_id))
+        if credential is not None and self.has_delete_permission(request, credential):
+            in_use = list(credential.connections.order_by("name"))
+            if in_use:
+                return self._refuse_deletion(request, credential, CredentialInUse(in_use))
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except CredentialInUse as refusal:  # a data source was added after the page was shown
+            return self._refuse_deletion(request, credential, refusal)
+
+    def _refuse_deletion(self, request, credential, refusal):
+        self.message_user(request, f"“{credential}” was not deleted. {refusal}", messages.ERROR)
+        return redirect(reverse("admin:credentials_app_credential_change", args=[credential.pk]))
+
+    def delete_model(self, request, obj):
+        credential_delete(credential=obj, actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for credential in queryset:
+                credential_delete(credential=credential, actor=request.user)
+
 
 class MembershipInline(admin.TabularInline):
     model = Membership
@@ -106,6 +171,18 @@ class TeamAdmin(admin.ModelAdmin):
     def member_count(self, obj):
         return obj._member_count
 
+    # A deleted team's shares end as if each were unshared on the sharing page: audited.
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            for share in obj.shares.select_related("credential", "team"):
+                credential_unshare(share=share, actor=request.user)
+            obj.delete()
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for team in queryset:
+                self.delete_model(request, team)
+
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
@@ -114,6 +191,16 @@ class MembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+
+
+def _without_connections(nested: list) -> list:
+    """Return the admin's nested list of objects to delete without its connection entries."""
+    prefix = f"{capfirst(Connection._meta.verbose_name)}: "
+    return [
+        _without_connections(item) if isinstance(item, list) else item
+        for item in nested
+        if isinstance(item, list) or not str(item).startswith(prefix)
+    ]
 
 
 class HandOverUserAdmin(UserAdmin):
@@ -128,6 +215,11 @@ class HandOverUserAdmin(UserAdmin):
             users=objs
         ):
             protected = []
+        # Connections are handed over too, so they are not listed as deleted; those nobody can take block it.
+        protected = [*protected, *connections_nobody_can_take(users=objs)]
+        to_delete = _without_connections(to_delete)
+        model_count.pop(Connection._meta.verbose_name_plural, None)
+        perms_needed.discard(Connection._meta.verbose_name)
         return to_delete, model_count, perms_needed, protected
 
     def delete_model(self, request, obj):
@@ -172,6 +264,12 @@ class CredentialShareAdmin(admin.ModelAdmin):
 class ConnectionAdmin(admin.ModelAdmin):
     list_display = ["name", "kind", "provider", "owner", "credential", "created_at"]
     list_filter = ["kind", "provider"]
+    # Connections are built in the app, which checks the credential's provider and that it is enabled,
+    # and records the use; here only the name may change.
+    readonly_fields = ["kind", "provider", "owner", "credential", "created_at"]
+
+    def has_add_permission(self, request):
+        return False
 
 
 @admin.register(AuditEvent)
