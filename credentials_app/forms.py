@@ -53,6 +53,7 @@ class CredentialForm(forms.Form):
 
 class ConnectionNameForm(forms.Form):
     credential = forms.UUIDField(widget=forms.HiddenInput)
+    creation_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
     name = forms.CharField(max_length=100)
 
     def __init__(self, *args, kind_label: str, **kwargs):

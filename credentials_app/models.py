@@ -156,6 +156,8 @@ class Connection(models.Model):
     provider = models.CharField(max_length=40)
     name = models.CharField(max_length=100)
     credential = models.ForeignKey(Credential, on_delete=models.PROTECT, related_name="connections")
+    # Sent with the naming form so a double-clicked "Create" makes one data source.
+    creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -234,8 +234,17 @@ def credential_record_check(*, credential: Credential, result: ValidationResult,
     return True
 
 
-def connection_create(*, owner, kind: str, provider: str, name: str, credential: Credential) -> Connection:
-    """Create a data source or destination of provider that uses credential."""
+def connection_create(
+    *, owner, kind: str, provider: str, name: str, credential: Credential, creation_token: uuid.UUID | None = None
+) -> Connection:
+    """Create a data source or destination of provider that uses credential.
+
+    A repeated creation_token returns the connection it made instead of a second one.
+    """
+    if creation_token is not None:
+        existing = Connection.objects.filter(owner=owner, creation_token=creation_token).first()
+        if existing is not None:
+            return existing
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": f"Enter a name for the {Connection.Kind(kind).label.lower()}."})
@@ -245,17 +254,29 @@ def connection_create(*, owner, kind: str, provider: str, name: str, credential:
         raise ValidationError({"kind": f"{get_connector(provider).name} cannot be a {kind}."})
     if credential.is_disabled:
         raise ValidationError({"credential": "That credential is disabled. Choose another one."})
-    with transaction.atomic():
-        connection = Connection.objects.create(
-            owner=owner, kind=kind, provider=provider, name=name, credential=credential
-        )
-        audit_record(
-            credential=credential,
-            actor=owner,
-            action=AuditEvent.Action.USED,
-            details={"connection": name, "kind": kind, "connection_id": str(connection.pk)},
-        )
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.create(
+                owner=owner, kind=kind, provider=provider, name=name, credential=credential,
+                creation_token=creation_token,
+            )
+            _record_use(connection, owner)
+    except IntegrityError:
+        # A concurrent double submit with the same token won the race: hand back its connection.
+        existing = Connection.objects.filter(owner=owner, creation_token=creation_token).first()
+        if creation_token is None or existing is None:
+            raise
+        return existing
     return connection
+
+
+def _record_use(connection: Connection, owner) -> None:
+    audit_record(
+        credential=connection.credential,
+        actor=owner,
+        action=AuditEvent.Action.USED,
+        details={"connection": connection.name, "kind": connection.kind, "connection_id": str(connection.pk)},
+    )
 
 
 @sensitive_variables("key")

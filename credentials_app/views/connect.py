@@ -77,7 +77,9 @@ def authenticate(request, kind, provider):
         else:
             naming = "name" in request.POST
             form = ConnectionNameForm(
-                request.POST if naming else None, initial={"credential": chosen.pk}, kind_label=kind_label
+                request.POST if naming else None,
+                initial={"credential": chosen.pk, "creation_token": uuid.uuid4()},
+                kind_label=kind_label,
             )
             if naming and form.is_valid():
                 try:
@@ -87,6 +89,7 @@ def authenticate(request, kind, provider):
                         provider=connector.id,
                         name=form.cleaned_data["name"],
                         credential=chosen,
+                        creation_token=form.cleaned_data["creation_token"],
                     )
                 except ValidationError as error:
                     form.add_error(None, error)

@@ -190,7 +190,37 @@ class CredentialForm {
   }
 }
 
+// A submitted form shows that it is working and cannot be sent twice by a double click.
+function initBusyForms() {
+  document.querySelectorAll("form[method=post]:not([data-credential-form])").forEach((form) => {
+    form.addEventListener("submit", (event) => {
+      if (form.dataset.submitting) {
+        event.preventDefault();
+        return;
+      }
+      form.dataset.submitting = "true";
+      form.setAttribute("aria-busy", "true");
+      const button = event.submitter;
+      // Disable after the browser has read the form, so the clicked button's value is still sent.
+      setTimeout(() => {
+        if (!button) return;
+        button.disabled = true;
+        if (button.dataset.busyText) button.textContent = button.dataset.busyText;
+      }, 0);
+    });
+  });
+  // Back/forward cache restores a page as it was left: make its forms usable again.
+  window.addEventListener("pageshow", () => {
+    document.querySelectorAll("form[data-submitting]").forEach((form) => {
+      delete form.dataset.submitting;
+      form.removeAttribute("aria-busy");
+      form.querySelectorAll("button:disabled").forEach((button) => { button.disabled = false; });
+    });
+  });
+}
+
 document.addEventListener("DOMContentLoaded", () => {
+  initBusyForms();
   initDialogs();
   initFilters();
   document.querySelectorAll("[data-credential-form]").forEach((form) => new CredentialForm(form));

@@ -270,3 +270,28 @@ def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
     page.keyboard.type("Keyboard events")
     page.keyboard.press("Enter")
     expect(page.get_by_test_id("connection-credential")).to_have_text("Keyboard key")
+
+
+def test_check_now_shows_progress_and_a_double_click_checks_once(signed_in_page, user, sandbox, settings, credential_factory):
+    """"Check now" says it is checking with the provider while it waits; a double click checks once."""
+    from credentials_app.models import AuditEvent
+
+    settings.CONNECTOR_READ_TIMEOUT = 5.0
+    credential = credential_factory(owner=user, key=keys.SLOW, name="Slow box office")
+    sandbox.state.slow_seconds = 1.0
+    page = signed_in_page
+    try:
+        page.goto(f"/credentials/{credential.pk}/")
+        page.get_by_role("button", name="Check now").dblclick()
+        # Read the page still on screen while the check runs (locators would wait for the next page).
+        busy = page.evaluate(
+            """() => new Promise((resolve) => setTimeout(() => {
+                const button = document.querySelector("form[aria-busy=true] button");
+                resolve(button && {text: button.textContent, disabled: button.disabled});
+            }, 100))"""
+        )
+        assert busy == {"text": "Checking with Humanitix…", "disabled": True}
+        expect(page.get_by_role("button", name="Check now")).to_be_enabled()
+    finally:
+        sandbox.state.slow_seconds = 2.0
+    assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CHECKED).count() == 1

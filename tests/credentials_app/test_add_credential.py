@@ -122,3 +122,20 @@ def test_signed_out_user_cannot_add(client, sandbox):
     response = client.post(add_url(), form_data())
     assert response.status_code == 302
     assert not Credential.objects.exists()
+
+
+def test_double_submitted_create_makes_one_data_source(client, signed_in, credential_factory):
+    """Continue, then a double-clicked "Create Data Source": one data source, both land on its page."""
+    from credentials_app.models import Connection
+
+    credential = credential_factory(owner=signed_in)
+    url = reverse("authenticate", args=["source", "humanitix"])
+    step = client.post(url, {"credential": str(credential.pk)})
+    token = step.context["form"]["creation_token"].value()
+    data = {"credential": str(credential.pk), "name": "Weekly events", "creation_token": str(token)}
+
+    first, second = client.post(url, data), client.post(url, data)
+
+    assert first.status_code == second.status_code == 302
+    assert first.url == second.url
+    assert Connection.objects.count() == 1

@@ -38,7 +38,7 @@ def test_key_appears_in_no_response_log_line_or_audit_event(client, user_factory
         bodies.append(client.get(url).content)
     named = client.post(
         reverse("authenticate", args=["source", "humanitix"]),
-        {"credential": str(credential.pk), "name": "Weekly events"},
+        {"credential": str(credential.pk), "name": "Weekly events", "creation_token": str(uuid.uuid4())},
         follow=True,
     )
     bodies.append(named.content)

@@ -8,6 +8,7 @@ Each row names an endpoint and the status every kind of user gets:
 Rows whose URL name does not resolve yet are skipped, so a new endpoint joins the matrix by
 adding one row. Superusers get no extra powers outside /admin/: their tool is the admin.
 """
+import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -52,7 +53,7 @@ CREDENTIAL_ROWS = [
     # Authenticate screen: a usable credential makes the data source; any other is refused as unselected.
     Row("authenticate select", "post", lambda world: reverse("authenticate", args=["source", "humanitix"]),
         {"manage": 302, "use": 302, "none": 200},
-        data=lambda world: {"credential": world.credential.pk, "name": "Weekly sales"}),
+        data=lambda world: {"credential": world.credential.pk, "name": "Weekly sales", "creation_token": uuid.uuid4()}),
     Row("sharing page", "get", cred("credential_sharing"), SEEN_MANAGED),
     Row("share", "post", cred("credential_sharing"), ACTION_MANAGED,
         data=lambda world: {"teams": [world.own_team.pk], "level": "use"}),
