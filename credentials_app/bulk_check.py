@@ -133,7 +133,7 @@ class ProviderGate:
 class BulkChecker:
     """Check credentials concurrently; store the outcomes as they come in, a group at a time."""
 
-    def __init__(self, *, concurrency: int = 32, per_provider: int = 4, max_retry_wait: float = 60.0):
+    def __init__(self, *, concurrency: int = 32, per_provider: int = 8, max_retry_wait: float = 60.0):
         self.concurrency = concurrency
         self.max_retry_wait = max_retry_wait
         self.gate = ProviderGate(per_provider)

@@ -44,7 +44,7 @@ def main() -> int:
                 PROVIDER_SANDBOX_CA_BUNDLE=str(Path(directory) / "sandbox-ca.pem"),
             )
             _child("setup-check", env, CHECK_ROWS)
-            _child("check", env, "--concurrency", "50", "--per-provider", "10")
+            _child("check", env, "--concurrency", "32", "--per-provider", "8")
             _child("check", env, "--concurrency", "32", "--per-provider", "4")
         finally:
             sandbox.terminate()
@@ -178,7 +178,7 @@ def child_check(*args: str) -> None:
         output.write(f"{error}\n")
     elapsed = time.perf_counter() - started
     summary = ", ".join(line for line in output.getvalue().splitlines() if line)
-    options = " ".join(args) + (" (the defaults)" if args == ("--concurrency", "32", "--per-provider", "4") else "")
+    options = " ".join(args) + (" (the defaults)" if args == ("--concurrency", "32", "--per-provider", "8") else "")
     concurrency, per_provider = int(args[1]), int(args[3])
     # The best these caps allow: the pool, or one provider's share through its slots, whichever is slower.
     floor = max(CHECK_ROWS / concurrency, CHECK_ROWS / len(CHECK_PROVIDERS) / per_provider) * CHECK_DELAY_SECONDS

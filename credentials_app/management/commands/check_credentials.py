@@ -24,8 +24,8 @@ class Command(BaseCommand):
                             help="Only credentials last checked longer ago than AGE (e.g. 12h, 7d), or never.")
         parser.add_argument("--include-disabled", action="store_true", help="Check disabled credentials too.")
         parser.add_argument("--concurrency", type=int, default=32, help="Checks running at once (default 32).")
-        parser.add_argument("--per-provider", type=int, default=4,
-                            help="Checks running at once against one provider (default 4).")
+        parser.add_argument("--per-provider", type=int, default=8,
+                            help="Checks running at once against one provider (default 8).")
         parser.add_argument("--max-retry-wait", type=float, default=60.0, metavar="SECONDS",
                             help="Longest Retry-After to wait for before retrying a rate-limited check once "
                                  "(default 60).")
