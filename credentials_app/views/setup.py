@@ -1,10 +1,10 @@
 """The one-time page that creates the owner account on a fresh install."""
 from django.contrib.auth import get_user_model, login
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
+from credentials_app.accounts import AlreadySetUp, owner_create
 from credentials_app.forms import OwnerSetupForm
 
 
@@ -12,18 +12,15 @@ from credentials_app.forms import OwnerSetupForm
 @sensitive_variables()
 def setup(request):
     """Create the first account as a superuser, then sign it in. Gone once any user exists."""
-    User = get_user_model()
-    if User.objects.exists():
+    if get_user_model().objects.exists():
         raise Http404("This install is already set up.")
     form = OwnerSetupForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            if User.objects.select_for_update().exists():
-                raise Http404("This install is already set up.")
-            user = form.save(commit=False)
-            user.is_staff = True
-            user.is_superuser = True
-            user.save()
+        user = form.save(commit=False)
+        try:
+            owner_create(user=user)
+        except AlreadySetUp:
+            raise Http404("This install is already set up.") from None
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         return redirect("home")
     return render(request, "credentials_app/setup.html", {"form": form})

@@ -87,3 +87,14 @@ def test_admin_save_does_not_undo_a_key_replaced_while_it_checked(admin_client_w
     assert credential.secret == replaced_secret
     actions = set(AuditEvent.objects.filter(credential=credential).values_list("action", flat=True))
     assert {AuditEvent.Action.RENAMED, AuditEvent.Action.DESCRIPTION_EDITED} <= actions
+
+
+def test_owner_is_created_only_while_no_account_exists(user_factory):
+    """A second first-run submission (a race lost) creates no second owner."""
+    from credentials_app.accounts import AlreadySetUp, owner_create
+
+    User = get_user_model()
+    owner_create(user=User(username="first"))
+    with pytest.raises(AlreadySetUp):
+        owner_create(user=User(username="second"))
+    assert list(User.objects.values_list("username", "is_superuser")) == [("first", True)]
