@@ -6,6 +6,7 @@ from dataclasses import dataclass, replace
 from urllib.parse import urlsplit
 
 import requests
+import urllib3
 
 from connectors.base import CheckRequest, Connector, ProviderResponse, ValidationResult
 
@@ -89,6 +90,8 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
             "The provider sandbox URL must start with https://, so the key was not sent."
         )
     verify = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else True
+    # A whole check, body included, never takes longer than the connect and read timeouts together.
+    deadline = time.monotonic() + config.connect_timeout + config.read_timeout
     try:
         with session.request(
             request.method,
@@ -101,7 +104,7 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
             stream=True,
             verify=verify,
         ) as raw:
-            response = _read_capped(raw, config.max_body_bytes)
+            response = _read_capped(raw, config.max_body_bytes, deadline)
     except requests.exceptions.SSLError:
         return connector.could_not_check(
             f"The TLS certificate of {host} could not be verified, so the key was not sent. If your "
@@ -128,13 +131,25 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
     return connector.interpret(response, options)
 
 
-def _read_capped(raw: requests.Response, cap: int) -> ProviderResponse:
+def _read_capped(raw: requests.Response, cap: int, deadline: float) -> ProviderResponse:
+    """Read the body up to cap bytes, giving up at deadline (time.monotonic()).
+
+    The read timeout bounds each wait for data, so a provider dripping bytes could stretch one check
+    for minutes; read1 returns whatever has arrived, letting the deadline be checked between drips.
+    """
     body = bytearray()
     truncated = False
-    for chunk in raw.iter_content(chunk_size=16384):
-        body.extend(chunk)
-        if len(body) > cap:
-            truncated = True
-            del body[cap:]
-            break
+    try:
+        while chunk := raw.raw.read1(16384, decode_content=True):
+            body.extend(chunk)
+            if len(body) > cap:
+                truncated = True
+                del body[cap:]
+                break
+            if time.monotonic() > deadline:
+                raise requests.exceptions.ReadTimeout("The check ran out of time while reading the answer.")
+    except urllib3.exceptions.ReadTimeoutError:
+        raise requests.exceptions.ReadTimeout("The provider stopped sending its answer.") from None
+    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
+        raise requests.exceptions.ConnectionError("The provider's answer was cut off or garbled.") from None
     return ProviderResponse(raw.status_code, raw.headers, bytes(body), truncated)

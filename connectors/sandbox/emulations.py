@@ -25,6 +25,7 @@ class Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
+    trickle_seconds: float = 0.0  # spread the body over this long, in small pieces
 
 
 def _bearer(request: Request) -> str | None:
@@ -33,7 +34,7 @@ def _bearer(request: Request) -> str | None:
 
 
 # Keys each provider accepts as valid (People.ai: on Production; TIXY: as a public token).
-_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY)
+_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE)
 
 
 def _success(key: str | None, body: Any) -> Reply:
@@ -41,6 +42,8 @@ def _success(key: str | None, body: Any) -> Reply:
     if key == keys.HUGE_BODY:
         padding = "x" * keys.HUGE_BODY_BYTES
         body = body + [padding] if isinstance(body, list) else {**body, "padding": padding}
+    if key == keys.TRICKLE:
+        return Reply(200, body, trickle_seconds=keys.TRICKLE_SECONDS)
     return Reply(200, body)
 
 

@@ -9,6 +9,7 @@ SERVER_ERROR = "sandbox_error_key"  # HTTP 503
 BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
 REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app must not follow it)
 HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
+TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over TRICKLE_SECONDS
 
 CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
 TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
@@ -24,6 +25,9 @@ MOSHTIX_EXPIRED = (
 RETRY_AFTER_SECONDS = 30
 BRIEF_RETRY_AFTER_SECONDS = 1
 HUGE_BODY_BYTES = 2 * 1024 * 1024
+# Each drip comes well within any read timeout, so only a deadline on the whole check stops it.
+TRICKLE_SECONDS = 3.0
+TRICKLE_PIECES = 10
 
 TABLE = [
     ("All", VALID, "Verified (People.ai: on Production; TIXY: as a Public API Token)"),
@@ -34,6 +38,7 @@ TABLE = [
     ("All", SERVER_ERROR, "Could not check: HTTP 503"),
     ("All", BAD_BODY, "Could not check: an answer not in the documented shape"),
     ("All", REDIRECT, "Could not check: a redirect (HTTP 302), never followed"),
+    ("All", TRICKLE, f"Could not check when the deadline passes: a valid answer dripped over {TRICKLE_SECONDS:g} s"),
     ("All", HUGE_BODY, f"Could not check: an answer over {HUGE_BODY_BYTES // (1024 * 1024)} MiB, read only up to the cap"),
     ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),
     ("TIXY", TIXY_PRIVATE, "Verified as a Private API Token; Access Denied as a Public one"),

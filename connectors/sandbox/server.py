@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from connectors.sandbox import keys
 from connectors.sandbox.emulations import EMULATIONS, Reply, Request
 from connectors.sandbox.tls import CertificateFiles, make_loopback_certificate
 
@@ -63,7 +64,17 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(payload)
+        if reply.trickle_seconds:
+            self._trickle(payload, reply.trickle_seconds)
+        else:
+            self.wfile.write(payload)
+
+    def _trickle(self, payload: bytes, seconds: float) -> None:
+        step = max(1, -(-len(payload) // keys.TRICKLE_PIECES))
+        for start in range(0, len(payload), step):
+            self.wfile.write(payload[start : start + step])
+            self.wfile.flush()
+            time.sleep(seconds / keys.TRICKLE_PIECES)
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 

@@ -35,6 +35,25 @@ def test_slow_provider_times_out_as_could_not_check(connector, check):
     assert "read 1 s" in result.message
 
 
+def test_a_dripping_answer_stops_at_the_check_deadline(connector, check, sandbox_config):
+    """A valid answer dripped out slower than the whole check may take is Could not check, on time.
+
+    Each drip arrives within the read timeout, so only the total deadline (connect + read) stops it.
+    """
+    config = replace(sandbox_config, connect_timeout=0.5, read_timeout=1.0)
+
+    result = check(connector, keys.TRICKLE, config=config)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "did not answer in time" in result.message
+
+
+def test_a_dripping_answer_within_the_deadline_is_verified(connector, check, sandbox_config):
+    config = replace(sandbox_config, connect_timeout=1.0, read_timeout=keys.TRICKLE_SECONDS + 1)
+
+    assert check(connector, keys.TRICKLE, config=config).outcome == Outcome.VERIFIED
+
+
 def test_rate_limit_says_when_to_retry_from_retry_after(connector, check):
     """A 429 gives Could not check and carries the provider's Retry-After."""
     result = check(connector, keys.RATE_LIMITED)
