@@ -18,6 +18,19 @@ class Outcome(StrEnum):
     REJECTED = "rejected"
     COULD_NOT_CHECK = "could_not_check"
 
+    @property
+    def label(self) -> str:
+        """Return the outcome in the users' words."""
+        return _OUTCOME_LABELS[self]
+
+
+_OUTCOME_LABELS = {
+    Outcome.VERIFIED: "Verified",
+    Outcome.RESTRICTED: "Verified, with limited access",
+    Outcome.REJECTED: "Rejected",
+    Outcome.COULD_NOT_CHECK: "Could not check",
+}
+
 
 @dataclass(frozen=True)
 class ValidationResult:

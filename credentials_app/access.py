@@ -58,9 +58,6 @@ def get_credential_for(user, pk, *, manage: bool = False) -> Credential:
     return credential
 
 
-def is_team_admin(user, team) -> bool:
-    return Membership.objects.filter(team=team, user=user, role=Membership.Role.ADMIN).exists()
-
 
 def get_team_for(user, pk, *, admin: bool = False):
     """Return the team pk for user: 404 if they are not a member, 403 if admin is needed and they are not."""

@@ -35,12 +35,6 @@ DEFAULT_RETRY_AFTER = 10
 # Results are stored in one transaction per this many, or at least this often (seconds).
 WRITE_BATCH = 100
 WRITE_INTERVAL = 1.0
-OUTCOME_LABELS = {
-    Outcome.VERIFIED: "verified",
-    Outcome.RESTRICTED: "restricted",
-    Outcome.REJECTED: "rejected",
-    Outcome.COULD_NOT_CHECK: "could not check",
-}
 _AGE = re.compile(r"^\s*(\d+)\s*([mhdw])\s*$")
 _AGE_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
 

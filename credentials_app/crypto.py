@@ -2,7 +2,7 @@
 
 A stored value is self-describing: ``aesgcm1$<key id>$<base64 nonce+ciphertext>``. The key id
 names the key that encrypted it, so old values keep decrypting after a new key is put first,
-and ``must_update`` tells the rotation which values to re-encrypt. Every value is bound to its
+and ``must_update`` tells whether a value needs re-encrypting under the primary key. Every value is bound to its
 owner's identity as associated data: a ciphertext copied onto another row does not decrypt.
 """
 import base64

@@ -9,6 +9,7 @@ from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
+from connectors.base import Outcome
 from credentials_app import crypto
 from credentials_app.access import credentials_usable_by
 from credentials_app.models import AuditEvent, Connection, Credential, Membership
@@ -30,7 +31,7 @@ def origin_label(user, credential: Credential, user_team_ids: set) -> str:
 
 def credential_tiles(user, provider: str) -> list[CredentialTile]:
     """Return the tiles of provider's credentials that user may select, enabled ones only."""
-    team_ids = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
+    team_ids = user_team_ids(user)
     credentials = (
         credentials_usable_by(user)
         .filter(provider=provider, disabled_at__isnull=True)
@@ -42,8 +43,7 @@ def credential_tiles(user, provider: str) -> list[CredentialTile]:
 
 
 def credential_tile(user, credential: Credential) -> CredentialTile:
-    team_ids = set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
-    return CredentialTile(credential, origin_label(user, credential, team_ids))
+    return CredentialTile(credential, origin_label(user, credential, user_team_ids(user)))
 
 
 # --- Credentials management (issue 5) ---
@@ -127,6 +127,7 @@ def credential_list(user, filters: CredentialFilter) -> QuerySet:
 
 
 def user_team_ids(user) -> set:
+    """Return the ids of the teams user belongs to."""
     return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
@@ -170,13 +171,6 @@ def credential_events(credential: Credential) -> QuerySet:
     return AuditEvent.objects.filter(credential=credential).order_by("-created_at", "-id")
 
 
-OUTCOME_LABELS = {
-    "verified": "Verified",
-    "restricted": "Verified, with limited access",
-    "rejected": "Rejected",
-    "could_not_check": "Could not check",
-}
-
 
 def audit_summary(event: AuditEvent) -> str:
     """Return what event changed, in words; details hold names, outcomes and fingerprints only."""
@@ -186,7 +180,7 @@ def audit_summary(event: AuditEvent) -> str:
         status = dict(Credential.Status.choices).get(details.get("status"), details.get("status", ""))
         return f"Created with key {details.get('fingerprint') or '—'}; {status}"
     if event.action == action.CHECKED:
-        outcome = OUTCOME_LABELS.get(details.get("outcome"), details.get("outcome", ""))
+        outcome = Outcome(details["outcome"]).label if details.get("outcome") in set(Outcome) else details.get("outcome", "")
         return f"Checked: {outcome}. {details.get('message', '')}".strip()
     if event.action == action.KEY_REPLACED:
         return f"Key replaced: {details.get('old_fingerprint') or '—'} → {details.get('new_fingerprint') or '—'}"

@@ -132,7 +132,7 @@ class CredentialForm {
       data = await response.json();
     } catch (error) {
       this.setBusy(false);
-      this.showAlert("The app could not be reached. Nothing was saved; check your connection and try again.", "could_not_check");
+      this.showAlert("The app could not be reached, so it is not known whether the credential was saved. Check your connection and press Save again: it will not be saved twice.", "could_not_check");
       return;
     }
     this.setBusy(false);

@@ -58,7 +58,8 @@ class Command(BaseCommand):
         )
         counts = checker.run(credentials, on_result=self.show_result)
         self.bar.finish()
-        for outcome, label in bulk_check.OUTCOME_LABELS.items():
+        for outcome in Outcome:
+            label = outcome.label.lower()
             if outcome != Outcome.RESTRICTED or counts[outcome]:
                 self.stdout.write(f"{label}: {counts[outcome]}")
         if counts[Outcome.REJECTED]:
@@ -69,6 +70,6 @@ class Command(BaseCommand):
         if not self.bar.enabled and self.verbosity >= 1:
             # Names, provider and fingerprint only: never the key.
             self.stdout.write(
-                f"{bulk_check.OUTCOME_LABELS[result.outcome]}: {credential.name} ({credential.provider}, "
+                f"{result.outcome.label.lower()}: {credential.name} ({credential.provider}, "
                 f"{credential.masked_fingerprint}) — {result.message}"
             )
