@@ -9,8 +9,10 @@ from django.db import router, transaction
 from django.db.models import Count
 from django.shortcuts import redirect
 from django.urls import reverse
+from django.utils.decorators import method_decorator
 from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from credentials_app.audit import audit_record
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
@@ -24,6 +26,7 @@ from credentials_app.services import (
     credential_store_key,
 )
 from credentials_app.team_services import (
+    LAST_ADMIN_MESSAGE,
     connections_nobody_can_take,
     credential_unshare,
     credentials_nobody_can_take,
@@ -112,6 +115,11 @@ class CredentialAdmin(admin.ModelAdmin):
         # Credentials are added through the Add Credential flow, where the key is checked.
         return False
 
+    @method_decorator(sensitive_post_parameters("new_key"))
+    @method_decorator(sensitive_variables())
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        return super().changeform_view(request, object_id, form_url, extra_context)
+
     def save_model(self, request, obj, form, change):
         # Apply only what the form changed, through the audited services, on a fresh row: the
         # provider check in clean() can take seconds, and a whole-row save would undo anything
@@ -152,8 +160,32 @@ class CredentialAdmin(admin.ModelAdmin):
                 credential_delete(credential=credential, actor=request.user)
 
 
+def _last_admins(memberships) -> list[Membership]:
+    """Return the memberships among memberships whose removal would leave their team with no admin."""
+    leaving = {membership.pk for membership in memberships}
+    return [
+        membership
+        for membership in memberships
+        if membership.role == Membership.Role.ADMIN
+        and not Membership.objects.filter(team_id=membership.team_id, role=Membership.Role.ADMIN)
+        .exclude(pk__in=leaving)
+        .exists()
+    ]
+
+
+class TeamMembershipFormSet(forms.BaseInlineFormSet):
+    """Refuse a set of members with nobody left as Admin, as the team pages do."""
+
+    def clean(self):
+        super().clean()
+        kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
+        if kept and not any(data.get("role") == Membership.Role.ADMIN for data in kept):
+            raise forms.ValidationError(LAST_ADMIN_MESSAGE.format(team=self.instance))
+
+
 class MembershipInline(admin.TabularInline):
     model = Membership
+    formset = TeamMembershipFormSet
     extra = 1
     autocomplete_fields = ["user"]
 
@@ -184,13 +216,39 @@ class TeamAdmin(admin.ModelAdmin):
                 self.delete_model(request, team)
 
 
+class MembershipAdminForm(forms.ModelForm):
+    class Meta:
+        model = Membership
+        fields = ["team", "user", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("role") != Membership.Role.ADMIN:
+            original = Membership.objects.get(pk=self.instance.pk)
+            if _last_admins([original]):
+                self.add_error("role", LAST_ADMIN_MESSAGE.format(team=original.team))
+        return cleaned
+
+
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
+    form = MembershipAdminForm
     list_display = ["user", "team", "role", "created_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__email", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a membership to another team or user would bypass the last-admin rule.
+        return ["team", "user"] if obj is not None else []
+
+    def get_deleted_objects(self, objs, request):
+        to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
+        # The admin shows protected objects and refuses the deletion, single or bulk.
+        protected = [*protected, *(f"{membership}: {LAST_ADMIN_MESSAGE.format(team=membership.team)}"
+                                   for membership in _last_admins(list(objs)))]
+        return to_delete, model_count, perms_needed, protected
 
 
 def _without_connections(nested: list) -> list:
