@@ -167,8 +167,16 @@ def credential_replacements(user, credential: Credential) -> QuerySet:
 
 
 def credential_events(credential: Credential) -> QuerySet:
-    """Return credential's audit history, newest first."""
-    return AuditEvent.objects.filter(credential=credential).order_by("-created_at", "-id")
+    """Return credential's audit history, newest first, with the master-key rotations it lived through.
+
+    A rotation is recorded once for all credentials, not once per row, so it stays fast at scale.
+    """
+    rotations = Q(
+        credential__isnull=True,
+        action=AuditEvent.Action.MASTER_KEY_ROTATED,
+        created_at__gte=credential.created_at,
+    )
+    return AuditEvent.objects.filter(Q(credential=credential) | rotations).order_by("-created_at", "-id")
 
 
 
@@ -180,7 +188,8 @@ def audit_summary(event: AuditEvent) -> str:
         status = dict(Credential.Status.choices).get(details.get("status"), details.get("status", ""))
         return f"Created with key {details.get('fingerprint') or '—'}; {status}"
     if event.action == action.CHECKED:
-        outcome = Outcome(details["outcome"]).label if details.get("outcome") in set(Outcome) else details.get("outcome", "")
+        outcome = details.get("outcome", "")
+        outcome = Outcome(outcome).label if outcome in set(Outcome) else outcome
         return f"Checked: {outcome}. {details.get('message', '')}".strip()
     if event.action == action.KEY_REPLACED:
         return f"Key replaced: {details.get('old_fingerprint') or '—'} → {details.get('new_fingerprint') or '—'}"
@@ -194,6 +203,8 @@ def audit_summary(event: AuditEvent) -> str:
         if details.get("moved_from"):
             return f"{kind} “{details.get('connection', '')}” moved here from “{details['moved_from']}”"
         return f"Used by {kind.lower()} “{details.get('connection', '')}”"
+    if event.action == action.MASTER_KEY_ROTATED:
+        return f"Master key rotated: secrets re-encrypted under key {details.get('to_key_id', '—')}"
     if event.action == action.DELETED and details.get("moved_to"):
         moved = ", ".join(details.get("connections_moved", []))
         return f"Deleted after moving {moved} to “{details['moved_to']}”"

@@ -223,3 +223,22 @@ def test_a_rotation_killed_mid_run_loses_nothing_and_resumes(tmp_path, settings)
     rows = _stored_rows(tmp_path)
     assert {row[3] for row in rows} == {key_id(new)}
     _assert_all_decrypt(rows)
+
+
+@pytest.mark.django_db
+def test_rotation_shows_in_each_credentials_history(client, settings, credential_factory, encryption_keys):
+    """A credential's page lists the master-key rotation it went through, without any secret."""
+    from django.core.management import call_command
+    from django.urls import reverse
+
+    from credentials_app.crypto import generate_key, get_keyring
+
+    credential = credential_factory(key="history-marker-key-42")
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key(), *encryption_keys]
+    call_command("rotate_encryption_key", verbosity=0)
+    client.force_login(credential.owner)
+
+    page = client.get(reverse("credential_detail", args=[credential.pk])).content.decode()
+
+    assert f"Master key rotated: secrets re-encrypted under key {get_keyring().primary_id}" in page
+    assert "history-marker-key-42" not in page
