@@ -190,6 +190,9 @@ def audit_summary(event: AuditEvent) -> str:
     if event.action == action.CHECKED:
         outcome = details.get("outcome", "")
         outcome = Outcome(outcome).label if outcome in set(Outcome) else outcome
+        if details.get("attempt"):
+            return f"New key {details.get('new_fingerprint', '')} refused, key not replaced: {outcome}. " \
+                   f"{details.get('message', '')}".strip()
         return f"Checked: {outcome}. {details.get('message', '')}".strip()
     if event.action == action.KEY_REPLACED:
         return f"Key replaced: {details.get('old_fingerprint') or '—'} → {details.get('new_fingerprint') or '—'}"

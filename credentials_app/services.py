@@ -316,8 +316,26 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
 
 @sensitive_variables("key")
 def credential_replace_key(*, credential: Credential, key: str, actor) -> ValidationResult:
-    """Check key first; only a verified key replaces the stored one. On failure nothing changes."""
-    key, result = credential_check_new_key(credential=credential, key=key)
+    """Check key first; only a verified key replaces the stored one. On failure nothing changes.
+
+    A refused attempt is still recorded, with the new key's fingerprint, so the history shows who
+    tried to change the key and what the provider said.
+    """
+    try:
+        key, result = credential_check_new_key(credential=credential, key=key)
+    except CheckFailed as failure:
+        audit_record(
+            credential=credential,
+            actor=actor,
+            action=AuditEvent.Action.CHECKED,
+            details={
+                "attempt": "replace key (not replaced)",
+                "new_fingerprint": f"••••{key.strip()[-4:]}",
+                "outcome": str(failure.result.outcome),
+                "message": failure.result.message,
+            },
+        )
+        raise
     credential_store_key(credential=credential, key=key, result=result, actor=actor)
     return result
 

@@ -272,6 +272,9 @@ def test_replace_key_with_a_rejected_key_keeps_the_old_one(client, owner, creden
     assert keys.REJECTED not in page
     assert Credential.objects.values().get(pk=credential.pk) == before
     assert Credential.objects.get(pk=credential.pk).decrypt_key() == keys.VALID
+    history = client.get(reverse("credential_detail", args=[credential.pk])).content.decode()
+    assert "New key ••••_key refused, key not replaced: Rejected." in history
+    assert keys.REJECTED not in history
 
 
 def test_replace_key_that_could_not_be_checked_changes_nothing(client, owner, credential_factory, sandbox):
