@@ -352,6 +352,15 @@ class CredentialInUse(Exception):
         super().__init__(f"This credential is still used by: {names}. Move them to another credential first.")
 
 
+def _change(credential: Credential, *, actor, action: str, details: dict | None = None, **fields) -> None:
+    """Set fields on credential, save just those, and record action, in one transaction."""
+    with transaction.atomic():
+        for name, value in fields.items():
+            setattr(credential, name, value)
+        credential.save(update_fields=[*fields, "updated_at"])
+        audit_record(credential=credential, actor=actor, action=action, details=details)
+
+
 def credential_rename(*, credential: Credential, name: str, actor) -> None:
     """Rename credential; raise ValidationError if the name is empty or its owner already uses it."""
     name = (name or "").strip()
@@ -362,15 +371,10 @@ def credential_rename(*, credential: Credential, name: str, actor) -> None:
         return
     ensure_name_free(owner=credential.owner, provider=credential.provider, name=name, exclude_pk=credential.pk)
     try:
-        with transaction.atomic():
-            credential.name = name
-            credential.save(update_fields=["name", "updated_at"])
-            audit_record(
-                credential=credential,
-                actor=actor,
-                action=AuditEvent.Action.RENAMED,
-                details={"old_name": old_name, "new_name": name},
-            )
+        _change(
+            credential, actor=actor, action=AuditEvent.Action.RENAMED,
+            details={"old_name": old_name, "new_name": name}, name=name,
+        )
     except IntegrityError:
         # Someone took the name between the check and the save.
         credential.name = old_name
@@ -386,35 +390,22 @@ def credential_edit_description(*, credential: Credential, description: str, act
     old_description = credential.description
     if description == old_description:
         return
-    with transaction.atomic():
-        credential.description = description
-        credential.save(update_fields=["description", "updated_at"])
-        audit_record(
-            credential=credential,
-            actor=actor,
-            action=AuditEvent.Action.DESCRIPTION_EDITED,
-            details={"old_description": old_description, "new_description": description},
-        )
+    _change(
+        credential, actor=actor, action=AuditEvent.Action.DESCRIPTION_EDITED,
+        details={"old_description": old_description, "new_description": description}, description=description,
+    )
 
 
 def credential_disable(*, credential: Credential, actor) -> None:
     """Hide credential from selection, keeping it and what uses it."""
-    if credential.is_disabled:
-        return
-    with transaction.atomic():
-        credential.disabled_at = timezone.now()
-        credential.save(update_fields=["disabled_at", "updated_at"])
-        audit_record(credential=credential, actor=actor, action=AuditEvent.Action.DISABLED)
+    if not credential.is_disabled:
+        _change(credential, actor=actor, action=AuditEvent.Action.DISABLED, disabled_at=timezone.now())
 
 
 def credential_enable(*, credential: Credential, actor) -> None:
     """Offer a disabled credential for selection again."""
-    if not credential.is_disabled:
-        return
-    with transaction.atomic():
-        credential.disabled_at = None
-        credential.save(update_fields=["disabled_at", "updated_at"])
-        audit_record(credential=credential, actor=actor, action=AuditEvent.Action.ENABLED)
+    if credential.is_disabled:
+        _change(credential, actor=actor, action=AuditEvent.Action.ENABLED, disabled_at=None)
 
 
 def connections_move(*, source: Credential, target: Credential, actor) -> list[Connection]:
