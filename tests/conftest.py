@@ -31,6 +31,7 @@ def sandbox(settings, sandbox_server):
     settings.PROVIDER_SANDBOX_CA_BUNDLE = sandbox_server.ca_bundle
     settings.CONNECTOR_READ_TIMEOUT = 1.0
     sandbox_server.state.requests.clear()
+    sandbox_server.state.gzipped_sizes.clear()
     sandbox_server.state.targets.clear()
     return sandbox_server
 

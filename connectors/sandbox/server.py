@@ -1,4 +1,5 @@
 """Serve the provider emulations over HTTPS on loopback: /{documented host}/{path} → that provider."""
+import gzip
 import json
 import ssl
 import threading
@@ -24,6 +25,8 @@ class SandboxState:
     # The path and query of each request as it arrived, to prove no key travels in a URL.
     # Never headers or body: those carry keys.
     targets: list = field(default_factory=list)
+    # Bytes of each gzip-compressed answer as sent, to prove the body cap applies after decoding.
+    gzipped_sizes: list = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -60,6 +63,11 @@ class _Handler(BaseHTTPRequestHandler):
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
+        if "gzip" in self.headers.get("Accept-Encoding", "") and payload and not reply.trickle_seconds:
+            # As real APIs behind a CDN do: compress when the client says it can decode.
+            payload = gzip.compress(payload, compresslevel=1)
+            state.gzipped_sizes.append(len(payload))
+            self.send_header("Content-Encoding", "gzip")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             self.send_header(name, value)

@@ -16,6 +16,7 @@ def sandbox_config(sandbox_server):
     """Return an HttpConfig aimed at the sandbox, with a 1 s read timeout so "slow" is quick."""
     sandbox_server.state.requests.clear()
     sandbox_server.state.targets.clear()
+    sandbox_server.state.gzipped_sizes.clear()
     return HttpConfig(
         connect_timeout=2.0,
         read_timeout=1.0,

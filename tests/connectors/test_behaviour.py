@@ -100,6 +100,16 @@ def test_body_is_read_only_up_to_the_cap(connector, check):
     assert "more data than this check ever needs" in result.message
 
 
+def test_the_cap_applies_to_the_decoded_body_not_the_compressed_one(connector, check, sandbox_server):
+    """A small gzip answer that inflates past the cap is cut at the cap: no decompression bomb."""
+    result = check(connector, keys.HUGE_BODY)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "more data than this check ever needs" in result.message
+    [sent] = sandbox_server.state.gzipped_sizes
+    assert sent < 256 * 1024 < keys.HUGE_BODY_BYTES
+
+
 def test_body_under_a_larger_cap_is_read(connector, check, sandbox_config):
     """The same answer verifies the key when the cap allows it: the cap alone made the difference."""
     roomy = replace(sandbox_config, max_body_bytes=keys.HUGE_BODY_BYTES + 64 * 1024)
