@@ -26,6 +26,10 @@ class HttpConfig:
     sandbox_ca_bundle: str | None = None
 
 
+class AnswerBroken(requests.exceptions.ConnectionError):
+    """The connection broke, or the answer was garbled, after the provider had started answering."""
+
+
 class UndocumentedHostError(RuntimeError):
     """A check request was about to leave for a URL the provider does not document."""
 
@@ -90,7 +94,8 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
             "The provider sandbox URL must start with https://, so the key was not sent."
         )
     verify = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else True
-    # A whole check, body included, never takes longer than the connect and read timeouts together.
+    # An answer still arriving once the connect and read timeouts together have passed is abandoned:
+    # checked between drips, so at worst one read timeout later.
     deadline = time.monotonic() + config.connect_timeout + config.read_timeout
     try:
         with session.request(
@@ -114,6 +119,11 @@ def _send(connector, request: CheckRequest, options, config: HttpConfig, session
         return connector.could_not_check(
             f"{connector.name} did not answer in time (connect {config.connect_timeout:g} s, read "
             f"{config.read_timeout:g} s). Its first request after a quiet period can be slow: try again."
+        )
+    except AnswerBroken:
+        return connector.could_not_check(
+            f"The connection to {host} broke while {connector.name} was answering, so the key could not "
+            "be confirmed. Try again; if it keeps happening, a proxy may be interfering."
         )
     except (requests.exceptions.ConnectionError, requests.exceptions.TooManyRedirects):
         return connector.could_not_check(
@@ -150,6 +160,7 @@ def _read_capped(raw: requests.Response, cap: int, deadline: float) -> ProviderR
                 raise requests.exceptions.ReadTimeout("The check ran out of time while reading the answer.")
     except urllib3.exceptions.ReadTimeoutError:
         raise requests.exceptions.ReadTimeout("The provider stopped sending its answer.") from None
-    except (urllib3.exceptions.ProtocolError, urllib3.exceptions.DecodeError):
-        raise requests.exceptions.ConnectionError("The provider's answer was cut off or garbled.") from None
+    except urllib3.exceptions.HTTPError:
+        # ProtocolError, DecodeError, a TLS record gone bad mid-answer: cut off or garbled.
+        raise AnswerBroken("The provider's answer was cut off or garbled.") from None
     return ProviderResponse(raw.status_code, raw.headers, bytes(body), truncated)

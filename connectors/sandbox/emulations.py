@@ -26,6 +26,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
     trickle_seconds: float = 0.0  # spread the body over this long, in small pieces
+    break_tls: bool = False  # send half the body, then bytes that are not a valid TLS record
 
 
 def _bearer(request: Request) -> str | None:
@@ -34,7 +35,7 @@ def _bearer(request: Request) -> str | None:
 
 
 # Keys each provider accepts as valid (People.ai: on Production; TIXY: as a public token).
-_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE)
+_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE, keys.BROKEN_TLS)
 
 
 def _success(key: str | None, body: Any) -> Reply:
@@ -44,6 +45,8 @@ def _success(key: str | None, body: Any) -> Reply:
         body = body + [padding] if isinstance(body, list) else {**body, "padding": padding}
     if key == keys.TRICKLE:
         return Reply(200, body, trickle_seconds=keys.TRICKLE_SECONDS)
+    if key == keys.BROKEN_TLS:
+        return Reply(200, body, break_tls=True)
     return Reply(200, body)
 
 

@@ -10,6 +10,7 @@ BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page inste
 REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app must not follow it)
 HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
 TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over TRICKLE_SECONDS
+BROKEN_TLS = "sandbox_brokentls_key"  # HTTP 200, then a corrupt TLS record in the middle of the body
 
 CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
 TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
@@ -38,6 +39,7 @@ TABLE = [
     ("All", SERVER_ERROR, "Could not check: HTTP 503"),
     ("All", BAD_BODY, "Could not check: an answer not in the documented shape"),
     ("All", REDIRECT, "Could not check: a redirect (HTTP 302), never followed"),
+    ("All", BROKEN_TLS, "Could not check: the TLS stream breaks in the middle of the answer"),
     ("All", TRICKLE, f"Could not check when the deadline passes: a valid answer dripped over {TRICKLE_SECONDS:g} s"),
     ("All", HUGE_BODY, f"Could not check: an answer over {HUGE_BODY_BYTES // (1024 * 1024)} MiB, read only up to the cap"),
     ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),

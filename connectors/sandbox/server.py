@@ -1,6 +1,7 @@
 """Serve the provider emulations over HTTPS on loopback: /{documented host}/{path} → that provider."""
 import gzip
 import json
+import socket
 import ssl
 import threading
 import time
@@ -63,7 +64,8 @@ class _Handler(BaseHTTPRequestHandler):
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        if "gzip" in self.headers.get("Accept-Encoding", "") and payload and not reply.trickle_seconds:
+        plain = reply.trickle_seconds or reply.break_tls
+        if "gzip" in self.headers.get("Accept-Encoding", "") and payload and not plain:
             # As real APIs behind a CDN do: compress when the client says it can decode.
             payload = gzip.compress(payload, compresslevel=1)
             state.gzipped_sizes.append(len(payload))
@@ -74,8 +76,17 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         if reply.trickle_seconds:
             self._trickle(payload, reply.trickle_seconds)
+        elif reply.break_tls:
+            self._break_tls(payload)
         else:
             self.wfile.write(payload)
+
+    def _break_tls(self, payload: bytes) -> None:
+        self.wfile.write(payload[: len(payload) // 2])
+        self.wfile.flush()
+        # Straight onto the TCP socket, past TLS: an application-data record whose MAC cannot verify.
+        socket.socket.send(self.connection, b"\x17\x03\x03\x00\x20" + bytes(32))
+        self.close_connection = True
 
     def _trickle(self, payload: bytes, seconds: float) -> None:
         step = max(1, -(-len(payload) // keys.TRICKLE_PIECES))

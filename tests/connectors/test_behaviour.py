@@ -54,6 +54,14 @@ def test_a_dripping_answer_within_the_deadline_is_verified(connector, check, san
     assert check(connector, keys.TRICKLE, config=config).outcome == Outcome.VERIFIED
 
 
+def test_a_tls_stream_broken_mid_answer_is_could_not_check(connector, check):
+    """A corrupt TLS record after the provider started answering ends the check cleanly, never a crash."""
+    result = check(connector, keys.BROKEN_TLS)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "broke while" in result.message
+
+
 def test_rate_limit_says_when_to_retry_from_retry_after(connector, check):
     """A 429 gives Could not check and carries the provider's Retry-After."""
     result = check(connector, keys.RATE_LIMITED)
