@@ -179,7 +179,9 @@ class TeamMembershipFormSet(forms.BaseInlineFormSet):
     def clean(self):
         super().clean()
         kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        if kept and not any(data.get("role") == Membership.Role.ADMIN for data in kept):
+        # A team that has members keeps an admin; only a new, empty team may have none.
+        had_members = self.instance.pk is not None and self.instance.memberships.exists()
+        if (kept or had_members) and not any(data.get("role") == Membership.Role.ADMIN for data in kept):
             raise forms.ValidationError(LAST_ADMIN_MESSAGE.format(team=self.instance))
 
 

@@ -97,6 +97,7 @@ def _key_texts() -> list[str]:
 
 
 @lru_cache(maxsize=1)
+@sensitive_variables()
 def get_keyring() -> Keyring:
     """Return the keyring from CREDENTIALS_ENCRYPTION_KEYS, or the key file under var/."""
     texts = _key_texts()
@@ -125,7 +126,9 @@ def _cipher(raw_key: bytes) -> AESGCM:
     return AESGCM(raw_key)
 
 
-@sensitive_variables("plaintext")
+# Hide every local here and below (keys, plaintext) from error pages: the nearest decorated
+# frame decides what Django masks in the frames it calls.
+@sensitive_variables()
 def encrypt(plaintext: str, *, associated_data: str) -> str:
     """Return plaintext encrypted under the primary key, bound to associated_data."""
     keyring = get_keyring()
@@ -149,7 +152,7 @@ def _split(stored: str) -> tuple[str, str, str]:
     return parts[0], parts[1], parts[2]
 
 
-@sensitive_variables("plaintext", "blob")
+@sensitive_variables()
 def decrypt(stored: str, *, associated_data: str) -> str:
     """Return the plaintext of stored; raise SecretUnavailable if it cannot be decrypted."""
     _, key_id, payload = _split(stored)

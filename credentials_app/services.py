@@ -1,8 +1,10 @@
 """The business of credentials and connections: create, check, use. Views call these."""
+import json
 import uuid
 from dataclasses import dataclass
 
 from django.core import signing
+from django.utils.crypto import salted_hmac
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
@@ -45,24 +47,41 @@ _PERMIT_SALT = "credentials.save-unverified"
 _PERMIT_MAX_AGE = 3600
 
 
-def unverified_save_permit(*, owner, provider: str, creation_token) -> str:
-    """Return a signed permit to save this overlay's credential unchecked.
+def _permit_payload(*, owner, provider: str, creation_token, key: str, options: dict) -> list:
+    # A keyed digest binds the permit to the key and settings that could not be checked, without
+    # putting the key itself, or anything that reveals it, into the permit.
+    connector = get_connector(provider)
+    try:
+        material = json.dumps([connector.normalize_key(key), connector.clean_options(options)], sort_keys=True)
+    except (KeyFormatError, ValueError):
+        material = ""
+    digest = salted_hmac(_PERMIT_SALT, material, algorithm="sha256").hexdigest()
+    return [owner.pk, provider, str(creation_token), digest]
+
+
+@sensitive_variables()
+def unverified_save_permit(*, owner, provider: str, creation_token, key: str, options: dict) -> str:
+    """Return a signed permit to save this overlay's key, with these settings, unchecked.
 
     It is handed out only with a "could not check" answer, so "Save without checking" cannot be
-    used to store a key the provider rejected.
+    used to store a key the provider rejected, nor a different key typed afterwards.
     """
-    return signing.dumps([owner.pk, provider, str(creation_token)], salt=_PERMIT_SALT)
+    payload = _permit_payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options)
+    return signing.dumps(payload, salt=_PERMIT_SALT)
 
 
-def unverified_save_permitted(permit: str, *, owner, provider: str, creation_token) -> bool:
-    """Return True if permit was issued to owner for this provider and overlay, within the hour."""
+@sensitive_variables()
+def unverified_save_permitted(permit: str, *, owner, provider: str, creation_token, key: str, options: dict) -> bool:
+    """Return True if permit was issued within the hour for exactly this owner, overlay, key and settings."""
     if not permit:
         return False
     try:
         payload = signing.loads(permit, salt=_PERMIT_SALT, max_age=_PERMIT_MAX_AGE)
     except signing.BadSignature:
         return False
-    return payload == [owner.pk, provider, str(creation_token)]
+    return payload == _permit_payload(
+        owner=owner, provider=provider, creation_token=creation_token, key=key, options=options
+    )
 
 
 def status_for(result: ValidationResult, acceptance: Acceptance = Acceptance()) -> str | None:
@@ -74,7 +93,7 @@ def status_for(result: ValidationResult, acceptance: Acceptance = Acceptance()) 
     return None
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def clean_key_input(connector, key: str) -> str:
     """Return key normalised for connector, or raise ValidationError on the key field."""
     try:
@@ -102,7 +121,7 @@ def ensure_name_free(*, owner, provider: str, name: str, exclude_pk=None) -> Non
         )
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def credential_create(
     *,
     owner,
@@ -179,7 +198,7 @@ def credential_create(
     return credential
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def credential_check(*, credential: Credential, actor) -> ValidationResult:
     """Check credential's stored key again, store the outcome and return it."""
     from credentials_app.crypto import SecretUnavailable
@@ -191,7 +210,12 @@ def credential_check(*, credential: Credential, actor) -> ValidationResult:
         result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
     else:
         result = run_check(credential.connector, key, credential.options)
-    credential_record_check(credential=credential, result=result, actor=actor, checked_secret=checked_secret)
+    if not credential_record_check(credential=credential, result=result, actor=actor, checked_secret=checked_secret):
+        return ValidationResult(
+            Outcome.COULD_NOT_CHECK,
+            "The key was replaced or the credential changed while it was being checked, so this result "
+            "was not stored. Check again.",
+        )
     return result
 
 
@@ -211,25 +235,24 @@ def credential_record_check(*, credential: Credential, result: ValidationResult,
     key replaced (or re-encrypted) during the check must not inherit the old key's verdict, and a
     credential deleted meanwhile is skipped.
     """
-    status = status_after_check(credential.status, result)
     now = timezone.now()
-    fields = {
-        "status": status,
-        "status_message": result.message,
-        "last_checked_at": now,
-        "last_check_ms": result.duration_ms,
-    }
+    fields = {"status_message": result.message, "last_checked_at": now, "last_check_ms": result.duration_ms}
+    if result.outcome != Outcome.COULD_NOT_CHECK:
+        # Only a verdict changes the status; a failed check must not write back a status read earlier.
+        fields["status"] = status_after_check(credential.status, result)
     with transaction.atomic():
         stored = Credential.objects.filter(pk=credential.pk, secret=checked_secret).update(updated_at=now, **fields)
         if not stored:
             return False
         for name, value in fields.items():
             setattr(credential, name, value)
+        if "status" not in fields:
+            credential.status = Credential.objects.values_list("status", flat=True).get(pk=credential.pk)
         audit_record(
             credential=credential,
             actor=actor,
             action=AuditEvent.Action.CHECKED,
-            details={"outcome": str(result.outcome), "status": status, "message": result.message},
+            details={"outcome": str(result.outcome), "status": credential.status, "message": result.message},
         )
     return True
 
@@ -279,7 +302,7 @@ def _record_use(connection: Connection, owner) -> None:
     )
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def credential_check_new_key(*, credential: Credential, key: str) -> tuple[str, ValidationResult]:
     """Return the normalised new key and its check; raise ValidationError or CheckFailed if unusable."""
     connector = credential.connector
@@ -290,7 +313,7 @@ def credential_check_new_key(*, credential: Credential, key: str) -> tuple[str, 
     return key, result
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def credential_store_key(*, credential: Credential, key: str, result: ValidationResult, actor) -> None:
     """Replace credential's key with an already verified one; the old ciphertext is overwritten."""
     old_fingerprint = credential.masked_fingerprint
@@ -314,7 +337,7 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
         )
 
 
-@sensitive_variables("key")
+@sensitive_variables()
 def credential_replace_key(*, credential: Credential, key: str, actor) -> ValidationResult:
     """Check key first; only a verified key replaces the stored one. On failure nothing changes.
 

@@ -150,6 +150,8 @@ def credential_add(request, kind, provider):
                     owner=request.user,
                     provider=connector.id,
                     creation_token=data["creation_token"],
+                    key=data["key"],
+                    options=form.options(),
                 ),
                 accept_restricted=data["accept_restricted"],
             ),
@@ -167,7 +169,11 @@ def credential_add(request, kind, provider):
                 "retry_after": failure.result.retry_after,
                 "can_save_unverified": failure.can_save_unverified,
                 "unverified_permit": unverified_save_permit(
-                    owner=request.user, provider=connector.id, creation_token=data["creation_token"]
+                    owner=request.user,
+                    provider=connector.id,
+                    creation_token=data["creation_token"],
+                    key=data["key"],
+                    options=form.options(),
                 )
                 if failure.can_save_unverified
                 else None,

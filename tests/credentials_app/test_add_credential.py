@@ -139,3 +139,15 @@ def test_double_submitted_create_makes_one_data_source(client, signed_in, creden
     assert first.status_code == second.status_code == 302
     assert first.url == second.url
     assert Connection.objects.count() == 1
+
+
+def test_a_permit_for_one_key_does_not_save_another_unchecked(client, signed_in, sandbox):
+    """A permit won with an unreachable key cannot carry a different, rejected key past the check."""
+    data = form_data(key=keys.SERVER_ERROR)
+    permit = client.post(add_url(), data).json()["unverified_permit"]
+
+    swapped = client.post(add_url(), {**data, "key": keys.REJECTED, "save_unverified": permit})
+
+    assert swapped.status_code == 422
+    assert swapped.json()["outcome"] == "rejected"
+    assert not Credential.objects.exists()

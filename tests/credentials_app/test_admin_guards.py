@@ -90,3 +90,21 @@ def test_admin_error_page_never_shows_a_new_key(superuser_client, credential_fac
     assert response.status_code == 500
     assert "injected failure" in response.content.decode()
     assert marker not in response.content.decode()
+
+
+def test_team_page_in_the_admin_refuses_removing_every_member(superuser_client, team_with_one_admin):
+    team, admin, member = team_with_one_admin
+    data = {
+        "name": "Ops",
+        "memberships-TOTAL_FORMS": "2", "memberships-INITIAL_FORMS": "2",
+        "memberships-MIN_NUM_FORMS": "0", "memberships-MAX_NUM_FORMS": "1000",
+        "memberships-0-id": admin.pk, "memberships-0-team": team.pk, "memberships-0-user": admin.user_id,
+        "memberships-0-role": "admin", "memberships-0-DELETE": "on",
+        "memberships-1-id": member.pk, "memberships-1-team": team.pk, "memberships-1-user": member.user_id,
+        "memberships-1-role": "member", "memberships-1-DELETE": "on",
+    }
+
+    response = superuser_client.post(reverse("admin:credentials_app_team_change", args=[team.pk]), data)
+
+    assert "needs at least one admin" in response.content.decode()
+    assert Membership.objects.filter(team=team).count() == 2

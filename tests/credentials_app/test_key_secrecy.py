@@ -85,7 +85,10 @@ def test_pages_carry_a_content_security_policy(client, user_factory):
     assert "unsafe-inline" not in policy
 
 
-@pytest.mark.parametrize("failing", ["credentials_app.services.audit_record", "connectors.http.ProviderResponse"])
+@pytest.mark.parametrize(
+    "failing",
+    ["credentials_app.services.audit_record", "connectors.http.ProviderResponse", "credentials_app.crypto._cipher"],
+)
 def test_debug_error_page_never_shows_the_key(client, settings, user_factory, sandbox, monkeypatch, failing):
     """A crash mid-save with DEBUG on renders Django's error page without the key in any frame."""
     settings.DEBUG = True
@@ -105,3 +108,5 @@ def test_debug_error_page_never_shows_the_key(client, settings, user_factory, sa
     page = response.content.decode()
     assert "injected failure" in page and "Traceback" in page
     assert MARKER not in page
+    assert "Keyring(" not in page  # the master keys live there
+    assert settings.CREDENTIALS_ENCRYPTION_KEYS[0] not in page

@@ -41,3 +41,17 @@ def test_bulk_check_skips_a_credential_deleted_during_the_run_and_stores_the_res
     assert counts[Outcome.REJECTED] == 2
     assert Credential.objects.get(pk=kept.pk).status == Credential.Status.REJECTED
     assert not Credential.objects.filter(pk=doomed.pk).exists()
+
+
+def test_could_not_check_never_writes_back_a_status_read_before_the_check(credential_factory, sandbox):
+    """A bulk run loaded "Not verified"; a newer verdict landed meanwhile; its failed check keeps that verdict."""
+    credential = credential_factory(key=keys.VALID, status=Credential.Status.NOT_VERIFIED)
+    loaded = Credential.objects.get(pk=credential.pk)
+    Credential.objects.filter(pk=credential.pk).update(status=Credential.Status.VERIFIED)
+    failed = ValidationResult(Outcome.COULD_NOT_CHECK, "Humanitix had a server error (HTTP 503).", 503)
+
+    assert credential_record_check(credential=loaded, result=failed, actor=None, checked_secret=loaded.secret)
+
+    fresh = Credential.objects.get(pk=credential.pk)
+    assert fresh.status == Credential.Status.VERIFIED
+    assert fresh.status_message == failed.message
