@@ -8,6 +8,11 @@ from django.db.models.functions import Lower
 from credentials_app import crypto
 
 
+def mask_fingerprint(key: str) -> str:
+    """Return the only form of a key ever shown: its last 4 characters behind dots."""
+    return f"••••{key[-4:]}" if key else ""
+
+
 class Team(models.Model):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     name = models.CharField(max_length=100, unique=True)
@@ -96,7 +101,7 @@ class Credential(models.Model):
 
     @property
     def masked_fingerprint(self) -> str:
-        return f"••••{self.fingerprint}" if self.fingerprint else ""
+        return mask_fingerprint(self.fingerprint)
 
     @property
     def is_disabled(self) -> bool:

@@ -16,7 +16,7 @@ from connectors.registry import get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.audit import audit_record
 from credentials_app.checking import run_check
-from credentials_app.models import AuditEvent, Connection, Credential
+from credentials_app.models import AuditEvent, Connection, Credential, mask_fingerprint
 
 
 class CheckFailed(Exception):
@@ -353,7 +353,7 @@ def credential_replace_key(*, credential: Credential, key: str, actor) -> Valida
             action=AuditEvent.Action.CHECKED,
             details={
                 "attempt": "replace key (not replaced)",
-                "new_fingerprint": f"••••{key.strip()[-4:]}",
+                "new_fingerprint": mask_fingerprint(key.strip()),
                 "outcome": str(failure.result.outcome),
                 "message": failure.result.message,
             },
