@@ -14,58 +14,30 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from credentials_app.audit import audit_record
+from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
-from credentials_app.services import (
-    CheckFailed,
+from credentials_app.services.credentials import (
     CredentialInUse,
-    credential_check_new_key,
     credential_delete,
     credential_edit_description,
     credential_rename,
     credential_store_key,
+    ensure_not_in_use,
 )
-from credentials_app.team_services import (
-    LAST_ADMIN_MESSAGE,
-    connections_nobody_can_take,
-    credential_unshare,
-    credentials_nobody_can_take,
-    user_delete,
-)
+from credentials_app.services.handover import connections_nobody_can_take, credentials_nobody_can_take, user_delete
+from credentials_app.services.sharing import credential_share_change_level, credential_unshare, share_grant, team_delete
+from credentials_app.services.teams import ensure_admins_remain, memberships_remove, team_keeps_admin
 
 
-class CredentialAdminForm(forms.ModelForm):
-    new_key = forms.CharField(
-        label="Replace key",
-        required=False,
-        strip=False,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
-        help_text="Write-only. Leave empty to keep the current key. A new key is checked with the provider "
-        "first and replaces the old one only if it is verified.",
-    )
-
-    class Meta:
-        model = Credential
-        fields = ["name", "description"]
-
-    def clean(self):
-        cleaned = super().clean()
-        self.verified_key = None
-        if cleaned.get("new_key"):
-            try:
-                self.verified_key = credential_check_new_key(credential=self.instance, key=cleaned["new_key"])
-            except CheckFailed as failure:
-                self.add_error("new_key", f"The key was not replaced: {failure.result.message}")
-            except forms.ValidationError as error:
-                self.add_error("new_key", error.message_dict.get("key", error.messages))
-        return cleaned
-
-
-def _in_use_message(credentials) -> str:
-    return " ".join(
-        f"“{credential}” was not deleted. {CredentialInUse(list(credential.connections.order_by('name')))}"
-        for credential in credentials
-    )
+def _in_use_refusals(credentials) -> list[str]:
+    """Return why each of credentials may not be deleted now, one message per credential in use."""
+    refusals = []
+    for credential in credentials:
+        try:
+            ensure_not_in_use(credential)
+        except CredentialInUse as refusal:
+            refusals.append(f"“{credential}” was not deleted. {refusal}")
+    return refusals
 
 
 @admin.action(permissions=["delete"], description=gettext_lazy("Delete selected %(verbose_name_plural)s"))
@@ -74,19 +46,16 @@ def delete_selected(modeladmin, request, queryset):
 
     Named like the site-wide action so it takes its place for credentials.
     """
-    in_use = list(queryset.filter(connections__isnull=False).distinct().order_by("name"))
-    if in_use:
-        modeladmin.message_user(request, _in_use_message(in_use), messages.ERROR)
-        return None
-    try:
-        # One step, so a refusal midway also undoes the deletion log entries.
-        with transaction.atomic():
-            return admin_actions.delete_selected(modeladmin, request, queryset)
-    except CredentialInUse:
-        modeladmin.message_user(
-            request, _in_use_message(queryset.filter(connections__isnull=False).distinct()), messages.ERROR
-        )
-        return None
+    refusals = _in_use_refusals(queryset.order_by("name"))
+    if not refusals:
+        try:
+            # One step, so a refusal midway also undoes the deletion log entries.
+            with transaction.atomic():
+                return admin_actions.delete_selected(modeladmin, request, queryset)
+        except CredentialInUse:
+            refusals = _in_use_refusals(queryset.order_by("name"))
+    modeladmin.message_user(request, " ".join(refusals), messages.ERROR)
+    return None
 
 
 @admin.register(Credential)
@@ -115,6 +84,10 @@ class CredentialAdmin(admin.ModelAdmin):
         # Credentials are added through the Add Credential flow, where the key is checked.
         return False
 
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        return type(form.__name__, (form,), {"actor": request.user})
+
     @method_decorator(sensitive_post_parameters("new_key"))
     @method_decorator(sensitive_variables())
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
@@ -138,13 +111,11 @@ class CredentialAdmin(admin.ModelAdmin):
     # Deleting goes through credential_delete: audited, and refused while data sources use the credential.
     def delete_view(self, request, object_id, extra_context=None):
         credential = self.get_object(request, unquote(object_id))
-        if credential is not None and self.has_delete_permission(request, credential):
-            in_use = list(credential.connections.order_by("name"))
-            if in_use:
-                return self._refuse_deletion(request, credential, CredentialInUse(in_use))
         try:
+            if credential is not None and self.has_delete_permission(request, credential):
+                ensure_not_in_use(credential)
             return super().delete_view(request, object_id, extra_context)
-        except CredentialInUse as refusal:  # a data source was added after the page was shown
+        except CredentialInUse as refusal:  # also when a data source was added after the page was shown
             return self._refuse_deletion(request, credential, refusal)
 
     def _refuse_deletion(self, request, credential, refusal):
@@ -160,29 +131,13 @@ class CredentialAdmin(admin.ModelAdmin):
                 credential_delete(credential=credential, actor=request.user)
 
 
-def _last_admins(memberships) -> list[Membership]:
-    """Return the memberships among memberships whose removal would leave their team with no admin."""
-    leaving = {membership.pk for membership in memberships}
-    return [
-        membership
-        for membership in memberships
-        if membership.role == Membership.Role.ADMIN
-        and not Membership.objects.filter(team_id=membership.team_id, role=Membership.Role.ADMIN)
-        .exclude(pk__in=leaving)
-        .exists()
-    ]
-
-
 class TeamMembershipFormSet(forms.BaseInlineFormSet):
     """Refuse a set of members with nobody left as Admin, as the team pages do."""
 
     def clean(self):
         super().clean()
         kept = [form.cleaned_data for form in self.forms if form.cleaned_data and not form.cleaned_data.get("DELETE")]
-        # A team that has members keeps an admin; only a new, empty team may have none.
-        had_members = self.instance.pk is not None and self.instance.memberships.exists()
-        if (kept or had_members) and not any(data.get("role") == Membership.Role.ADMIN for data in kept):
-            raise forms.ValidationError(LAST_ADMIN_MESSAGE.format(team=self.instance))
+        team_keeps_admin(team=self.instance, remaining_roles=[data.get("role") for data in kept])
 
 
 class MembershipInline(admin.TabularInline):
@@ -207,39 +162,22 @@ class TeamAdmin(admin.ModelAdmin):
 
     # A deleted team's shares end as if each were unshared on the sharing page: audited.
     def delete_model(self, request, obj):
-        with transaction.atomic():
-            for share in obj.shares.select_related("credential", "team"):
-                credential_unshare(share=share, actor=request.user)
-            obj.delete()
+        team_delete(team=obj, actor=request.user)
 
     def delete_queryset(self, request, queryset):
         with transaction.atomic():
             for team in queryset:
-                self.delete_model(request, team)
-
-
-class MembershipAdminForm(forms.ModelForm):
-    class Meta:
-        model = Membership
-        fields = ["team", "user", "role"]
-
-    def clean(self):
-        cleaned = super().clean()
-        if self.instance.pk and cleaned.get("role") != Membership.Role.ADMIN:
-            original = Membership.objects.get(pk=self.instance.pk)
-            if _last_admins([original]):
-                self.add_error("role", LAST_ADMIN_MESSAGE.format(team=original.team))
-        return cleaned
+                team_delete(team=team, actor=request.user)
 
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    form = MembershipAdminForm
     list_display = ["user", "team", "role", "created_at"]
     list_filter = ["role", "team"]
     search_fields = ["user__username", "user__email", "team__name"]
     autocomplete_fields = ["user", "team"]
     list_select_related = ["user", "team"]
+    form = MembershipAdminForm
 
     def get_readonly_fields(self, request, obj=None):
         # Moving a membership to another team or user would bypass the last-admin rule.
@@ -248,9 +186,17 @@ class MembershipAdmin(admin.ModelAdmin):
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         # The admin shows protected objects and refuses the deletion, single or bulk.
-        protected = [*protected, *(f"{membership}: {LAST_ADMIN_MESSAGE.format(team=membership.team)}"
-                                   for membership in _last_admins(list(objs)))]
+        try:
+            ensure_admins_remain(leaving=objs)
+        except forms.ValidationError as refusal:
+            protected = [*protected, *refusal.messages]
         return to_delete, model_count, perms_needed, protected
+
+    def delete_model(self, request, obj):
+        memberships_remove(memberships=[obj])
+
+    def delete_queryset(self, request, queryset):
+        memberships_remove(memberships=queryset)
 
 
 def _without_connections(nested: list) -> list:
@@ -301,16 +247,20 @@ class CredentialShareAdmin(admin.ModelAdmin):
     list_filter = ["level", "team"]
     list_select_related = ["credential", "team", "shared_by"]
 
-    # Shares changed here are audited like shares changed on the sharing page.
+    def get_readonly_fields(self, request, obj=None):
+        # Moving a share to another credential or team is an unshare and a new share.
+        return ["credential", "team", "shared_by"] if obj is not None else ["shared_by"]
+
+    # Shares changed here go through the sharing services: audited like the sharing page.
     def save_model(self, request, obj, form, change):
-        if not change:
-            obj.shared_by = obj.shared_by or request.user
-        super().save_model(request, obj, form, change)
-        if not change or "level" in form.changed_data or "team" in form.changed_data:
-            details = {"team": obj.team.name, "team_id": str(obj.team_id), "level": obj.level}
-            if change and "level" in form.changed_data:
-                details["previous_level"] = form.initial.get("level")
-            audit_record(credential=obj.credential, actor=request.user, action=AuditEvent.Action.SHARED, details=details)
+        if change:
+            credential_share_change_level(
+                share=CredentialShare.objects.select_related("credential", "team").get(pk=obj.pk),
+                level=obj.level, actor=request.user,
+            )
+        else:
+            share = share_grant(credential=obj.credential, team=obj.team, level=obj.level, actor=request.user)
+            obj.pk = share.pk
 
     def delete_model(self, request, obj):
         credential_unshare(share=obj, actor=request.user)

@@ -7,4 +7,4 @@ class CredentialsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from credentials_app import checks, signals  # noqa: F401  (registers checks and receivers)
+        from credentials_app import signals, system_checks  # noqa: F401  (registers checks and receivers)

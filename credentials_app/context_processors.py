@@ -1,4 +1,4 @@
-from credentials_app.checking import sandbox_active
+from credentials_app.provider_check import sandbox_active
 
 
 def sandbox(request):

@@ -23,7 +23,6 @@ from django.views.decorators.debug import sensitive_variables
 from credentials_app.local_secrets import write_private_file
 
 logger = logging.getLogger(__name__)
-SCHEME = "aesgcm1"
 _NONCE_BYTES = 12
 
 
@@ -126,28 +125,49 @@ def _cipher(raw_key: bytes) -> AESGCM:
     return AESGCM(raw_key)
 
 
+class AesGcmV1:
+    """AES-256-GCM with a random 96-bit nonce; payload is base64(nonce + ciphertext + tag)."""
+
+    prefix = "aesgcm1"
+
+    @sensitive_variables()
+    def seal(self, raw_key: bytes, plaintext: str, associated_data: str) -> str:
+        nonce = os.urandom(_NONCE_BYTES)
+        sealed = _cipher(raw_key).encrypt(nonce, plaintext.encode(), associated_data.encode())
+        return base64.urlsafe_b64encode(nonce + sealed).decode()
+
+    @sensitive_variables()
+    def open(self, raw_key: bytes, payload: str, associated_data: str) -> str:
+        """Return the plaintext; raise InvalidTag, ValueError or binascii.Error if payload does not open."""
+        blob = base64.urlsafe_b64decode(payload.encode())
+        return _cipher(raw_key).decrypt(blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], associated_data.encode()).decode()
+
+
+# Stored values dispatch on their prefix, as Django's password hashers do: a future scheme is
+# added here, and values under an older one are re-sealed under CURRENT as they are read.
+SCHEMES = {scheme.prefix: scheme for scheme in (AesGcmV1(),)}
+CURRENT = AesGcmV1.prefix
+
+
 # Hide every local here and below (keys, plaintext) from error pages: the nearest decorated
 # frame decides what Django masks in the frames it calls.
 @sensitive_variables()
 def encrypt(plaintext: str, *, associated_data: str) -> str:
-    """Return plaintext encrypted under the primary key, bound to associated_data."""
+    """Return plaintext sealed with the current scheme under the primary key, bound to associated_data."""
     keyring = get_keyring()
-    nonce = os.urandom(_NONCE_BYTES)
-    sealed = _cipher(keyring.keys[keyring.primary_id]).encrypt(
-        nonce, plaintext.encode(), associated_data.encode()
-    )
-    return f"{SCHEME}${keyring.primary_id}${base64.urlsafe_b64encode(nonce + sealed).decode()}"
+    payload = SCHEMES[CURRENT].seal(keyring.keys[keyring.primary_id], plaintext, associated_data)
+    return f"{CURRENT}${keyring.primary_id}${payload}"
 
 
 def key_id_of(stored: str) -> str:
     """Return the id of the key that encrypted stored, without decrypting it."""
-    scheme, key_id, _ = _split(stored)
+    _, key_id, _ = _split(stored)
     return key_id
 
 
 def _split(stored: str) -> tuple[str, str, str]:
     parts = (stored or "").split("$")
-    if len(parts) != 3 or parts[0] != SCHEME:
+    if len(parts) != 3 or parts[0] not in SCHEMES:
         raise SecretUnavailable("unknown", "The stored secret is not in a format this app knows.")
     return parts[0], parts[1], parts[2]
 
@@ -155,25 +175,22 @@ def _split(stored: str) -> tuple[str, str, str]:
 @sensitive_variables()
 def decrypt(stored: str, *, associated_data: str) -> str:
     """Return the plaintext of stored; raise SecretUnavailable if it cannot be decrypted."""
-    _, key_id, payload = _split(stored)
+    prefix, key_id, payload = _split(stored)
     keyring = get_keyring()
     if key_id not in keyring:
         raise SecretUnavailable(key_id, f"Can't decrypt: key {key_id} missing")
     try:
-        blob = base64.urlsafe_b64decode(payload.encode())
-        plaintext = _cipher(keyring.keys[key_id]).decrypt(
-            blob[:_NONCE_BYTES], blob[_NONCE_BYTES:], associated_data.encode()
-        )
+        return SCHEMES[prefix].open(keyring.keys[key_id], payload, associated_data)
     except (InvalidTag, ValueError, binascii.Error):
         raise SecretUnavailable(
             key_id, f"Can't decrypt: the secret does not match key {key_id} or this credential"
         ) from None
-    return plaintext.decode()
 
 
 def must_update(stored: str) -> bool:
-    """Return True if stored was encrypted under a key other than the primary one."""
+    """Return True if stored was sealed with another scheme or under a key other than the primary one."""
     try:
-        return key_id_of(stored) != get_keyring().primary_id
+        prefix, key_id, _ = _split(stored)
     except SecretUnavailable:
         return True
+    return prefix != CURRENT or key_id != get_keyring().primary_id

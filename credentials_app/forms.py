@@ -1,30 +1,48 @@
-"""Forms of the overlay and the flow; fields of provider settings come from the connector."""
+"""Every form of the app. Forms present fields; the services enforce the rules behind them."""
 from django import forms
+from django.core.exceptions import ValidationError
 from django.contrib.auth.forms import UserCreationForm
 
 from connectors.base import Connector
+from connectors.registry import provider_choices
+from credentials_app.models import Credential, CredentialShare, Membership, Team
+from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from credentials_app.selectors import CredentialFilter, credential_replacements
+from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
+from credentials_app.services.teams import ensure_admins_remain
 
 DESCRIPTION_HINT = "A description helps others understand what this credential is for."
+LEVEL_HELP = (
+    "“Can use”: select it for data sources and destinations and check it again. "
+    "“Can manage”: also rename it, edit its description, replace the key, share, unshare and delete it. "
+    "Nobody can read the key."
+)
+
+
+class KeyField(forms.CharField):
+    """An API key input: never rendered back into HTML, never trimmed by the form (the service normalises)."""
+
+    def __init__(self, *, label: str = "API Key", **kwargs):
+        widget = forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"})
+        super().__init__(label=label, strip=False, max_length=KEY_MAX_LENGTH, widget=widget, **kwargs)
+
+
+def _description_field(**kwargs) -> forms.CharField:
+    return forms.CharField(
+        label="Credential Description", required=False, max_length=DESCRIPTION_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}), **kwargs,
+    )
+
+
+# --- The connect flow ---------------------------------------------------------
 
 
 class CredentialForm(forms.Form):
     """The Add Credential overlay: name, description, key and the provider's own settings."""
 
-    name = forms.CharField(label="Credential Name", max_length=100)
-    description = forms.CharField(
-        label="Credential Description",
-        required=False,
-        max_length=500,
-        help_text=DESCRIPTION_HINT,
-        widget=forms.Textarea(attrs={"rows": 2}),
-    )
-    # The key field never renders a value: a key never goes back into HTML.
-    key = forms.CharField(
-        label="API Key",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
-    )
+    name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
+    description = _description_field(help_text=DESCRIPTION_HINT)
+    key = KeyField()
     creation_token = forms.UUIDField(widget=forms.HiddenInput)
     # A signed permit from a "could not check" answer, not a yes/no the browser could forge.
     save_unverified = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
@@ -37,24 +55,17 @@ class CredentialForm(forms.Form):
         self.fields["key"].help_text = connector.key_help
         for setting in connector.settings:
             self.fields[setting.name] = forms.ChoiceField(
-                label=setting.label,
-                choices=setting.choices,
-                initial=setting.default,
-                help_text=setting.help_text,
+                label=setting.label, choices=setting.choices, initial=setting.default, help_text=setting.help_text,
             )
 
-    @property
-    def setting_names(self) -> list[str]:
-        return [setting.name for setting in self.connector.settings]
-
     def options(self) -> dict[str, str]:
-        return {name: self.cleaned_data[name] for name in self.setting_names}
+        return {setting.name: self.cleaned_data[setting.name] for setting in self.connector.settings}
 
 
 class ConnectionNameForm(forms.Form):
     credential = forms.UUIDField(widget=forms.HiddenInput)
     creation_token = forms.UUIDField(required=False, widget=forms.HiddenInput)
-    name = forms.CharField(max_length=100)
+    name = forms.CharField(max_length=NAME_MAX_LENGTH)
 
     def __init__(self, *args, kind_label: str, **kwargs):
         super().__init__(*args, **kwargs)
@@ -68,3 +79,145 @@ class OwnerSetupForm(UserCreationForm):
 
     class Meta(UserCreationForm.Meta):
         fields = ("username", "email")
+
+
+# --- Credentials management -------------------------------------------------------
+
+
+class CredentialFilterForm(forms.Form):
+    q = forms.CharField(label="Search", required=False, max_length=NAME_MAX_LENGTH)
+    provider = forms.ChoiceField(label="Provider", required=False)
+    status = forms.ChoiceField(label="Status", required=False)
+    team = forms.ModelChoiceField(label="Team", required=False, queryset=Team.objects.none(), empty_label="Any team")
+    attention = forms.BooleanField(label="Needs attention", required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["provider"].choices = [("", "Any provider"), *provider_choices()]
+        self.fields["status"].choices = [
+            ("", "Any status"), *Credential.Status.choices, (CredentialFilter.DISABLED, "Disabled")
+        ]
+        self.fields["team"].queryset = Team.objects.filter(memberships__user=user)
+
+    def filters(self) -> CredentialFilter:
+        """Return the chosen filters; invalid choices are ignored."""
+        data = self.cleaned_data if self.is_valid() else {}
+        return CredentialFilter(
+            provider=data.get("provider", ""),
+            status=data.get("status", ""),
+            team=data.get("team"),
+            needs_attention=data.get("attention", False),
+            query=data.get("q", ""),
+        )
+
+
+class RenameForm(forms.Form):
+    name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
+
+
+class DescriptionForm(forms.Form):
+    description = _description_field()
+
+
+class ReplaceKeyForm(forms.Form):
+    key = KeyField(
+        help_text="The new key is checked with the provider first; only a verified key replaces the old one."
+    )
+
+    def __init__(self, *args, credential: Credential, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["key"].label = f"New {credential.connector.key_label}"
+
+
+class MoveAndDeleteForm(forms.Form):
+    replacement = forms.ModelChoiceField(
+        label="Move them to", queryset=Credential.objects.none(), empty_label="Choose a credential"
+    )
+
+    def __init__(self, *args, user, credential: Credential, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["replacement"].queryset = credential_replacements(user, credential)
+
+
+# --- Teams and sharing ------------------------------------------------------------
+
+
+class TeamForm(forms.Form):
+    name = forms.CharField(label="Team name", max_length=NAME_MAX_LENGTH)
+
+
+class MemberAddForm(forms.Form):
+    user = forms.CharField(
+        label="Username or email",
+        max_length=254,
+        help_text="The person must already have an account. No email is sent.",
+    )
+    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class ShareForm(forms.Form):
+    teams = forms.ModelMultipleChoiceField(
+        label="Teams", queryset=Team.objects.none(), widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one team."},
+    )
+    level = forms.ChoiceField(
+        label="Level", choices=CredentialShare.Level.choices, initial=CredentialShare.Level.USE,
+        widget=forms.RadioSelect, help_text=LEVEL_HELP,
+    )
+
+    def __init__(self, *args, user, credential, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Only the sharer's own teams, and not those that already have it (their level is changed below).
+        self.fields["teams"].queryset = Team.objects.filter(memberships__user=user).exclude(
+            shares__credential=credential
+        )
+
+
+class CredentialAdminForm(forms.ModelForm):
+    """The admin's credential form: name, description, and a write-only new key."""
+
+    new_key = KeyField(
+        label="Replace key",
+        required=False,
+        help_text="Write-only. Leave empty to keep the current key. A new key is checked with the provider "
+        "first and replaces the old one only if it is verified.",
+    )
+
+    # The admin binds the signed-in user here, so a refused key is recorded with who tried it.
+    actor = None
+
+    class Meta:
+        model = Credential
+        fields = ["name", "description"]
+
+    def clean(self):
+        cleaned = super().clean()
+        self.verified_key = None
+        if cleaned.get("new_key"):
+            try:
+                self.verified_key = credential_check_new_key(
+                    credential=self.instance, key=cleaned["new_key"], actor=self.actor
+                )
+            except CheckFailed as failure:
+                self.add_error("new_key", f"The key was not replaced: {failure.result.message}")
+            except ValidationError as error:
+                self.add_error("new_key", error.message_dict.get("key", error.messages))
+        return cleaned
+
+
+class MembershipAdminForm(forms.ModelForm):
+    """The admin's membership form: a role change that would leave a team without an admin is refused."""
+
+    class Meta:
+        model = Membership
+        fields = ["team", "user", "role"]
+
+    def clean(self):
+        cleaned = super().clean()
+        if self.instance.pk and cleaned.get("role"):
+            changed = Membership(pk=self.instance.pk, team=self.instance.team, user=self.instance.user, role=cleaned["role"])
+            try:
+                ensure_admins_remain(changed=[changed])
+            except ValidationError as refusal:
+                self.add_error("role", refusal.messages)
+        return cleaned

@@ -5,6 +5,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower
 
+from connectors.registry import get_connector
 from credentials_app import crypto
 
 
@@ -116,8 +117,6 @@ class Credential(models.Model):
 
     @property
     def connector(self):
-        from connectors.registry import get_connector
-
         return get_connector(self.provider)
 
     def settings_display(self) -> list[tuple[str, str]]:

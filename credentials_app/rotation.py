@@ -14,10 +14,9 @@ from dataclasses import dataclass, field
 from django.db import connection, transaction
 from django.db.models import Count
 
-from credentials_app import crypto
-from credentials_app.models import AuditEvent, Credential
+from credentials_app import crypto, events
+from credentials_app.models import Credential
 
-ALL_CREDENTIALS = "(all credentials)"
 
 
 @dataclass
@@ -152,19 +151,7 @@ def secrets_rotate(
         if pause_seconds:
             time.sleep(pause_seconds)
     if report.rotated:
-        AuditEvent.objects.create(
-            credential=None,
-            credential_name=ALL_CREDENTIALS,
-            provider="",
-            actor=None,
-            actor_name="system",
-            action=AuditEvent.Action.MASTER_KEY_ROTATED,
-            details={
-                "from_key_ids": sorted(report.from_key_ids),
-                "to_key_id": report.to_key_id,
-                "count": report.rotated,
-            },
-        )
+        events.master_key_rotated(from_key_ids=report.from_key_ids, to_key_id=report.to_key_id, count=report.rotated)
     return report
 
 

@@ -9,10 +9,9 @@ from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from connectors.base import Outcome
 from credentials_app import crypto
 from credentials_app.access import credentials_usable_by
-from credentials_app.models import AuditEvent, Connection, Credential, Membership
+from credentials_app.models import AuditEvent, Credential, Membership
 
 
 @dataclass(frozen=True)
@@ -46,7 +45,7 @@ def credential_tile(user, credential: Credential) -> CredentialTile:
     return CredentialTile(credential, origin_label(user, credential, user_team_ids(user)))
 
 
-# --- Credentials management (issue 5) ---
+# --- Credentials management ---
 
 CREDENTIALS_PER_PAGE = 50
 
@@ -177,40 +176,3 @@ def credential_events(credential: Credential) -> QuerySet:
         created_at__gte=credential.created_at,
     )
     return AuditEvent.objects.filter(Q(credential=credential) | rotations).order_by("-created_at", "-id")
-
-
-
-def audit_summary(event: AuditEvent) -> str:
-    """Return what event changed, in words; details hold names, outcomes and fingerprints only."""
-    details = event.details or {}
-    action = AuditEvent.Action
-    if event.action == action.CREATED:
-        status = dict(Credential.Status.choices).get(details.get("status"), details.get("status", ""))
-        return f"Created with key {details.get('fingerprint') or '—'}; {status}"
-    if event.action == action.CHECKED:
-        outcome = details.get("outcome", "")
-        outcome = Outcome(outcome).label if outcome in set(Outcome) else outcome
-        if details.get("attempt"):
-            return f"New key {details.get('new_fingerprint', '')} refused, key not replaced: {outcome}. " \
-                   f"{details.get('message', '')}".strip()
-        return f"Checked: {outcome}. {details.get('message', '')}".strip()
-    if event.action == action.KEY_REPLACED:
-        return f"Key replaced: {details.get('old_fingerprint') or '—'} → {details.get('new_fingerprint') or '—'}"
-    if event.action == action.RENAMED:
-        return f"Renamed from “{details.get('old_name', '')}” to “{details.get('new_name', '')}”"
-    if event.action == action.DESCRIPTION_EDITED:
-        new = details.get("new_description", "")
-        return f"Description changed to “{new}”" if new else "Description removed"
-    if event.action == action.USED:
-        kind = dict(Connection.Kind.choices).get(details.get("kind"), "Connection")
-        if details.get("moved_from"):
-            return f"{kind} “{details.get('connection', '')}” moved here from “{details['moved_from']}”"
-        return f"Used by {kind.lower()} “{details.get('connection', '')}”"
-    if event.action == action.MASTER_KEY_ROTATED:
-        return f"Master key rotated: secrets re-encrypted under key {details.get('to_key_id', '—')}"
-    if event.action == action.DELETED and details.get("moved_to"):
-        moved = ", ".join(details.get("connections_moved", []))
-        return f"Deleted after moving {moved} to “{details['moved_to']}”"
-    text = event.get_action_display()
-    extra = "; ".join(f"{name.replace('_', ' ')}: {value}" for name, value in details.items() if value not in ("", None))
-    return f"{text} ({extra})" if extra else text

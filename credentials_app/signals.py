@@ -3,6 +3,9 @@ from django.conf import settings
 from django.db.models.signals import post_save
 from django.dispatch import receiver
 
+from credentials_app.models import Credential
+from credentials_app.services.handover import user_hand_over_credentials, user_hand_over_teams
+
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="credentials_hand_over_on_deactivate")
 def hand_over_when_deactivated(sender, instance, created, raw=False, **kwargs):
@@ -10,14 +13,11 @@ def hand_over_when_deactivated(sender, instance, created, raw=False, **kwargs):
 
     Runs on every save of an inactive user, so credentials kept earlier (nobody could take them)
     pass on once a team admin or superuser exists. QuerySet.update() sends no signal: deactivate
-    users one by one (the admin does). Deleting a user goes through team_services.user_delete,
+    users one by one (the admin does). Deleting a user goes through services.handover.user_delete,
     because the owner foreign key is PROTECT and Django checks it before any pre_delete receiver.
     """
     if raw or created or instance.is_active:
         return
-    from credentials_app.models import Credential
-    from credentials_app.team_services import user_hand_over_credentials, user_hand_over_teams
-
     if Credential.objects.filter(owner=instance).exists():
         user_hand_over_credentials(user=instance, reason="user deactivated")
     # Their data sources keep working with them; only the teams they alone ran need a new admin.

@@ -8,12 +8,12 @@ urlpatterns = [
     path("setup/", setup.setup, name="setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
-    # --- The connect flow (issues 2 and 3) ---
+    # --- The connect flow ---
     path("connect/<str:kind>/", connect.catalog, name="catalog"),
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),
     path("connect/<str:kind>/<str:provider>/credentials/", connect.credential_add, name="credential_add"),
     path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
-    # --- Credentials management (issue 5) ---
+    # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
     path("credentials/<uuid:pk>/", credentials.credential_detail, name="credential_detail"),
     path("credentials/<uuid:pk>/check/", credentials.credential_check_now, name="credential_check_now"),
@@ -27,7 +27,7 @@ urlpatterns = [
     path("credentials/<uuid:pk>/disable/", credentials.credential_disable_view, name="credential_disable"),
     path("credentials/<uuid:pk>/enable/", credentials.credential_enable_view, name="credential_enable"),
     path("credentials/<uuid:pk>/delete/", credentials.credential_delete_view, name="credential_delete"),
-    # --- Teams and sharing (issue 4) ---
+    # --- Teams and sharing ---
     path("teams/", teams.team_list, name="team_list"),
     path("teams/<uuid:pk>/", teams.team_detail, name="team_detail"),
     path("teams/<uuid:pk>/members/", teams.team_member_add, name="team_member_add"),

@@ -15,14 +15,9 @@ from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
 from credentials_app.selectors import credential_tile, credential_tiles
-from credentials_app.services import (
-    Acceptance,
-    CheckFailed,
-    connection_create,
-    credential_create,
-    unverified_save_permit,
-    unverified_save_permitted,
-)
+from credentials_app.services.connections import connection_create
+from credentials_app.services.credentials import CheckFailed, credential_create
+from credentials_app.views.form_errors import add_service_errors
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
@@ -92,7 +87,7 @@ def authenticate(request, kind, provider):
                         creation_token=form.cleaned_data["creation_token"],
                     )
                 except ValidationError as error:
-                    form.add_error(None, error)
+                    add_service_errors(form, error)
                 else:
                     messages.success(request, f"{kind_label} “{connection.name}” created.")
                     return redirect("connection_detail", pk=connection.pk)
@@ -124,6 +119,25 @@ def _usable_credential(user, provider, pk):
     return credentials_usable_by(user).filter(provider=provider, disabled_at__isnull=True, pk=pk).first()
 
 
+def _failure_answer(*, outcome: str, message: str, status: int, **extra) -> JsonResponse:
+    """Return the overlay's answer to a save that stored nothing; it never carries the key."""
+    return JsonResponse({"ok": False, "outcome": outcome, "message": message, **extra}, status=status)
+
+
+def _invalid_answer(form) -> JsonResponse:
+    errors = {field: [str(message) for message in messages] for field, messages in form.errors.items()}
+    return _failure_answer(outcome="invalid", message="Please correct the fields marked below.", status=400, errors=errors)
+
+
+def _check_failed_answer(failure: CheckFailed) -> JsonResponse:
+    result = failure.result
+    return _failure_answer(
+        outcome=str(result.outcome), message=result.message, status=422, retry_after=result.retry_after,
+        can_save_unverified=failure.can_save_unverified, unverified_permit=failure.permit,
+        can_accept_restricted=failure.can_accept_restricted,
+    )
+
+
 @sensitive_post_parameters("key")
 @sensitive_variables()
 @login_required
@@ -133,59 +147,21 @@ def credential_add(request, kind, provider):
     kind, connector = _kind_and_connector(kind, provider)
     form = CredentialForm(request.POST, connector=connector)
     if not form.is_valid():
-        return _form_errors(form)
+        return _invalid_answer(form)
     data = form.cleaned_data
     try:
         credential = credential_create(
-            owner=request.user,
-            provider=connector.id,
-            name=data["name"],
-            description=data["description"],
-            key=data["key"],
-            options=form.options(),
-            creation_token=data["creation_token"],
-            acceptance=Acceptance(
-                save_unverified=unverified_save_permitted(
-                    data["save_unverified"],
-                    owner=request.user,
-                    provider=connector.id,
-                    creation_token=data["creation_token"],
-                    key=data["key"],
-                    options=form.options(),
-                ),
-                accept_restricted=data["accept_restricted"],
-            ),
+            owner=request.user, provider=connector.id, name=data["name"], description=data["description"],
+            key=data["key"], options=form.options(), creation_token=data["creation_token"],
+            unverified_permit=data["save_unverified"], accept_restricted=data["accept_restricted"],
         )
     except ValidationError as error:
-        for field, messages in error.message_dict.items():
-            form.add_error(field if field in form.fields else None, messages)
-        return _form_errors(form)
+        add_service_errors(form, error)
+        return _invalid_answer(form)
     except CheckFailed as failure:
-        return JsonResponse(
-            {
-                "ok": False,
-                "outcome": str(failure.result.outcome),
-                "message": failure.result.message,
-                "retry_after": failure.result.retry_after,
-                "can_save_unverified": failure.can_save_unverified,
-                "unverified_permit": unverified_save_permit(
-                    owner=request.user,
-                    provider=connector.id,
-                    creation_token=data["creation_token"],
-                    key=data["key"],
-                    options=form.options(),
-                )
-                if failure.can_save_unverified
-                else None,
-                "can_accept_restricted": failure.can_accept_restricted,
-            },
-            status=422,
-        )
-    tile_html = render_to_string(
-        "credentials_app/_credential_tile.html",
-        {"tile": credential_tile(request.user, credential), "selected": True},
-        request=request,
-    )
+        return _check_failed_answer(failure)
+    tile = credential_tile(request.user, credential)
+    tile_html = render_to_string("credentials_app/_credential_tile.html", {"tile": tile, "selected": True}, request=request)
     return JsonResponse(
         {
             "ok": True,
@@ -194,14 +170,6 @@ def credential_add(request, kind, provider):
             "next_creation_token": str(uuid.uuid4()),
         },
         status=201,
-    )
-
-
-def _form_errors(form):
-    errors = {field: [str(message) for message in messages] for field, messages in form.errors.items()}
-    return JsonResponse(
-        {"ok": False, "outcome": "invalid", "message": "Please correct the fields marked below.", "errors": errors},
-        status=400,
     )
 
 

@@ -1,31 +1,32 @@
 """Credentials management: the list, a credential's page, and one small POST view per action."""
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from connectors.base import Outcome
-from connectors.registry import provider_choices
+from credentials_app import events
 from credentials_app.access import MANAGE, access_level, get_credential_for
-from credentials_app.models import Credential, Team
+from credentials_app.forms import (
+    CredentialFilterForm,
+    DescriptionForm,
+    MoveAndDeleteForm,
+    RenameForm,
+    ReplaceKeyForm,
+)
 from credentials_app.selectors import (
     CREDENTIALS_PER_PAGE,
-    CredentialFilter,
     attention_labels,
-    audit_summary,
     credential_annotated,
     credential_connections,
     credential_events,
     credential_list,
-    credential_replacements,
     credential_rows,
 )
-from credentials_app.services import (
+from credentials_app.services.credentials import (
     CheckFailed,
     CredentialInUse,
     credential_check,
@@ -38,68 +39,6 @@ from credentials_app.services import (
 )
 
 HISTORY_PER_PAGE = 50
-
-
-class CredentialFilterForm(forms.Form):
-    q = forms.CharField(label="Search", required=False, max_length=100)
-    provider = forms.ChoiceField(label="Provider", required=False)
-    status = forms.ChoiceField(label="Status", required=False)
-    team = forms.ModelChoiceField(label="Team", required=False, queryset=Team.objects.none(), empty_label="Any team")
-    attention = forms.BooleanField(label="Needs attention", required=False)
-
-    def __init__(self, *args, user, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["provider"].choices = [("", "Any provider"), *provider_choices()]
-        self.fields["status"].choices = [
-            ("", "Any status"), *Credential.Status.choices, (CredentialFilter.DISABLED, "Disabled")
-        ]
-        self.fields["team"].queryset = Team.objects.filter(memberships__user=user)
-
-    def filters(self) -> CredentialFilter:
-        """Return the chosen filters; invalid choices are ignored."""
-        data = self.cleaned_data if self.is_valid() else {}
-        return CredentialFilter(
-            provider=data.get("provider", ""),
-            status=data.get("status", ""),
-            team=data.get("team"),
-            needs_attention=data.get("attention", False),
-            query=data.get("q", ""),
-        )
-
-
-class RenameForm(forms.Form):
-    name = forms.CharField(label="Credential Name", max_length=100)
-
-
-class DescriptionForm(forms.Form):
-    description = forms.CharField(
-        label="Credential Description", required=False, max_length=500, widget=forms.Textarea(attrs={"rows": 2})
-    )
-
-
-class ReplaceKeyForm(forms.Form):
-    # Never renders a value: a key never goes back into HTML.
-    key = forms.CharField(
-        label="New API Key",
-        strip=False,
-        max_length=4096,
-        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off", "spellcheck": "false"}),
-        help_text="The new key is checked with the provider first; only a verified key replaces the old one.",
-    )
-
-    def __init__(self, *args, credential: Credential, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key"].label = f"New {credential.connector.key_label}"
-
-
-class MoveAndDeleteForm(forms.Form):
-    replacement = forms.ModelChoiceField(
-        label="Move them to", queryset=Credential.objects.none(), empty_label="Choose a credential"
-    )
-
-    def __init__(self, *args, user, credential: Credential, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["replacement"].queryset = credential_replacements(user, credential)
 
 
 @login_required
@@ -134,8 +73,7 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         "can_manage": can_manage,
         "connections": connections,
         "history_page": history_page,
-        "history": [(event, audit_summary(event)) for event in history_page],
-        "sharing_url": _sharing_url(credential),
+        "history": [(event, events.summary(event)) for event in history_page],
         "rename_form": RenameForm(initial={"name": credential.name}),
         "description_form": DescriptionForm(initial={"description": credential.description}),
         "replace_key_form": ReplaceKeyForm(credential=credential),
@@ -144,14 +82,6 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
     }
     context.update(forms_in_error)
     return render(request, "credentials_app/credentials/detail.html", context, status=status)
-
-
-def _sharing_url(credential) -> str:
-    # Teams and sharing ship separately; link to them only once they exist.
-    try:
-        return reverse("credential_sharing", args=[credential.pk])
-    except NoReverseMatch:
-        return ""
 
 
 def _back(credential):

@@ -1,5 +1,4 @@
 """A credential's sharing page: share with your teams, change the level, unshare."""
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -7,34 +6,10 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from credentials_app.access import get_credential_for
-from credentials_app.models import CredentialShare, Team
-from credentials_app.team_services import credential_share, credential_share_change_level, credential_unshare
-from credentials_app.views.teams import act_and_tell
-
-LEVEL_HELP = (
-    "“Can use”: select it for data sources and destinations and check it again. "
-    "“Can manage”: also rename it, edit its description, replace the key, share, unshare and delete it. "
-    "Nobody can read the key."
-)
-
-
-class ShareForm(forms.Form):
-    teams = forms.ModelMultipleChoiceField(
-        label="Teams", queryset=Team.objects.none(), widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": "Choose at least one team."},
-    )
-    level = forms.ChoiceField(
-        label="Level", choices=CredentialShare.Level.choices, initial=CredentialShare.Level.USE,
-        widget=forms.RadioSelect, help_text=LEVEL_HELP,
-    )
-
-    def __init__(self, *args, user, credential, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Only the sharer's own teams, and not those that already have it (their level is changed below).
-        self.fields["teams"].queryset = Team.objects.filter(memberships__user=user).exclude(
-            shares__credential=credential
-        )
-
+from credentials_app.forms import ShareForm
+from credentials_app.models import CredentialShare
+from credentials_app.services.sharing import credential_share, credential_share_change_level, credential_unshare
+from credentials_app.views.form_errors import act_and_tell
 
 @login_required
 def credential_sharing(request, pk):

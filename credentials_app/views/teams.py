@@ -1,5 +1,4 @@
 """Teams: the list of a user's teams, a team's page, and what its admins and members may do there."""
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
@@ -9,44 +8,9 @@ from django.views.decorators.http import require_POST
 
 from credentials_app.access import credentials_manageable_by, get_team_for
 from credentials_app.models import Membership
-from credentials_app.team_services import (
-    membership_add,
-    membership_change_role,
-    membership_remove,
-    team_create,
-)
-
-
-class TeamForm(forms.Form):
-    name = forms.CharField(label="Team name", max_length=100)
-
-
-class MemberAddForm(forms.Form):
-    user = forms.CharField(
-        label="Username or email",
-        max_length=254,
-        help_text="The person must already have an account. No email is sent.",
-    )
-    role = forms.ChoiceField(label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
-
-
-def act_and_tell(request, action, success) -> bool:
-    """Run action(); flash success() if it worked, else the refusal's message. Return whether it worked."""
-    try:
-        action()
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-        return False
-    messages.success(request, success())
-    return True
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, field_errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, field_errors)
-    else:
-        form.add_error(None, error)
+from credentials_app.forms import MemberAddForm, TeamForm
+from credentials_app.services.teams import membership_add, membership_change_role, membership_remove, team_create
+from credentials_app.views.form_errors import act_and_tell, add_service_errors
 
 
 @login_required
@@ -57,7 +21,7 @@ def team_list(request):
         try:
             team = team_create(creator=request.user, name=form.cleaned_data["name"])
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(request, f"Team “{team}” created. You are its admin.")
             return redirect("team_detail", pk=team.pk)
@@ -114,7 +78,7 @@ def team_member_add(request, pk):
                 team=team, identifier=form.cleaned_data["user"], role=form.cleaned_data["role"]
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            add_service_errors(form, error)
         else:
             messages.success(
                 request, f"{membership.user.get_username()} added to “{team}” as {membership.get_role_display()}."

@@ -10,7 +10,7 @@ import requests
 from django.urls import reverse
 
 from connectors.sandbox import keys
-from credentials_app.checking import http_config, sandbox_active
+from credentials_app.provider_check import http_config, sandbox_active
 
 SANDBOX_DIR = Path(__file__).resolve().parents[2] / "connectors" / "sandbox"
 

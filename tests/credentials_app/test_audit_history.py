@@ -4,7 +4,7 @@ from django.urls import reverse
 
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Connection, Credential
-from credentials_app.services import connection_create
+from credentials_app.services.connections import connection_create
 
 pytestmark = pytest.mark.django_db
 

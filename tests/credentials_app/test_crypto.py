@@ -5,7 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from credentials_app import crypto
-from credentials_app.checks import check_keyring, check_secrets_decryptable
+from credentials_app.system_checks import check_keyring, check_secrets_decryptable
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import pytest
 from django.db.models import ProtectedError
 
 from credentials_app.models import AuditEvent, Connection, Credential, Membership
-from credentials_app.team_services import user_delete
+from credentials_app.services.handover import user_delete
 from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db

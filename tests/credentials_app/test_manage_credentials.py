@@ -8,7 +8,7 @@ from django.utils import timezone
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
 from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
-from credentials_app.services import connection_create
+from credentials_app.services.connections import connection_create
 
 pytestmark = pytest.mark.django_db
 

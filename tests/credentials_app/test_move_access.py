@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
 from credentials_app.selectors import credential_replacements
-from credentials_app.services import credential_delete
+from credentials_app.services.credentials import credential_delete
 
 pytestmark = pytest.mark.django_db
 

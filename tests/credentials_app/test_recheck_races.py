@@ -3,9 +3,9 @@ import pytest
 
 from connectors.base import Outcome, ValidationResult
 from connectors.sandbox import keys
-from credentials_app.bulk_check import BulkChecker
+from credentials_app.bulk_recheck import BulkChecker
 from credentials_app.models import AuditEvent, Credential
-from credentials_app.services import credential_record_check, credential_replace_key
+from credentials_app.services.credentials import credential_record_check, credential_replace_key
 
 pytestmark = pytest.mark.django_db
 REJECTED = ValidationResult(Outcome.REJECTED, "Humanitix rejected the key (Invalid API Key).", 401)

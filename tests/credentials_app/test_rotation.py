@@ -17,7 +17,7 @@ from connectors.base import Outcome, ValidationResult
 from credentials_app import crypto, rotation
 from credentials_app.crypto import generate_key
 from credentials_app.models import AuditEvent, Credential
-from credentials_app.services import credential_store_key
+from credentials_app.services.credentials import credential_store_key
 
 pytestmark = pytest.mark.django_db
 BASE_DIR = Path(__file__).resolve().parents[2]

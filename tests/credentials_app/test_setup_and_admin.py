@@ -66,8 +66,9 @@ def test_admin_save_does_not_undo_a_key_replaced_while_it_checked(admin_client_w
     """The admin writes only the fields it changed: a key replaced during its (slow) check survives."""
     from django.contrib.admin.sites import site
 
-    from credentials_app.admin import CredentialAdmin, CredentialAdminForm
-    from credentials_app.services import credential_replace_key
+    from credentials_app.admin import CredentialAdmin
+    from credentials_app.forms import CredentialAdminForm
+    from credentials_app.services.credentials import credential_replace_key
 
     client, credential = admin_client_with_credential
     admin_user = get_user_model().objects.get(is_superuser=True)

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from connectors.base import Outcome
 from connectors.registry import CONNECTORS
-from credentials_app import bulk_check
+from credentials_app import bulk_recheck
 from credentials_app.models import Credential
 from credentials_app.progress import ProgressBar
 
@@ -34,14 +34,14 @@ class Command(BaseCommand):
         if options["concurrency"] < 1 or options["per_provider"] < 1:
             raise CommandError("--concurrency and --per-provider must be 1 or more.")
         try:
-            team = bulk_check.team_find(options["team"]) if options["team"] else None
+            team = bulk_recheck.team_find(options["team"]) if options["team"] else None
             checked_before = (
-                timezone.now() - bulk_check.parse_age(options["older_than"]) if options["older_than"] else None
+                timezone.now() - bulk_recheck.parse_age(options["older_than"]) if options["older_than"] else None
             )
         except ValueError as error:
             raise CommandError(str(error)) from None
         credentials = list(
-            bulk_check.credentials_to_check(
+            bulk_recheck.credentials_to_check(
                 provider=options["provider"],
                 team=team,
                 status=options["status"],
@@ -51,7 +51,7 @@ class Command(BaseCommand):
         )
         self.verbosity = options["verbosity"]
         self.bar = ProgressBar(self.stdout, len(credentials), "Checking")
-        checker = bulk_check.BulkChecker(
+        checker = bulk_recheck.BulkChecker(
             concurrency=options["concurrency"],
             per_provider=options["per_provider"],
             max_retry_wait=options["max_retry_wait"],

@@ -4,6 +4,7 @@ from django.db import DatabaseError
 from django.db.models import Count
 
 from credentials_app import crypto
+from credentials_app.models import Credential
 
 
 @checks.register(checks.Tags.security)
@@ -19,8 +20,6 @@ def check_keyring(app_configs=None, **kwargs):
 def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
     if not databases:
         return []
-    from credentials_app.models import Credential
-
     try:
         keyring = crypto.get_keyring()
         missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))

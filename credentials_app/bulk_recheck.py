@@ -20,13 +20,14 @@ import requests
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import Outcome, ValidationResult
 from connectors.http import build_session
-from credentials_app.checking import run_check
+from credentials_app.provider_check import run_check
 from credentials_app.crypto import SecretUnavailable
 from credentials_app.models import Credential, Team
-from credentials_app.services import credential_record_check
+from credentials_app.services.credentials import credential_record_check, credential_resealed_secret
 
 # A 429 is retried this many times, after the provider's Retry-After.
 RETRIES = 1
@@ -139,13 +140,13 @@ class BulkChecker:
     ) -> Counter:
         """Check every credential, store its result and a CHECKED event; return outcome counts."""
         counts: Counter = Counter()
-        pending: list[tuple[Credential, ValidationResult]] = []
+        pending: list[tuple[Credential, ValidationResult, str | None]] = []
         flushed_at = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="check") as pool:
             futures = {pool.submit(self.check, credential): credential for credential in _interleaved(credentials)}
             for future in as_completed(futures):
-                credential, result = futures[future], future.result()
-                pending.append((credential, result))
+                credential, (result, resealed) = futures[future], future.result()
+                pending.append((credential, result, resealed))
                 counts[result.outcome] += 1
                 if on_result is not None:
                     on_result(credential, result)
@@ -156,33 +157,40 @@ class BulkChecker:
         _record_all(pending)
         return counts
 
-    def check(self, credential: Credential) -> ValidationResult:
-        """Return what the provider says of credential's key, retrying once after a short 429."""
+    @sensitive_variables()
+    def check(self, credential: Credential) -> tuple[ValidationResult, str | None]:
+        """Return what the provider says of credential's key, retrying once after a short 429.
+
+        The second item is the secret re-sealed under the primary master key, if it was under an old one.
+        """
         try:
             key = credential.decrypt_key()
             connector = credential.connector
         except SecretUnavailable as error:
-            return ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
+            return ValidationResult(Outcome.COULD_NOT_CHECK, str(error)), None
         except KeyError:
             return ValidationResult(
                 Outcome.COULD_NOT_CHECK, f"This app no longer knows the provider “{credential.provider}”."
-            )
+            ), None
         for attempt in range(RETRIES + 1):
             with self.gate.slot(credential.provider):
                 result = run_check(connector, key, credential.options, session=_thread_session())
             wait = result.retry_after if result.retry_after is not None else DEFAULT_RETRY_AFTER
             if result.status_code != 429 or attempt == RETRIES or wait > self.max_retry_wait:
-                return result
+                break
             self.gate.pause(credential.provider, wait)
-        return result
+        return result, credential_resealed_secret(credential, key)
 
 
-def _record_all(pending: list[tuple[Credential, ValidationResult]]) -> None:
+def _record_all(pending: list[tuple[Credential, ValidationResult, str | None]]) -> None:
     """Store each result with a system CHECKED event, in one transaction; empty pending."""
     with transaction.atomic():
-        for credential, result in pending:
+        for credential, result, resealed in pending:
             # credential.secret is still the value loaded before the check: the one that was checked.
-            credential_record_check(credential=credential, result=result, actor=None, checked_secret=credential.secret)
+            credential_record_check(
+                credential=credential, result=result, actor=None, checked_secret=credential.secret,
+                resealed_secret=resealed,
+            )
     pending.clear()
 
 

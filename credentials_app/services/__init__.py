@@ -1,0 +1,1 @@
+"""The business rules, one module per entity. Pages, the admin, commands and the API call these."""

@@ -1,0 +1,80 @@
+"""Data sources and destinations: build one on a credential, move them to another credential."""
+import uuid
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+
+from connectors.registry import get_connector
+from credentials_app import events
+from credentials_app.access import credentials_usable_by
+from credentials_app.models import Connection, Credential
+from credentials_app.names import clean_name
+
+
+def _created_with(*, owner, creation_token) -> Connection | None:
+    """Return the connection an earlier submit of this form made, refusing a token used by someone else."""
+    if creation_token is None:
+        return None
+    existing = Connection.objects.filter(creation_token=creation_token).first()
+    if existing is not None and existing.owner_id != owner.pk:
+        raise ValidationError("This form was already used. Go back and start again.")
+    return existing
+
+
+def connection_create(
+    *, owner, kind: str, provider: str, name: str, credential: Credential, creation_token: uuid.UUID | None = None
+) -> Connection:
+    """Create a data source or destination of provider that uses credential.
+
+    A repeated creation_token returns the connection it made instead of a second one.
+    """
+    existing = _created_with(owner=owner, creation_token=creation_token)
+    if existing is not None:
+        return existing
+    connector = get_connector(provider)
+    if kind not in connector.kinds:
+        raise ValidationError({"kind": f"{connector.name} cannot be a {kind}."})
+    name = clean_name(name, field="name", what=Connection.Kind(kind).label.lower())
+    if credential.provider != provider:
+        raise ValidationError({"credential": "That credential belongs to another provider."})
+    if credential.is_disabled:
+        raise ValidationError({"credential": "That credential is disabled. Choose another one."})
+    if not credentials_usable_by(owner).filter(pk=credential.pk).exists():
+        raise ValidationError({"credential": "That credential is not shared with you. Choose another one."})
+    try:
+        with transaction.atomic():
+            connection = Connection.objects.create(
+                owner=owner, kind=kind, provider=provider, name=name, credential=credential,
+                creation_token=creation_token,
+            )
+            events.used(connection=connection, actor=owner)
+    except IntegrityError:
+        # A concurrent double submit with the same token won the race: hand back its connection.
+        existing = _created_with(owner=owner, creation_token=creation_token)
+        if existing is None:
+            raise
+        return existing
+    return connection
+
+
+def connections_move(*, source: Credential, target: Credential, actor) -> list[Connection]:
+    """Point every connection using source at target (same provider, enabled, usable by each owner)."""
+    if target.pk == source.pk:
+        raise ValidationError({"replacement": "Choose another credential than the one you are deleting."})
+    if target.provider != source.provider:
+        raise ValidationError({"replacement": "Choose a credential of the same provider."})
+    if target.is_disabled:
+        raise ValidationError({"replacement": f"“{target.name}” is disabled. Choose another credential."})
+    with transaction.atomic():
+        connections = list(source.connections.select_for_update().select_related("owner").order_by("name"))
+        for connection in connections:
+            if not credentials_usable_by(connection.owner).filter(pk=target.pk).exists():
+                raise ValidationError(
+                    {"replacement": f"“{target.name}” is not shared with {connection.owner.get_username()}, who "
+                     f"owns “{connection.name}”. Choose a credential they can use."}
+                )
+        Connection.objects.filter(pk__in=[connection.pk for connection in connections]).update(credential=target)
+        for connection in connections:
+            connection.credential = target
+            events.used(connection=connection, actor=actor, moved_from=source)
+    return connections
