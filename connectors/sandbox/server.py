@@ -35,6 +35,9 @@ class SandboxState:
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ProviderSandbox/1"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits ~40 ms for
+    # the delayed ACK on each answer, which would drown any latency measured against the sandbox.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: request lines are not secrets, but noise
         pass
