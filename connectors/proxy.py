@@ -185,6 +185,8 @@ def proxy_request(
     provider gives, errors and redirects included, comes back as it is.
     """
     method = method.upper()
+    if not connector.auth_header and not hasattr(connector, "inject_key_into_body"):
+        raise ProxyMisconfigured(f"{connector.name} declares no way to carry its key, so nothing was sent.")
     if method not in ALLOWED_METHODS:
         raise MethodRefused(f"{method[:20]!r} requests are not forwarded; use one of {', '.join(sorted(ALLOWED_METHODS))}.")
     url = upstream_url(connector, options, path)
@@ -255,7 +257,8 @@ def _refuse_hostile(path: str) -> None:
             raise PathRefused("The path may not contain a backslash or @.")
         if "#" in layer or "?" in layer:
             raise PathRefused("The path may not contain # or ?; send the query string as the query.")
-        if any(segment in (".", "..") for segment in layer.split("/")):
+        # "..;x" is ".." to servers that strip path parameters (Tomcat, Spring): it climbs too.
+        if any(segment.split(";")[0] in (".", "..") for segment in layer.split("/")):
             raise PathRefused("The path may not contain . or .. segments.")
 
 
