@@ -76,9 +76,8 @@ def _failure_for(key: str | None, request: Request) -> Reply | None:
 # --- Humanitix --------------------------------------------------------------
 def humanitix(request: Request) -> Reply:
     resource = request.path.removeprefix("/v1/")
-    if request.method == "GET" and resource.startswith("events/"):
-        return _humanitix_event(request, resource.removeprefix("events/"))
-    if request.method != "GET" or resource not in ("events", "tags"):
+    listing = resource in ("events", "tags")
+    if request.method != "GET" or not (listing or resource.startswith("events/")):
         return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
     key = request.headers.get("x-api-key")
     if not key:
@@ -88,6 +87,8 @@ def humanitix(request: Request) -> Reply:
         return failure
     if key not in _ACCEPTED:
         return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
+    if not listing:
+        return _humanitix_event(key, resource.removeprefix("events/"))
     if "page" not in request.query:
         return Reply(400, {"statusCode": 400, "error": "Bad Request", "message": '"page" is required'})
     page_size = int(request.query.get("pageSize", 100))
@@ -95,16 +96,8 @@ def humanitix(request: Request) -> Reply:
     return _success(key, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
 
 
-def _humanitix_event(request: Request, event_id: str) -> Reply:
+def _humanitix_event(key: str, event_id: str) -> Reply:
     """Answer GET /v1/events/{id}, one event by its id."""
-    key = request.headers.get("x-api-key")
-    if not key:
-        return Reply(403, {"statusCode": 403, "error": "Forbidden", "message": "Forbidden"})
-    failure = _failure_for(key, request)
-    if failure:
-        return failure
-    if key not in _ACCEPTED:
-        return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
     if event_id != "sandbox-event-1":
         return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Event not found"})
     return _success(key, {"_id": event_id, "name": "Sandbox Festival", "currency": "AUD"})
