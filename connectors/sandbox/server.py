@@ -30,6 +30,8 @@ class SandboxState:
     gzipped_sizes: list = field(default_factory=list)
     # The header names (lower-case, sorted) of each request, to prove what a proxy forwards. Never values.
     header_names: list = field(default_factory=list)
+    # The client's port for each request: the same port again means a kept-alive connection was reused.
+    client_ports: list = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -51,6 +53,7 @@ class _Handler(BaseHTTPRequestHandler):
         state.requests.append((host, self.command, "/" + rest))
         state.targets.append(self.path)
         state.header_names.append(sorted(name.lower() for name in self.headers))
+        state.client_ports.append(self.client_address[1])
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
         emulate = EMULATIONS.get(host)

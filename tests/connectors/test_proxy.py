@@ -14,6 +14,7 @@ from connectors.proxy import (
     MethodRefused,
     PathRefused,
     ProxyMisconfigured,
+    UpstreamBroken,
     UpstreamCertificate,
     UpstreamTimeout,
     proxy_request,
@@ -315,3 +316,19 @@ def test_methods_outside_the_api_verbs_are_refused(connector, forward, method):
         forward(connector, keys.VALID, method=method)
     assert refused.value.status == 405
 
+
+
+def test_an_answer_broken_mid_stream_ends_with_a_typed_error(connector, forward):
+    """Status and headers are already out when the TLS stream breaks: the body raises, never hangs."""
+    response, _ = forward(connector, keys.BROKEN_TLS, read=False)
+
+    assert response.status == 200
+    with pytest.raises(UpstreamBroken):
+        b"".join(response.body)
+
+
+def test_connections_to_a_provider_host_are_kept_alive_and_reused(connector, forward, sandbox_server):
+    for _ in range(4):
+        forward(connector, keys.VALID)
+
+    assert len(set(sandbox_server.state.client_ports[-4:])) == 1
