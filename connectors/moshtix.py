@@ -23,7 +23,16 @@ class Moshtix(Connector):
     check_path = "/v1/graphql"
 
     def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any]:
-        return {"query": VIEWER_QUERY, "variables": {"token": key}}
+        return self.inject_key_into_body({"query": VIEWER_QUERY}, key)
+
+    def inject_key_into_body(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
+        """Return the GraphQL payload with the key as the variable token.
+
+        Moshtix has no auth header, so the proxy calls this on the caller's JSON body instead: a
+        client writes viewer(token: $token) and never holds the token. A token it sent is replaced.
+        """
+        variables = payload.get("variables")
+        return {**payload, "variables": {**(variables if isinstance(variables, dict) else {}), "token": key}}
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Reject a JWT whose exp has passed without sending it anywhere."""

@@ -6,6 +6,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 
 1. rotate_encryption_key over 100,000 credentials, against a plain UPDATE of the same rows.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
+3. The provider proxy engine against a direct call to the same emulation answering at once: latency at
+   concurrency 1 and 16, throughput, and memory while 100 MiB passes through.
 """
 import os
 import resource
@@ -22,6 +24,7 @@ CHECK_ROWS = 1_000
 CHECK_DELAY_SECONDS = 0.2
 CHECK_TARGET_SECONDS = 10.0
 CHECK_PROVIDERS = ("humanitix", "moshtix", "custify", "tixy", "peopleai")
+PROXY_CALLS = {1: 300, 16: 800}
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -46,6 +49,14 @@ def main() -> int:
             _child("setup-check", env, CHECK_ROWS)
             _child("check", env, "--concurrency", "32", "--per-provider", "8")
             _child("check", env, "--concurrency", "32", "--per-provider", "4")
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
+    with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory:
+        sandbox = _start_sandbox(Path(directory), delay_seconds=0.0)
+        try:
+            url = sandbox.stdout.readline().strip()
+            _child("proxy", dict(os.environ), url, Path(directory) / "sandbox-ca.pem")
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=10)
@@ -83,9 +94,9 @@ server.serve_forever()
 """
 
 
-def _start_sandbox(directory: Path) -> subprocess.Popen:
+def _start_sandbox(directory: Path, delay_seconds: float = CHECK_DELAY_SECONDS) -> subprocess.Popen:
     """Run the provider emulation in its own process, so it does not share this one's GIL."""
-    return subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(CHECK_DELAY_SECONDS)],
+    return subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(delay_seconds)],
                             cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
 
 
@@ -192,11 +203,83 @@ def child_check(*args: str) -> None:
     print(f"   peak memory (max RSS of the process): {_peak_memory_mb():.0f} MB")
 
 
+def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
+    """Time the proxy engine against a direct requests call to the same emulated endpoint."""
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from connectors.http import HttpConfig
+    from connectors.proxy import POOL_SIZE, proxy_request
+    from connectors.registry import get_connector
+    from connectors.sandbox import keys
+
+    humanitix = get_connector("humanitix")
+    config = HttpConfig(sandbox_url=sandbox_url, sandbox_ca_bundle=ca_bundle)
+    direct_session = requests.Session()
+    direct_session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE))
+
+    def direct(key=keys.VALID):
+        answer = direct_session.get(f"{sandbox_url}/api.humanitix.com/v1/events/sandbox-event-1",
+                                    headers={"x-api-key": key, "Accept": "application/json",
+                                             "Accept-Encoding": "identity"},
+                                    timeout=(5, 20), allow_redirects=False, verify=ca_bundle)
+        return answer.status_code, answer.content
+
+    def proxied(key=keys.VALID):
+        answer = proxy_request(humanitix, options={}, key=key, method="GET", path="v1/events/sandbox-event-1",
+                               headers={"Accept": "application/json"}, body=None, config=config)
+        return answer.status, b"".join(answer.body)
+
+    assert direct() == proxied(), "the proxy must answer exactly as the direct call does"
+    print("\n3. Provider proxy engine vs a direct call, Humanitix GET /v1/events/{id}, emulation answering at once")
+    print(f"   {'':<16}{'direct p50/p99':>18}{'proxy p50/p99':>18}{'overhead p50/p99':>20}{'throughput (proxy/direct)':>30}")
+    for concurrency, calls in PROXY_CALLS.items():
+        # Run direct, proxy, proxy, direct and keep each one's better run, so neither gains from going second
+        # on a machine other work shares.
+        runs = {"direct": [], "proxy": []}
+        for name, call in (("direct", direct), ("proxy", proxied), ("proxy", proxied), ("direct", direct)):
+            runs[name].append(_timed_calls(call, calls, concurrency))
+        (d50, d99, d_rate), (p50, p99, p_rate) = (
+            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
+        )
+        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
+              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
+    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+
+    before = _peak_memory_mb()
+    started = time.perf_counter()
+    answer = proxy_request(humanitix, options={}, key=keys.STREAM, method="GET", path="v1/events/sandbox-event-1",
+                           headers={}, body=None, config=config)
+    passed = sum(len(chunk) for chunk in answer.body)
+    elapsed = time.perf_counter() - started
+    print(f"   {passed / 2**20:.0f} MiB through the proxy in {elapsed:.2f} s ({passed / 2**20 / elapsed:.0f} MiB/s); "
+          f"peak RSS {before:.0f} MB before, {_peak_memory_mb():.0f} MB after")
+
+
+def _timed_calls(call, calls: int, concurrency: int) -> tuple[float, float, float]:
+    """Return p50 and p99 latency in ms, and calls per second, of calls made by concurrency threads."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_):
+        started = time.perf_counter()
+        status, _ = call()
+        assert status == 200, status
+        return (time.perf_counter() - started) * 1000
+
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(one, range(concurrency * 4)))  # warm the connection pool
+        started = time.perf_counter()
+        latencies = sorted(pool.map(one, range(calls)))
+        elapsed = time.perf_counter() - started
+    return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)], calls / elapsed
+
+
 CHILDREN = {
     "setup": child_setup,
     "rotation": child_rotation,
     "setup-check": child_setup_check,
     "check": child_check,
+    "proxy": child_proxy,
 }
 
 if __name__ == "__main__":

@@ -27,6 +27,7 @@ class Reply:
     content_type: str = "application/json"
     trickle_seconds: float = 0.0  # spread the body over this long, in small pieces
     break_tls: bool = False  # send half the body, then bytes that are not a valid TLS record
+    stream_bytes: int = 0  # instead of body, send a JSON body of this many bytes, generated piece by piece
 
 
 def _bearer(request: Request) -> str | None:
@@ -35,7 +36,7 @@ def _bearer(request: Request) -> str | None:
 
 
 # Keys each provider accepts as valid (People.ai: on Production; TIXY: as a public token).
-_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE, keys.BROKEN_TLS)
+_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE, keys.BROKEN_TLS, keys.STREAM)
 
 
 def _success(key: str | None, body: Any) -> Reply:
@@ -47,6 +48,8 @@ def _success(key: str | None, body: Any) -> Reply:
         return Reply(200, body, trickle_seconds=keys.TRICKLE_SECONDS)
     if key == keys.BROKEN_TLS:
         return Reply(200, body, break_tls=True)
+    if key == keys.STREAM:
+        return Reply(200, body, stream_bytes=keys.STREAM_BYTES)
     return Reply(200, body)
 
 
@@ -64,14 +67,17 @@ def _failure_for(key: str | None, request: Request) -> Reply | None:
         return Reply(200, b"<html><body>Down for maintenance</body></html>", content_type="text/html")
     if key == keys.REDIRECT:
         # Followed, this would reach the sandbox again (and be recorded): the app must not follow.
-        return Reply(302, {"message": "Found"}, {"Location": f"/{request.host}/redirected"})
+        # The cookie must reach neither the caller of a proxy nor any later request.
+        return Reply(302, {"message": "Found"}, {"Location": f"/{request.host}/redirected",
+                                                 "Set-Cookie": "sandbox_session=1; Path=/; Secure"})
     return None
 
 
 # --- Humanitix --------------------------------------------------------------
 def humanitix(request: Request) -> Reply:
     resource = request.path.removeprefix("/v1/")
-    if request.method != "GET" or resource not in ("events", "tags"):
+    listing = resource in ("events", "tags")
+    if request.method != "GET" or not (listing or resource.startswith("events/")):
         return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Not Found"})
     key = request.headers.get("x-api-key")
     if not key:
@@ -81,11 +87,20 @@ def humanitix(request: Request) -> Reply:
         return failure
     if key not in _ACCEPTED:
         return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
+    if not listing:
+        return _humanitix_event(key, resource.removeprefix("events/"))
     if "page" not in request.query:
         return Reply(400, {"statusCode": 400, "error": "Bad Request", "message": '"page" is required'})
     page_size = int(request.query.get("pageSize", 100))
     items = [{"_id": "sandbox-event-1", "name": "Sandbox Festival"}][:page_size]
     return _success(key, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
+
+
+def _humanitix_event(key: str, event_id: str) -> Reply:
+    """Answer GET /v1/events/{id}, one event by its id."""
+    if event_id != "sandbox-event-1":
+        return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Event not found"})
+    return _success(key, {"_id": event_id, "name": "Sandbox Festival", "currency": "AUD"})
 
 
 # --- Moshtix ----------------------------------------------------------------
@@ -114,7 +129,8 @@ def moshtix(request: Request) -> Reply:
 
 # --- Custify ----------------------------------------------------------------
 def custify(request: Request) -> Reply:
-    if request.method != "GET" or request.path != "/company/all":
+    writing = request.method == "POST" and request.path == "/people"
+    if not writing and (request.method != "GET" or request.path != "/company/all"):
         return Reply(404, {"message": "Not Found"})
     key = _bearer(request)
     failure = _failure_for(key, request)
@@ -124,7 +140,20 @@ def custify(request: Request) -> Reply:
         return Reply(403, {"message": "Forbidden"})
     if key not in _ACCEPTED:
         return Reply(401, {"message": "Unauthorized"})
+    if writing:
+        return _custify_person(request)
     return _success(key, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
+
+
+def _custify_person(request: Request) -> Reply:
+    """Answer POST /people (create or update a person by user_id or email): the person as stored."""
+    try:
+        person = json.loads(request.body)
+    except ValueError:
+        return Reply(400, {"message": "Invalid JSON body"})
+    if not isinstance(person, dict) or not (person.get("user_id") or person.get("email")):
+        return Reply(422, {"message": "user_id or email is required"})
+    return Reply(200, {"id": "p-1", **person})
 
 
 # --- TIXY -------------------------------------------------------------------

@@ -11,6 +11,7 @@ REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app m
 HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
 TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over TRICKLE_SECONDS
 BROKEN_TLS = "sandbox_brokentls_key"  # HTTP 200, then a corrupt TLS record in the middle of the body
+STREAM = "sandbox_stream_key"  # HTTP 200, a JSON body of STREAM_BYTES written in pieces (proxy streaming)
 
 CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
 TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
@@ -29,6 +30,8 @@ HUGE_BODY_BYTES = 2 * 1024 * 1024
 # Each drip comes well within any read timeout, so only a deadline on the whole check stops it.
 TRICKLE_SECONDS = 3.0
 TRICKLE_PIECES = 10
+# Large enough that a proxy holding the answer whole would show it; the sandbox never holds it whole.
+STREAM_BYTES = 100 * 1024 * 1024
 
 TABLE = [
     ("All", VALID, "Verified (People.ai: on Production; TIXY: as a Public API Token)"),
@@ -42,6 +45,7 @@ TABLE = [
     ("All", BROKEN_TLS, "Could not check: the TLS stream breaks in the middle of the answer"),
     ("All", TRICKLE, f"Could not check when the deadline passes: a valid answer dripped over {TRICKLE_SECONDS:g} s"),
     ("All", HUGE_BODY, f"Could not check: an answer over {HUGE_BODY_BYTES // (1024 * 1024)} MiB, read only up to the cap"),
+    ("All", STREAM, f"Verified by a proxy: a {STREAM_BYTES // (1024 * 1024)} MiB answer sent in pieces"),
     ("Custify", CUSTIFY_FORBIDDEN, "Valid key that may not read companies (403)"),
     ("TIXY", TIXY_PRIVATE, "Verified as a Private API Token; Access Denied as a Public one"),
     ("People.ai", PEOPLEAI_STAGING, "Verified on Staging; rejected on Production and Mock"),

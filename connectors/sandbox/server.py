@@ -28,11 +28,18 @@ class SandboxState:
     targets: list = field(default_factory=list)
     # Bytes of each gzip-compressed answer as sent, to prove the body cap applies after decoding.
     gzipped_sizes: list = field(default_factory=list)
+    # The header names (lower-case, sorted) of each request, to prove what a proxy forwards. Never values.
+    header_names: list = field(default_factory=list)
+    # The client's port for each request: the same port again means a kept-alive connection was reused.
+    client_ports: list = field(default_factory=list)
 
 
 class _Handler(BaseHTTPRequestHandler):
     server_version = "ProviderSandbox/1"
     protocol_version = "HTTP/1.1"
+    # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits ~40 ms for
+    # the delayed ACK on each answer, which would drown any latency measured against the sandbox.
+    disable_nagle_algorithm = True
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: request lines are not secrets, but noise
         pass
@@ -45,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
         state: SandboxState = self.server.state
         state.requests.append((host, self.command, "/" + rest))
         state.targets.append(self.path)
+        state.header_names.append(sorted(name.lower() for name in self.headers))
+        state.client_ports.append(self.client_address[1])
         if state.delay_seconds:
             time.sleep(state.delay_seconds)
         emulate = EMULATIONS.get(host)
@@ -61,6 +70,9 @@ class _Handler(BaseHTTPRequestHandler):
                 slow_seconds=state.slow_seconds,
             )
             reply = emulate(request)
+        if reply.stream_bytes:
+            self._stream(reply)
+            return
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
@@ -87,6 +99,23 @@ class _Handler(BaseHTTPRequestHandler):
         # Straight onto the TCP socket, past TLS: an application-data record whose MAC cannot verify.
         socket.socket.send(self.connection, b"\x17\x03\x03\x00\x20" + bytes(32))
         self.close_connection = True
+
+    def _stream(self, reply: Reply) -> None:
+        """Send {"padding": "xxx..."} of exactly reply.stream_bytes bytes, never holding it whole."""
+        head, tail = b'{"padding": "', b'"}'
+        self.send_response(reply.status)
+        self.send_header("Content-Type", reply.content_type)
+        self.send_header("Content-Length", str(reply.stream_bytes))
+        for name, value in reply.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(head)
+        left = reply.stream_bytes - len(head) - len(tail)
+        piece = b"x" * 65536
+        while left > 0:
+            self.wfile.write(piece[:left])
+            left -= len(piece)
+        self.wfile.write(tail)
 
     def _trickle(self, payload: bytes, seconds: float) -> None:
         step = max(1, -(-len(payload) // keys.TRICKLE_PIECES))

@@ -1,0 +1,371 @@
+"""Forward a caller's request to a credential's provider with the key injected; stream the answer back.
+
+Knows HTTP and nothing of Django: the caller (a view) passes the connector, the settings, the plaintext
+key and the request parts, and turns the result into its own response. The upstream host is fixed by
+the connector's base URL for those settings; the caller only chooses the path below it.
+
+Request headers forwarded (all others dropped, and always the connector's key header and any header
+named in Connection): FORWARDED_REQUEST_HEADERS. If the caller sends no Accept-Encoding, "identity" is
+asked for, because the answer is passed on byte for byte (never decoded or re-encoded): its
+Content-Encoding and Content-Length stay true.
+
+Response headers passed back: PASSED_RESPONSE_HEADERS and any RateLimit-* / X-RateLimit-* header,
+except one whose value contains the key (a provider redirecting to a URL that carries it). Location is
+passed as the provider sent it: redirects are the caller's to follow, through the proxy or not.
+Set-Cookie never comes back, and cookies are never kept between requests.
+"""
+import json
+import re
+import threading
+import unicodedata
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any, BinaryIO
+from urllib.parse import quote, unquote, urlsplit
+
+import requests
+import urllib3
+from requests.adapters import HTTPAdapter
+
+from connectors.base import Connector
+from connectors.http import HttpConfig, UndocumentedHostError, build_session, ensure_documented, route
+
+ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+FORWARDED_REQUEST_HEADERS = frozenset({
+    "accept", "accept-encoding", "accept-language", "content-type", "content-encoding", "content-length",
+    "if-match", "if-none-match", "if-modified-since", "if-unmodified-since", "idempotency-key",
+    "range", "prefer",
+})
+# Hop-by-hop (RFC 9110 7.6.1) and the caller's own credentials: never forwarded, even if listed above.
+DROPPED_REQUEST_HEADERS = frozenset({
+    "connection", "keep-alive", "te", "trailer", "transfer-encoding", "upgrade", "proxy-connection",
+    "proxy-authorization", "proxy-authenticate", "authorization", "cookie", "host",
+})
+PASSED_RESPONSE_HEADERS = frozenset({
+    "content-type", "content-length", "content-encoding", "content-language", "content-disposition",
+    "content-range", "accept-ranges", "etag", "last-modified", "cache-control", "expires", "vary",
+    "retry-after", "ratelimit", "ratelimit-policy", "link", "location", "x-request-id",
+})
+_RATE_LIMIT_HEADER = re.compile(r"^(x-)?ratelimit-[a-z0-9-]+$")
+# The header a view sets on a provider's answer, so a client can tell it from the proxy's own refusals.
+PROVIDER_ANSWER_HEADER = "X-Proxy-Provider-Answer"
+# Moshtix's GraphQL body must be read whole to inject the key; nothing else is ever held whole.
+MAX_JSON_BODY_BYTES = 1024 * 1024
+CHUNK_BYTES = 64 * 1024
+POOL_SIZE = 32
+# Characters sent as they are in a path or query; everything else is percent-encoded.
+_PATH_SAFE = "/:;=,+!$&'()*~"
+_QUERY_SAFE = "=&;%+,/:@!$'()*?~"
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+
+
+# --- Refusals ---------------------------------------------------------------------------------------
+
+
+class ProxyError(Exception):
+    """A refusal by the proxy itself, ready to answer as an RFC 9457 problem; never holds the key.
+
+    Subclasses declare slug (type is /problems/proxy/<slug>), title and status; detail says what
+    happened in this case.
+    """
+
+    slug = "proxy-error"
+    title = "The proxy could not forward the request"
+    status = 400
+
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+    @property
+    def type(self) -> str:
+        return f"/problems/proxy/{self.slug}"
+
+    def as_problem(self) -> dict[str, Any]:
+        """Return the RFC 9457 problem body: type, title, status, detail."""
+        return {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
+
+
+class PathRefused(ProxyError):
+    slug = "path-refused"
+    title = "This path cannot be forwarded"
+
+
+class MethodRefused(ProxyError):
+    slug = "method-refused"
+    title = "This method cannot be forwarded"
+    status = 405
+
+
+class BodyRefused(ProxyError):
+    slug = "body-refused"
+    title = "This request body cannot be forwarded"
+
+
+class BodyTooLarge(ProxyError):
+    slug = "body-too-large"
+    title = "The request body is too large to forward"
+    status = 413
+
+
+class ProxyMisconfigured(ProxyError):
+    slug = "proxy-misconfigured"
+    title = "The proxy is not configured to reach this provider"
+    status = 500
+
+
+class UpstreamUnreachable(ProxyError):
+    slug = "upstream-unreachable"
+    title = "The provider could not be reached"
+    status = 502
+
+
+class UpstreamCertificate(ProxyError):
+    slug = "upstream-certificate"
+    title = "The provider's TLS certificate could not be verified"
+    status = 502
+
+
+class UpstreamTimeout(ProxyError):
+    slug = "upstream-timeout"
+    title = "The provider did not answer in time"
+    status = 504
+
+
+class UpstreamBroken(ProxyError):
+    """Raised while iterating the body: the status and headers are already sent, so only log it."""
+
+    slug = "upstream-broken"
+    title = "The provider's answer broke off"
+    status = 502
+
+
+# --- The answer -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ProxyResponse:
+    """The provider's answer: status, the headers that may pass, and the body as it streams in.
+
+    Iterate body exactly once; iterating it to the end, or close(), returns the connection. A view
+    passes body to a streaming response (which calls close() when done) and sets
+    PROVIDER_ANSWER_HEADER when from_provider is true.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: Iterator[bytes]
+    from_provider: bool = True
+
+    def close(self) -> None:
+        self.body.close()
+
+
+# --- Forwarding -------------------------------------------------------------------------------------
+
+
+def proxy_request(
+    connector: Connector,
+    *,
+    options: Mapping[str, str],
+    key: str,
+    method: str,
+    path: str,
+    query: str = "",
+    headers: Mapping[str, str],
+    body: BinaryIO | None,
+    config: HttpConfig,
+) -> ProxyResponse:
+    """Send the caller's request to the provider, carrying key as the connector declares it.
+
+    path is the decoded path below the provider's base URL (what follows /proxy/<id>/), query the raw
+    query string, headers the caller's (any case), body a readable binary stream or None. Raise a
+    ProxyError subclass for anything refused or failed before the provider answered; any answer the
+    provider gives, errors and redirects included, comes back as it is.
+    """
+    method = method.upper()
+    if not connector.auth_header and not hasattr(connector, "inject_key_into_body"):
+        raise ProxyMisconfigured(f"{connector.name} declares no way to carry its key, so nothing was sent.")
+    if method not in ALLOWED_METHODS:
+        raise MethodRefused(f"{method[:20]!r} requests are not forwarded; use one of {', '.join(sorted(ALLOWED_METHODS))}.")
+    url = upstream_url(connector, options, path)
+    target = _routed(url, query, config)
+    outgoing = forwarded_headers(connector, headers)
+    data = _outgoing_body(connector, key, outgoing, body)
+    if connector.auth_header:
+        outgoing[connector.auth_header] = connector.auth_prefix + key
+    if "accept-encoding" not in outgoing:
+        outgoing["Accept-Encoding"] = "identity"
+    verify = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else True
+    host = urlsplit(url).netloc
+    try:
+        raw = session_for(urlsplit(target).netloc).request(
+            method,
+            target,
+            headers=outgoing,
+            data=data,
+            timeout=(config.connect_timeout, config.read_timeout),
+            allow_redirects=False,
+            stream=True,
+            verify=verify,
+        )
+    except requests.exceptions.SSLError:
+        raise UpstreamCertificate(f"The TLS certificate of {host} could not be verified.") from None
+    except requests.exceptions.Timeout:
+        raise UpstreamTimeout(
+            f"{connector.name} did not answer in time (connect {config.connect_timeout:g} s, "
+            f"read {config.read_timeout:g} s)."
+        ) from None
+    except (requests.exceptions.RequestException, OSError):
+        # OSError: requests raises it bare when its CA bundle cannot be read.
+        raise UpstreamUnreachable(f"Could not connect to {host}.") from None
+    return ProxyResponse(raw.status_code, passed_headers(raw.headers, key), _stream(raw))
+
+
+def upstream_url(connector: Connector, options: Mapping[str, str], path: str) -> str:
+    """Return the provider URL for path below the base URL these options choose; raise PathRefused.
+
+    A path that could leave the base URL is refused, in every encoding: absolute or scheme-relative
+    URLs, dot segments, backslashes, @, control characters, # and ?.
+    """
+    _refuse_hostile(path)
+    base = connector.base_url(options).rstrip("/")
+    url = f"{base}/{quote(path, safe=_PATH_SAFE)}"
+    if urlsplit(url).netloc != urlsplit(base).netloc:
+        raise PathRefused("The path would change the provider's host.")
+    try:
+        ensure_documented(connector, url)
+    except UndocumentedHostError:
+        raise PathRefused(f"The path leads outside {connector.name}'s documented API.") from None
+    return url
+
+
+def _refuse_hostile(path: str) -> None:
+    """Raise PathRefused if path, decoded any number of times or NFKC-normalised, could escape its base."""
+    layers = [path]
+    while len(layers) < 5 and (decoded := unquote(layers[-1])) != layers[-1]:
+        layers.append(decoded)
+    if unquote(layers[-1]) != layers[-1]:
+        raise PathRefused("The path is percent-encoded too many times over.")
+    for layer in layers + [unicodedata.normalize("NFKC", layer) for layer in layers]:
+        if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in layer):
+            raise PathRefused("The path may not contain control characters.")
+        if layer.startswith("/") or "//" in layer or _SCHEME.match(layer):
+            raise PathRefused("The path must be relative to the provider's API: no host, scheme or //.")
+        if "\\" in layer or "@" in layer:
+            raise PathRefused("The path may not contain a backslash or @.")
+        if "#" in layer or "?" in layer:
+            raise PathRefused("The path may not contain # or ?; send the query string as the query.")
+        # "..;x" is ".." to servers that strip path parameters (Tomcat, Spring): it climbs too.
+        if any(segment.split(";")[0] in (".", "..") for segment in layer.split("/")):
+            raise PathRefused("The path may not contain . or .. segments.")
+
+
+def _routed(url: str, query: str, config: HttpConfig) -> str:
+    if config.sandbox_url and not config.sandbox_url.startswith("https://"):
+        # The sandbox stands in for the provider, so it gets the same rule: the key never goes out in clear.
+        raise ProxyMisconfigured("The provider sandbox URL must start with https://, so nothing was sent.")
+    if any(unicodedata.category(char) == "Cc" for char in query) or "#" in query:
+        raise PathRefused("The query string may not contain control characters or #.")
+    query = quote(query, safe=_QUERY_SAFE)
+    return route(url, config) + (f"?{query}" if query else "")
+
+
+def forwarded_headers(connector: Connector, headers: Mapping[str, str]) -> dict[str, str]:
+    """Return the caller's headers that may go to the provider (see the module docstring)."""
+    lowered = {name.lower(): value for name, value in headers.items()}
+    named_in_connection = {name.strip().lower() for name in lowered.get("connection", "").split(",")}
+    dropped = DROPPED_REQUEST_HEADERS | named_in_connection | {connector.auth_header.lower()}
+    return {
+        name: value
+        for name, value in lowered.items()
+        if name in FORWARDED_REQUEST_HEADERS and name not in dropped and not name.startswith("proxy-")
+    }
+
+
+def passed_headers(headers: Mapping[str, str], key: str) -> list[tuple[str, str]]:
+    """Return the provider's response headers that may reach the caller (see the module docstring)."""
+    encoded_key = quote(key, safe="")
+    return [
+        (name, value)
+        for name, value in headers.items()
+        if (name.lower() in PASSED_RESPONSE_HEADERS or _RATE_LIMIT_HEADER.match(name.lower()))
+        and key not in value
+        and encoded_key not in value
+    ]
+
+
+def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], body: BinaryIO | None):
+    """Return what requests should send: None, the caller's body as a sized stream, or injected JSON."""
+    inject = getattr(connector, "inject_key_into_body", None)
+    if inject is None:
+        # requests sets Content-Length itself, from the sized stream, or sends the body chunked.
+        length = outgoing.pop("content-length", "")
+        if body is None or length == "0":
+            return None
+        return _SizedStream(body, int(length)) if length.isdigit() else _chunks(body)
+    # The key goes into the caller's JSON body (Moshtix): read it, bounded, and write it anew.
+    outgoing.pop("content-length", None)
+    if outgoing.pop("content-encoding", "identity").strip().lower() != "identity":
+        raise BodyRefused(f"{connector.name} requests must be sent uncompressed: the key is added to the body.")
+    raw = body.read(MAX_JSON_BODY_BYTES + 1) if body is not None else b""
+    if len(raw) > MAX_JSON_BODY_BYTES:
+        raise BodyTooLarge(f"{connector.name} request bodies may be at most {MAX_JSON_BODY_BYTES // 1024} KiB.")
+    try:
+        payload = json.loads(raw or b"{}")
+    except ValueError:
+        raise BodyRefused(f"{connector.name} requests need a JSON body.") from None
+    if not isinstance(payload, dict):
+        raise BodyRefused(f"{connector.name} requests need a JSON object as the body.")
+    outgoing["content-type"] = "application/json"
+    return json.dumps(inject(payload, key)).encode()
+
+
+def _chunks(body: BinaryIO) -> Iterator[bytes]:
+    while chunk := body.read(CHUNK_BYTES):
+        yield chunk
+
+
+class _SizedStream:
+    """The caller's body as an iterable of known length, so requests sends Content-Length, not chunked."""
+
+    def __init__(self, body: BinaryIO, length: int):
+        self.body, self.length = body, length
+
+    def __len__(self) -> int:
+        return self.length
+
+    def __iter__(self) -> Iterator[bytes]:
+        return _chunks(self.body)
+
+
+def _stream(raw: requests.Response) -> Iterator[bytes]:
+    """Yield the answer's bytes as they arrive, undecoded; return the connection at the end."""
+    try:
+        yield from raw.raw.stream(CHUNK_BYTES, decode_content=False)
+    except (urllib3.exceptions.HTTPError, OSError):
+        raise UpstreamBroken("The provider's answer broke off before its end.") from None
+    finally:
+        raw.close()
+
+
+# --- Connection pools -------------------------------------------------------------------------------
+
+_sessions: dict[str, requests.Session] = {}
+_sessions_lock = threading.Lock()
+
+
+def session_for(host: str) -> requests.Session:
+    """Return the kept-alive session for host, shared by every thread; made on first use.
+
+    Cookies are refused: one credential's session cookie must never ride along on another's request.
+    """
+    with _sessions_lock:
+        session = _sessions.get(host)
+        if session is None:
+            session = build_session()
+            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+            session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0))
+            _sessions[host] = session
+        return session

@@ -1,0 +1,334 @@
+"""The provider proxy engine, for every registered provider, against the real HTTPS sandbox."""
+import gzip
+import io
+import json
+import logging
+import tracemalloc
+from dataclasses import replace
+
+import pytest
+
+from connectors.proxy import (
+    BodyRefused,
+    BodyTooLarge,
+    MethodRefused,
+    PathRefused,
+    ProxyMisconfigured,
+    UpstreamBroken,
+    UpstreamCertificate,
+    UpstreamTimeout,
+    proxy_request,
+    upstream_url,
+)
+from connectors.registry import CONNECTORS, get_connector
+from connectors.sandbox import keys
+from connectors.sandbox.tls import make_loopback_certificate
+
+# One real read per provider, as a pipeline would send it: method, path below the base URL, query, body.
+# Moshtix's client names the token as a variable it never holds, and a guess of its own is replaced.
+MOSHTIX_VIEWER = {"query": "query Me($token: String!) { viewer(token: $token) { id username } }",
+                  "variables": {"token": "a-guess-of-the-caller"}}
+CALLS = {
+    "humanitix": ("GET", "v1/events/sandbox-event-1", "", None),
+    "moshtix": ("POST", "v1/graphql", "", json.dumps(MOSHTIX_VIEWER).encode()),
+    "custify": ("GET", "company/all", "page=1&itemsPerPage=1", None),
+    "tixy": ("GET", "events", "status=published", None),
+    "peopleai": ("GET", "team-members", "limit=1", None),
+}
+BODY_INJECTING = [connector for connector in CONNECTORS if hasattr(connector, "inject_key_into_body")]
+
+
+@pytest.fixture
+def forward(sandbox_config, sandbox_server):
+    """Return a function that proxies a provider's real read with key; returns (response, body bytes)."""
+    sandbox_server.state.header_names.clear()
+
+    def run(connector, key, *, headers=None, config=None, read=True, **overrides):
+        method, path, query, body = CALLS[connector.id]
+        request = {"method": method, "path": path, "query": query, "body": body, **overrides}
+        sent = request["body"]  # bytes, sent from a stream with its Content-Length
+        response = proxy_request(
+            connector,
+            options=connector.clean_options({}),
+            key=key,
+            method=request["method"],
+            path=request["path"],
+            query=request["query"],
+            headers={"Accept": "application/json", **({"Content-Length": str(len(sent))} if sent else {}),
+                     **(headers or {})},
+            body=io.BytesIO(sent) if sent else None,
+            config=config or sandbox_config,
+        )
+        return response, (b"".join(response.body) if read else None)
+
+    return run
+
+
+def test_every_provider_has_a_real_read_here():
+    """A newly registered provider fails here until this suite knows one of its reads."""
+    assert set(CALLS) == {connector.id for connector in CONNECTORS}
+
+
+def test_the_stored_key_is_accepted_as_the_connector_declares_it(connector, forward, sandbox_server):
+    """The provider accepts the request: the key went where the connector declares, in one request."""
+    response, body = forward(connector, keys.VALID)
+
+    assert response.status == 200
+    assert response.from_provider
+    assert json.loads(body)
+    if connector.id == "moshtix":
+        assert json.loads(body)["data"]["viewer"]["id"]
+    assert len(sandbox_server.state.requests) == 1
+    if connector.auth_header:
+        assert connector.auth_header.lower() in sandbox_server.state.header_names[-1]
+
+
+def test_the_callers_credentials_and_hop_by_hop_headers_never_reach_the_provider(
+    connector, forward, sandbox_server
+):
+    """The caller's Authorization, Cookie, key header guess and hop-by-hop headers are dropped; ours wins."""
+    response, _ = forward(connector, keys.VALID, headers={
+        "Authorization": f"Bearer {keys.REJECTED}",
+        "x-api-key": keys.REJECTED,
+        "X-API-Key": keys.REJECTED,
+        "Cookie": "session=caller",
+        "Proxy-Authorization": "Basic Y2FsbGVyOnB3",
+        "Connection": "close, X-Hop",
+        "X-Hop": "1",
+        "Keep-Alive": "timeout=5",
+        "TE": "trailers",
+        "Upgrade": "h2c",
+        "X-Forwarded-For": "10.0.0.1",
+        "Accept-Language": "en",
+    })
+
+    assert response.status == 200  # the rejected key the caller sent did not replace the stored one
+    names = sandbox_server.state.header_names[-1]
+    for name in ("cookie", "proxy-authorization", "x-hop", "keep-alive", "te", "upgrade", "x-forwarded-for"):
+        assert name not in names
+    # Authorization or x-api-key arrives only when it is the connector's own key header.
+    assert {"authorization", "x-api-key"} & set(names) <= {connector.auth_header.lower()}
+    assert "accept-language" in names
+
+
+HOSTILE_PATHS = [
+    "https://evil.example/x",
+    "http:evil.example",
+    "//evil.example/x",
+    "/evil.example/x",
+    "%2F%2Fevil.example/x",
+    "..",
+    "v1/../../evil",
+    "v1/./events",
+    "v1/..;/x",
+    "v1/%2e%2e;jsessionid=1/x",
+    "v1/%2e%2e/%2e%2e/x",
+    "v1/%2E%2E/x",
+    "v1/%252e%252e/x",
+    "v1/%25252e%25252e/x",
+    "v1/%2525252525252e/x",
+    "v1\\..\\x",
+    "v1/%5c..%5cx",
+    "@evil.example/x",
+    "v1/x@evil.example",
+    "v1/%40evil.example",
+    "v1/x\r\nHost: evil.example",
+    "v1/%0d%0aX-Injected: 1",
+    "v1/x\x00",
+    "v1/x\x7f",
+    "v1/x\u200b",
+    "v1/x#fragment",
+    "v1/x?page=1",
+    "v1/x%3Fpage=1",
+    "v1/\uff0e\uff0e/x",
+]
+
+
+@pytest.mark.parametrize("path", HOSTILE_PATHS)
+def test_a_path_that_could_leave_the_provider_is_refused_before_any_request(
+    connector, forward, sandbox_server, path
+):
+    with pytest.raises(PathRefused) as refused:
+        forward(connector, keys.VALID, path=path)
+
+    problem = refused.value.as_problem()
+    assert problem["status"] == 400
+    assert problem["type"] == "/problems/proxy/path-refused"
+    assert problem["title"] and problem["detail"]
+    assert keys.VALID not in json.dumps(problem)
+    assert sandbox_server.state.requests == []
+
+
+@pytest.mark.parametrize("query", ["page=1#fragment", "page=1\r\nX: y"])
+def test_a_hostile_query_string_is_refused(connector, forward, sandbox_server, query):
+    with pytest.raises(PathRefused):
+        forward(connector, keys.VALID, query=query)
+    assert sandbox_server.state.requests == []
+
+
+def test_plain_characters_in_a_path_are_encoded_under_the_chosen_base_url(connector):
+    for options in ({}, *({setting.name: value} for setting in connector.settings for value, _ in setting.choices)):
+        cleaned = connector.clean_options(options)
+        base = connector.base_url(cleaned)
+
+        assert upstream_url(connector, cleaned, "v1/events/a b/é") == f"{base}/v1/events/a%20b/%C3%A9"
+
+
+def test_the_base_url_follows_the_settings():
+    """People.ai's environment and TIXY's token type choose the host the key goes to."""
+    peopleai, tixy = get_connector("peopleai"), get_connector("tixy")
+    staging = peopleai.clean_options({"base_url": "https://api-staging.people.ai/v0/public"})
+
+    assert upstream_url(peopleai, staging, "team-members") == "https://api-staging.people.ai/v0/public/team-members"
+    assert upstream_url(tixy, {"token_type": "private"}, "sales/terms") == "https://private-api.tixyapp.com/sales/terms"
+
+
+def test_a_redirect_is_returned_not_followed_and_its_cookie_is_neither_passed_nor_kept(
+    connector, forward, sandbox_server
+):
+    response, _ = forward(connector, keys.REDIRECT)
+
+    assert response.status == 302
+    assert response.from_provider
+    headers = {name.lower(): value for name, value in response.headers}
+    assert headers["location"] == f"/{sandbox_server.state.requests[0][0]}/redirected"
+    assert "set-cookie" not in headers
+    assert len(sandbox_server.state.requests) == 1
+
+    forward(connector, keys.VALID)
+    assert "cookie" not in sandbox_server.state.header_names[-1]
+
+
+def test_only_safe_response_headers_come_back(connector, forward):
+    """Retry-After and the content headers pass; Server, Date and anything else stay behind."""
+    response, body = forward(connector, keys.RATE_LIMITED)
+
+    headers = {name.lower(): value for name, value in response.headers}
+    assert headers["retry-after"] == str(keys.RETRY_AFTER_SECONDS)
+    assert headers["content-type"] == "application/json"
+    assert int(headers["content-length"]) == len(body)
+    assert "server" not in headers and "date" not in headers
+
+
+@pytest.mark.parametrize("key, status", [
+    (keys.RATE_LIMITED, 429), (keys.SERVER_ERROR, 503), (keys.REJECTED, None), (keys.BAD_BODY, 200),
+])
+def test_provider_errors_come_back_as_the_provider_sent_them(connector, forward, key, status):
+    response, body = forward(connector, key)
+
+    assert response.from_provider
+    if status is None:
+        # Moshtix refuses a token inside an HTTP 200; the others with 401.
+        assert response.status == 401 or json.loads(body)["errors"]
+    else:
+        assert response.status == status
+    if key == keys.BAD_BODY:
+        assert body.startswith(b"<html>")
+
+
+def test_an_answer_the_caller_may_decompress_comes_back_compressed_and_intact(connector, forward):
+    """Passed byte for byte: gzip when the caller accepts it, with a true Content-Length."""
+    response, body = forward(connector, keys.VALID, headers={"Accept-Encoding": "gzip"})
+
+    headers = {name.lower(): value for name, value in response.headers}
+    assert headers["content-encoding"] == "gzip"
+    assert int(headers["content-length"]) == len(body)
+    assert json.loads(gzip.decompress(body))
+
+
+def test_a_100_mb_answer_streams_through_in_bounded_memory(connector, forward):
+    tracemalloc.start()
+    try:
+        response, _ = forward(connector, keys.STREAM, read=False)
+        received = 0
+        for chunk in response.body:
+            received += len(chunk)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert received == keys.STREAM_BYTES
+    # The sandbox runs in this process too; 8 MiB is generous against 100 MiB held whole.
+    assert peak < 8 * 1024 * 1024
+
+
+def test_a_request_body_is_streamed_to_the_provider_intact(forward):
+    """A pipeline writing to Custify: its JSON body arrives whole, and the answer comes back."""
+    person = {"user_id": "u-1", "email": "rep@example.com", "notes": "n" * 3_000_000}
+    sent = json.dumps(person).encode()
+
+    response, body = forward(get_connector("custify"), keys.VALID, method="POST", path="people", query="",
+                             body=sent, headers={"Content-Type": "application/json"})
+
+    assert response.status == 200
+    assert json.loads(body) == {"id": "p-1", **person}
+
+
+@pytest.mark.parametrize("connector", BODY_INJECTING, ids=lambda connector: connector.id)
+def test_a_body_the_key_goes_into_is_bounded_json(connector, forward, sandbox_server):
+    oversized = b'{"query": "' + b"x" * (1024 * 1024) + b'"}'
+    with pytest.raises(BodyTooLarge) as too_large:
+        forward(connector, keys.VALID, body=oversized)
+    assert too_large.value.status == 413
+    for body, headers in ((b"query { viewer }", {}), (b"[1, 2]", {}), (gzip.compress(b"{}"), {"Content-Encoding": "gzip"})):
+        with pytest.raises(BodyRefused):
+            forward(connector, keys.VALID, body=body, headers=headers)
+    assert sandbox_server.state.requests == []
+
+
+SCANNED_KEYS = [keys.VALID, keys.REJECTED, keys.RATE_LIMITED, keys.SERVER_ERROR, keys.REDIRECT, keys.BAD_BODY]
+
+
+def test_the_key_never_comes_back_in_an_answer_or_a_log(connector, forward, caplog):
+    """A marker-key scan of every answer the sandbox can give: none of these providers echoes a key."""
+    caplog.set_level(logging.DEBUG)
+    for key in SCANNED_KEYS:
+        response, body = forward(connector, key)
+        assert key.encode() not in body
+        assert all(key not in f"{name}: {value}" for name, value in response.headers)
+    assert not any(key in record.getMessage() for record in caplog.records for key in SCANNED_KEYS)
+
+
+def test_a_slow_provider_times_out_as_a_problem_without_the_key(connector, forward):
+    with pytest.raises(UpstreamTimeout) as timeout:
+        forward(connector, keys.SLOW)
+
+    assert timeout.value.status == 504
+    assert keys.SLOW not in json.dumps(timeout.value.as_problem())
+
+
+def test_an_unverifiable_certificate_sends_nothing(connector, forward, sandbox_config, tmp_path):
+    stranger = make_loopback_certificate(tmp_path).ca_bundle
+    with pytest.raises(UpstreamCertificate) as refused:
+        forward(connector, keys.VALID, config=replace(sandbox_config, sandbox_ca_bundle=str(stranger)))
+    assert refused.value.status == 502
+
+
+def test_a_sandbox_without_https_is_refused(connector, forward, sandbox_config):
+    config = replace(sandbox_config, sandbox_url=sandbox_config.sandbox_url.replace("https://", "http://"))
+    with pytest.raises(ProxyMisconfigured):
+        forward(connector, keys.VALID, config=config)
+
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "PROPFIND"])
+def test_methods_outside_the_api_verbs_are_refused(connector, forward, method):
+    with pytest.raises(MethodRefused) as refused:
+        forward(connector, keys.VALID, method=method)
+    assert refused.value.status == 405
+
+
+
+def test_an_answer_broken_mid_stream_ends_with_a_typed_error(connector, forward):
+    """Status and headers are already out when the TLS stream breaks: the body raises, never hangs."""
+    response, _ = forward(connector, keys.BROKEN_TLS, read=False)
+
+    assert response.status == 200
+    with pytest.raises(UpstreamBroken):
+        b"".join(response.body)
+
+
+def test_connections_to_a_provider_host_are_kept_alive_and_reused(connector, forward, sandbox_server):
+    for _ in range(4):
+        forward(connector, keys.VALID)
+
+    assert len(set(sandbox_server.state.client_ports[-4:])) == 1
