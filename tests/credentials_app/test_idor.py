@@ -3,23 +3,20 @@ import pytest
 from django.urls import reverse
 
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_worlds(user_factory, credential_factory):
+def two_worlds(user_factory, credential_factory, team_factory, share_factory, connection_factory):
     """Return alice and bob, each admin of their own team, each with a shared credential and a data source."""
     worlds = {}
     for name in ("alice", "bob"):
         user = user_factory(name)
-        team = make_team(f"{name}'s team", admins=[user], members=[user_factory(f"{name}-mate")])
+        team = team_factory(f"{name}'s team", admins=[user], members=[user_factory(f"{name}-mate")])
         credential = credential_factory(owner=user, name=f"{name}'s key")
-        share(credential, team, level="manage")
-        connection = Connection.objects.create(
-            owner=user, kind="source", provider="humanitix", name=f"{name}'s source", credential=credential
-        )
+        share_factory(credential, team, level="manage")
+        connection = connection_factory(credential, f"{name}'s source", owner=user)
         worlds[name] = {
             "user": user, "team": team, "credential": credential, "connection": connection,
             "mate": Membership.objects.get(team=team, role=Membership.Role.MEMBER),
