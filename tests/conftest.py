@@ -1,4 +1,5 @@
-"""Fixtures shared by every test: a fresh keyring, the provider sandbox, and factories."""
+"""Fixtures shared by every test: a fresh keyring, a fast password hasher, the provider sandbox,
+and factories for users, signed-in clients, credentials, teams, shares and connections."""
 import itertools
 
 import pytest
@@ -12,6 +13,12 @@ def encryption_keys(settings):
     """Give every test its own keyring; return the keys, primary first."""
     settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
     return settings.CREDENTIALS_ENCRYPTION_KEYS
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hasher(settings):
+    """Hash test passwords with MD5: the production hasher spends a quarter second on each one."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 @pytest.fixture(scope="session")
@@ -69,5 +76,64 @@ def credential_factory(db, user_factory):
         credential.set_key(key)
         credential.save()
         return credential
+
+    return create
+
+
+@pytest.fixture
+def sign_in(client, user_factory):
+    """Return a function that signs the test client in as user (a new one made from extra if
+    omitted) and returns the user."""
+
+    def sign_in_as(user=None, **extra):
+        user = user or user_factory(**extra)
+        client.force_login(user)
+        return user
+
+    return sign_in_as
+
+
+@pytest.fixture
+def team_factory(db):
+    """Return a function that creates a team with the given admins and members."""
+    from credentials_app.models import Membership, Team
+
+    def create(name=None, *, admins=(), members=()):
+        team = Team.objects.create(name=name or f"Team {next(_sequence)}")
+        for user in admins:
+            Membership.objects.create(team=team, user=user, role=Membership.Role.ADMIN)
+        for user in members:
+            Membership.objects.create(team=team, user=user, role=Membership.Role.MEMBER)
+        return team
+
+    return create
+
+
+@pytest.fixture
+def share_factory(db):
+    """Return a function that shares a credential with a team at level, as the services store it."""
+    from credentials_app.models import CredentialShare
+
+    def create(credential, team, level=CredentialShare.Level.USE, shared_by=None):
+        return CredentialShare.objects.create(
+            credential=credential, team=team, level=level, shared_by=shared_by or credential.owner
+        )
+
+    return create
+
+
+@pytest.fixture
+def connection_factory(db):
+    """Return a function that stores a data source (or destination) using credential, without a check."""
+    from credentials_app.models import Connection
+
+    def create(credential, name=None, owner=None, kind=Connection.Kind.SOURCE):
+        return Connection.objects.create(
+            owner=owner or credential.owner,
+            kind=kind,
+            provider=credential.provider,
+            name=name or f"Connection {next(_sequence)}",
+            credential=credential,
+        )
 
     return create

@@ -3,9 +3,8 @@ import os
 import shutil
 
 import pytest
+from django.conf import settings
 from playwright.sync_api import sync_playwright
-
-from tests.browser.helpers import sign_in
 
 # pytest-django's live server and Playwright's sync API share the test thread; Playwright's
 # event loop makes Django refuse ORM calls from it unless told this is deliberate.
@@ -86,7 +85,14 @@ def user(user_factory, live_server):
 
 
 @pytest.fixture
-def signed_in_page(page, user):
-    """Return a page signed in as user."""
-    sign_in(page, user)
+def signed_in_page(page, user, client, live_server):
+    """Return a page signed in as user, on the home page.
+
+    The session comes from the test client rather than the login form, which costs a page load
+    per test; the sharing test signs in through the form.
+    """
+    client.force_login(user)
+    cookie = client.cookies[settings.SESSION_COOKIE_NAME]
+    page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
+    page.goto("/")
     return page

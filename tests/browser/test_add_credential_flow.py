@@ -272,7 +272,9 @@ def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
     expect(page.get_by_test_id("connection-credential")).to_have_text("Keyboard key")
 
 
-def test_check_now_shows_progress_and_a_double_click_checks_once(signed_in_page, user, sandbox, settings, credential_factory):
+def test_check_now_shows_progress_and_a_double_click_checks_once(
+    signed_in_page, user, sandbox, settings, credential_factory
+):
     """"Check now" says it is checking with the provider while it waits; a double click checks once."""
     from credentials_app.models import AuditEvent
 

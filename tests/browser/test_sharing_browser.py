@@ -4,8 +4,7 @@ from django.urls import reverse
 from playwright.sync_api import expect
 
 from credentials_app.models import Connection, CredentialShare
-from tests.browser.conftest import sign_in
-from tests.credentials_app.sharing_support import make_team
+from tests.browser.helpers import sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -13,11 +12,11 @@ KEY = "hx-shared-live-Q7v2-k9PzT41m"
 
 
 def test_a_teammate_uses_a_shared_credential_without_ever_seeing_its_key(page, user, user_factory,
-                                                                         credential_factory, key_watch):
+                                                                         credential_factory, key_watch, team_factory):
     """Ada shares “Box office” with Ops at “Can use”; bob sees “Shared by ada via Ops”, builds a data source
     with it, gets no way to manage it, and the key appears in no page, response or URL."""
     bob = user_factory("bob")
-    make_team("Ops", admins=[user], members=[bob])
+    team_factory("Ops", admins=[user], members=[bob])
     credential = credential_factory(owner=user, name="Box office", key=KEY)
 
     sign_in(page, user)

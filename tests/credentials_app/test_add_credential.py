@@ -26,10 +26,8 @@ def form_data(**overrides):
 
 
 @pytest.fixture
-def signed_in(client, user_factory):
-    user = user_factory()
-    client.force_login(user)
-    return user
+def signed_in(sign_in):
+    return sign_in()
 
 
 def test_verified_key_is_stored_encrypted_and_returned_as_a_selected_tile(client, signed_in, sandbox):

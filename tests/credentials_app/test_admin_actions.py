@@ -4,23 +4,14 @@ from django.contrib.messages import get_messages
 from django.urls import reverse
 
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Team
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def root(client, user_factory):
+def root(sign_in):
     """Return a superuser signed in to the admin."""
-    user = user_factory("root", is_superuser=True, is_staff=True)
-    client.force_login(user)
-    return user
-
-
-def connect(credential, name="Weekly", owner=None):
-    return Connection.objects.create(
-        owner=owner or credential.owner, kind="source", provider=credential.provider, name=name, credential=credential
-    )
+    return sign_in(username="root", is_superuser=True, is_staff=True)
 
 
 def error_messages(response):
@@ -35,11 +26,13 @@ def bulk_delete(client, model, objects, confirm):
 
 
 @pytest.mark.parametrize("method", ["get", "post"])
-def test_deleting_a_credential_in_use_is_refused_with_the_connections_named(method, client, root, credential_factory):
+def test_deleting_a_credential_in_use_is_refused_with_the_connections_named(
+    method, client, root, credential_factory, connection_factory
+):
     """The admin's Delete on a credential that data sources use keeps it and says which ones use it."""
     credential = credential_factory(name="Box office")
-    connect(credential, "Weekly")
-    connect(credential, "Daily")
+    connection_factory(credential, "Weekly")
+    connection_factory(credential, "Daily")
     url = reverse("admin:credentials_app_credential_delete", args=[credential.pk])
 
     response = getattr(client, method)(url, {"post": "yes"} if method == "post" else None)
@@ -68,10 +61,12 @@ def test_deleting_an_unused_credential_in_the_admin_is_audited(client, root, cre
     assert event.details == {"fingerprint": "••••_key"}
 
 
-def test_bulk_delete_with_a_credential_in_use_deletes_nothing_and_names_it(client, root, credential_factory):
+def test_bulk_delete_with_a_credential_in_use_deletes_nothing_and_names_it(
+    client, root, credential_factory, connection_factory
+):
     """"Delete selected" refuses when any selected credential is in use, and deletes none of them."""
     used, unused = credential_factory(name="Used"), credential_factory(name="Unused")
-    connect(used, "Weekly")
+    connection_factory(used, "Weekly")
 
     response = bulk_delete(client, "credential", [used, unused], confirm=True)
 
@@ -96,11 +91,11 @@ def test_bulk_delete_of_unused_credentials_is_audited(client, root, credential_f
     assert sorted(deleted.values_list("credential_name", flat=True)) == ["First", "Second"]
 
 
-def test_the_admin_cannot_repoint_or_add_a_connection(client, root, credential_factory):
+def test_the_admin_cannot_repoint_or_add_a_connection(client, root, credential_factory, connection_factory):
     """A connection's credential, provider, kind and owner cannot be changed in the admin, nor one added."""
     credential = credential_factory(provider="humanitix")
     other = credential_factory(provider="moshtix", disabled_at="2024-01-01T00:00:00Z")
-    connection = connect(credential, "Weekly")
+    connection = connection_factory(credential, "Weekly")
     url = reverse("admin:credentials_app_connection_change", args=[connection.pk])
 
     client.post(url, {
@@ -116,12 +111,14 @@ def test_the_admin_cannot_repoint_or_add_a_connection(client, root, credential_f
 
 
 @pytest.mark.parametrize("bulk", [False, True], ids=["delete page", "delete selected"])
-def test_deleting_a_team_records_each_share_it_ends(bulk, client, root, user_factory, credential_factory):
+def test_deleting_a_team_records_each_share_it_ends(
+    bulk, client, root, user_factory, credential_factory, team_factory, share_factory
+):
     """Deleting a team in the admin records an "Unshared" event for every credential shared with it."""
-    ops = make_team("Ops", admins=[user_factory("ada")])
+    ops = team_factory("Ops", admins=[user_factory("ada")])
     first, second = credential_factory(name="First"), credential_factory(name="Second")
-    share(first, ops)
-    share(second, ops, level=CredentialShare.Level.MANAGE)
+    share_factory(first, ops)
+    share_factory(second, ops, level=CredentialShare.Level.MANAGE)
 
     if bulk:
         bulk_delete(client, "team", [ops], confirm=True)
@@ -136,11 +133,10 @@ def test_deleting_a_team_records_each_share_it_ends(bulk, client, root, user_fac
 
 
 def test_deleting_a_user_in_the_admin_keeps_and_does_not_list_their_connections(
-    client, root, user_factory, credential_factory
-):
+    client, root, user_factory, credential_factory, connection_factory):
     """The user delete confirmation does not list their data sources as deleted: they pass on instead."""
     ada = user_factory("ada")
-    connect(credential_factory(owner=ada), "Weekly")
+    connection_factory(credential_factory(owner=ada), "Weekly")
     url = reverse("admin:auth_user_delete", args=[ada.pk])
 
     assert "Weekly" not in client.get(url).content.decode()

@@ -3,23 +3,21 @@ import pytest
 from django.urls import reverse
 
 from connectors.sandbox import keys
-from credentials_app.models import Membership, Team
+from credentials_app.models import Membership
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def superuser_client(client, user_factory):
-    client.force_login(user_factory(is_staff=True, is_superuser=True))
+def superuser_client(client, sign_in):
+    sign_in(is_staff=True, is_superuser=True)
     return client
 
 
 @pytest.fixture
-def team_with_one_admin(user_factory):
-    team = Team.objects.create(name="Ops")
-    admin = Membership.objects.create(team=team, user=user_factory("ada"), role=Membership.Role.ADMIN)
-    member = Membership.objects.create(team=team, user=user_factory("bob"), role=Membership.Role.MEMBER)
-    return team, admin, member
+def team_with_one_admin(user_factory, team_factory):
+    team = team_factory("Ops", admins=[user_factory("ada")], members=[user_factory("bob")])
+    return team, team.memberships.get(role=Membership.Role.ADMIN), team.memberships.get(role=Membership.Role.MEMBER)
 
 
 def test_demoting_the_last_admin_in_the_membership_admin_is_refused(superuser_client, team_with_one_admin):

@@ -13,10 +13,8 @@ REJECTED_MARKER = "zz-MARKER-never-in-audit-7f3c9a"
 
 
 @pytest.fixture
-def owner(client, user_factory):
-    user = user_factory(username="alice")
-    client.force_login(user)
-    return user
+def owner(sign_in):
+    return sign_in(username="alice")
 
 
 def post(client, name, credential, data=None):

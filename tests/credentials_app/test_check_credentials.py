@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
-from credentials_app.models import AuditEvent, Credential, CredentialShare, Team
+from credentials_app.models import AuditEvent, Credential
 
 pytestmark = pytest.mark.django_db
 
@@ -99,12 +99,12 @@ def test_filters_by_provider_status_and_age(sandbox, credential_factory):
     assert "verified: 1" in output.splitlines()
 
 
-def test_filters_by_team_name_or_id(sandbox, credential_factory):
+def test_filters_by_team_name_or_id(sandbox, credential_factory, team_factory, share_factory):
     """--team takes a team's name or id and checks only credentials shared with that team."""
-    team = Team.objects.create(name="Data Ops")
+    team = team_factory("Data Ops")
     shared = credential_factory(provider="humanitix")
     credential_factory(provider="humanitix")
-    CredentialShare.objects.create(credential=shared, team=team)
+    share_factory(shared, team)
 
     output, _ = run("--team", "data ops")
     assert "verified: 1" in output.splitlines()

@@ -75,10 +75,16 @@ def test_without_configured_keys_a_private_key_file_is_created_once(settings, tm
 
 
 def test_keys_never_come_from_secret_key(settings, credential_factory):
-    """Changing SECRET_KEY (sessions) leaves every stored credential readable."""
+    """Changing SECRET_KEY (sessions) leaves every stored credential readable under the same key id."""
+    settings.SECRET_KEY = "one-secret-key-for-sessions"
+    crypto.get_keyring.cache_clear()  # the keyring is cached: rebuild it under this SECRET_KEY
     credential = credential_factory(key="survives-secret-key-change")
-    settings.SECRET_KEY = "a-completely-different-secret-key-for-sessions"
+    primary_id = crypto.get_keyring().primary_id
 
+    settings.SECRET_KEY = "a-completely-different-secret-key-for-sessions"
+    crypto.get_keyring.cache_clear()
+
+    assert crypto.get_keyring().primary_id == primary_id == credential.key_id
     assert credential.decrypt_key() == "survives-secret-key-change"
 
 

@@ -6,7 +6,6 @@ from django.db.models import ProtectedError
 
 from credentials_app.models import AuditEvent, Connection, Credential, Membership
 from credentials_app.services.handover import user_delete
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
@@ -16,13 +15,15 @@ def deactivate(user):
     user.save()
 
 
-def test_a_shared_credential_passes_to_an_admin_of_the_team_and_is_audited(user_factory, credential_factory):
+def test_a_shared_credential_passes_to_an_admin_of_the_team_and_is_audited(
+    user_factory, credential_factory, team_factory, share_factory
+):
     """Deactivating the owner gives a team-shared credential to that team's admin, recorded from/to/reason."""
     ada, tom, bob = user_factory("ada"), user_factory("tom"), user_factory("bob")
     user_factory("root", is_superuser=True)
-    ops = make_team("Ops", admins=[ada, tom], members=[bob])
+    ops = team_factory("Ops", admins=[ada, tom], members=[bob])
     credential = credential_factory(owner=ada, name="Box office")
-    share(credential, ops)
+    share_factory(credential, ops)
 
     deactivate(ada)
 
@@ -44,12 +45,12 @@ def test_an_unshared_credential_passes_to_a_superuser(user_factory, credential_f
     assert credential.owner == root
 
 
-def test_the_leaving_user_is_never_the_recipient(user_factory, credential_factory):
+def test_the_leaving_user_is_never_the_recipient(user_factory, credential_factory, team_factory, share_factory):
     """When the leaver is the team's only admin, a superuser takes it rather than the leaver or a plain member."""
     ada, bob, root = user_factory("ada", is_superuser=True), user_factory("bob"), user_factory("root", is_superuser=True)
-    ops = make_team("Ops", admins=[ada], members=[bob])
+    ops = team_factory("Ops", admins=[ada], members=[bob])
     credential = credential_factory(owner=ada)
-    share(credential, ops)
+    share_factory(credential, ops)
 
     deactivate(ada)
 
@@ -89,16 +90,16 @@ def test_a_name_clash_with_the_new_owner_is_resolved_by_renaming(user_factory, c
     assert event.details["renamed_from"] == "box office"
 
 
-def test_deleting_a_user_hands_their_connections_over_with_their_credentials(user_factory, credential_factory):
+def test_deleting_a_user_hands_their_connections_over_with_their_credentials(
+    user_factory, credential_factory, team_factory, share_factory, connection_factory
+):
     """user_delete keeps the user's data sources: they follow the credential to its new owner, audited."""
     ada, tom = user_factory("ada"), user_factory("tom")
-    ops = make_team("Ops", admins=[tom])
+    ops = team_factory("Ops", admins=[tom])
     credential = credential_factory(owner=ada)
-    share(credential, ops)
-    weekly = Connection.objects.create(
-        owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential
-    )
-    Connection.objects.create(owner=tom, kind="source", provider="humanitix", name="Daily", credential=credential)
+    share_factory(credential, ops)
+    weekly = connection_factory(credential, "Weekly", owner=ada)
+    connection_factory(credential, "Daily", owner=tom)
 
     user_delete(user=ada)
 
@@ -113,16 +114,18 @@ def test_deleting_a_user_hands_their_connections_over_with_their_credentials(use
     }
 
 
-def test_a_connection_on_someone_elses_credential_goes_to_a_team_admin_or_a_superuser(user_factory, credential_factory):
+def test_a_connection_on_someone_elses_credential_goes_to_a_team_admin_or_a_superuser(
+    user_factory, credential_factory, team_factory, share_factory, connection_factory
+):
     """A deleted user's data source built on a shared credential passes to that team's admin, else a superuser."""
     ada, tom, bob = user_factory("ada"), user_factory("tom"), user_factory("bob")
     root = user_factory("root", is_superuser=True)
-    ops = make_team("Ops", admins=[tom], members=[ada])
+    ops = team_factory("Ops", admins=[tom], members=[ada])
     shared = credential_factory(owner=bob, name="Shared")
-    share(shared, ops)
+    share_factory(shared, ops)
     unshared = credential_factory(owner=bob, name="Bob's own")
-    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Via Ops", credential=shared)
-    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Direct", credential=unshared)
+    connection_factory(shared, "Via Ops", owner=ada)
+    connection_factory(unshared, "Direct", owner=ada)
 
     user_delete(user=ada)
 
@@ -131,11 +134,13 @@ def test_a_connection_on_someone_elses_credential_goes_to_a_team_admin_or_a_supe
     assert Credential.objects.get(pk=shared.pk).owner == bob  # the credential itself stays with its owner
 
 
-def test_deleting_a_user_whose_connection_nobody_can_take_is_refused(user_factory, credential_factory):
+def test_deleting_a_user_whose_connection_nobody_can_take_is_refused(
+    user_factory, credential_factory, connection_factory
+):
     """With no team admin or superuser to take a data source, deleting its owner deletes nothing."""
     ada, bob = user_factory("ada"), user_factory("bob")
     credential = credential_factory(owner=bob)
-    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential)
+    connection_factory(credential, "Weekly", owner=ada)
 
     with pytest.raises(ProtectedError, match="Weekly"):
         user_delete(user=ada)
@@ -144,11 +149,11 @@ def test_deleting_a_user_whose_connection_nobody_can_take_is_refused(user_factor
     assert Connection.objects.get(name="Weekly").owner == ada
 
 
-def test_deactivating_a_user_keeps_their_connections_with_them(user_factory, credential_factory):
+def test_deactivating_a_user_keeps_their_connections_with_them(user_factory, credential_factory, connection_factory):
     """A deactivated user's data sources keep working with them; only the credential passes on."""
     ada, root = user_factory("ada"), user_factory("root", is_superuser=True)
     credential = credential_factory(owner=ada)
-    Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="Weekly", credential=credential)
+    connection_factory(credential, "Weekly", owner=ada)
 
     deactivate(ada)
 
@@ -157,10 +162,10 @@ def test_deactivating_a_user_keeps_their_connections_with_them(user_factory, cre
 
 
 @pytest.mark.parametrize("leave", [deactivate, lambda user: user_delete(user=user)], ids=["deactivated", "deleted"])
-def test_a_teams_only_admin_leaving_promotes_the_longest_standing_member(leave, user_factory):
+def test_a_teams_only_admin_leaving_promotes_the_longest_standing_member(leave, user_factory, team_factory):
     """When a team's only admin leaves, its longest-standing active member becomes admin."""
     ada, bob, cat, dan = (user_factory(name) for name in ("ada", "bob", "cat", "dan"))
-    ops = make_team("Ops", admins=[ada])
+    ops = team_factory("Ops", admins=[ada])
     for user in (dan, bob, cat):  # dan joined first but can no longer sign in
         Membership.objects.create(team=ops, user=user)
     dan.is_active = False
@@ -172,10 +177,10 @@ def test_a_teams_only_admin_leaving_promotes_the_longest_standing_member(leave, 
     assert roles == {"dan": "member", "bob": "admin", "cat": "member"}
 
 
-def test_a_team_with_another_admin_promotes_nobody(user_factory):
+def test_a_team_with_another_admin_promotes_nobody(user_factory, team_factory):
     """Members stay members when the team still has an active admin after one leaves."""
     ada, tom, bob = user_factory("ada"), user_factory("tom"), user_factory("bob")
-    ops = make_team("Ops", admins=[ada, tom], members=[bob])
+    ops = team_factory("Ops", admins=[ada, tom], members=[bob])
 
     user_delete(user=ada)
 

@@ -1,25 +1,22 @@
 """Another user's ids in any URL get 404: guessing or copying an id reveals and changes nothing."""
 import pytest
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def two_worlds(user_factory, credential_factory):
+def two_worlds(user_factory, credential_factory, team_factory, share_factory, connection_factory):
     """Return alice and bob, each admin of their own team, each with a shared credential and a data source."""
     worlds = {}
     for name in ("alice", "bob"):
         user = user_factory(name)
-        team = make_team(f"{name}'s team", admins=[user], members=[user_factory(f"{name}-mate")])
+        team = team_factory(f"{name}'s team", admins=[user], members=[user_factory(f"{name}-mate")])
         credential = credential_factory(owner=user, name=f"{name}'s key")
-        share(credential, team, level="manage")
-        connection = Connection.objects.create(
-            owner=user, kind="source", provider="humanitix", name=f"{name}'s source", credential=credential
-        )
+        share_factory(credential, team, level="manage")
+        connection = connection_factory(credential, f"{name}'s source", owner=user)
         worlds[name] = {
             "user": user, "team": team, "credential": credential, "connection": connection,
             "mate": Membership.objects.get(team=team, role=Membership.Role.MEMBER),
@@ -71,20 +68,14 @@ def test_every_url_with_the_other_users_ids_is_not_found_and_changes_nothing(cli
     alice, bob = two_worlds
     client.force_login(alice["user"])
     before = snapshot()
-    checked = 0
 
     for method, url_name, args in urls_with_ids_of(alice, bob):
-        try:
-            url = reverse(url_name, args=args)
-        except NoReverseMatch:
-            continue  # an endpoint still to come; it joins this test once it exists
+        url = reverse(url_name, args=args)
         data = {"name": "x", "description": "x", "key": "sandbox_valid_key", "level": "use", "role": "admin",
                 "user": "alice", "teams": [alice["team"].pk]}
         response = getattr(client, method)(url, data if method == "post" else None)
         assert response.status_code == 404, f"{method.upper()} {url_name} answered {response.status_code}"
-        checked += 1
 
-    assert checked >= 14
     assert snapshot() == before
 
 
@@ -114,11 +105,8 @@ def test_lists_show_only_what_the_user_may_use(client, two_worlds):
     pages = [
         client.get(reverse("authenticate", args=["source", "humanitix"])).content.decode(),
         client.get(reverse("team_list")).content.decode(),
+        client.get(reverse("credential_list")).content.decode(),
     ]
-    try:
-        pages.append(client.get(reverse("credential_list")).content.decode())
-    except NoReverseMatch:
-        pass
 
     assert "alice&#x27;s key" in pages[0]
     for page in pages:

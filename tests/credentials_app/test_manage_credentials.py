@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
-from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.models import Connection, Credential, CredentialShare
 from credentials_app.services.connections import connection_create
 
 pytestmark = pytest.mark.django_db
@@ -24,20 +24,17 @@ def action_url(name, credential):
 
 
 @pytest.fixture
-def owner(client, user_factory):
-    user = user_factory()
-    client.force_login(user)
-    return user
+def owner(sign_in):
+    return sign_in()
 
 
 @pytest.fixture
-def share(user_factory):
+def share(team_factory, share_factory):
     """Return a function that shares credential with a new team holding member at level."""
 
     def create(credential, member, level=CredentialShare.Level.USE, team_name=None):
-        team = Team.objects.create(name=team_name or f"Team for {member.get_username()} {credential.pk}")
-        Membership.objects.create(team=team, user=member)
-        CredentialShare.objects.create(credential=credential, team=team, level=level)
+        team = team_factory(team_name, members=[member])
+        share_factory(credential, team, level=level)
         return team
 
     return create

@@ -3,7 +3,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.models import Credential
 from credentials_app.selectors import credential_replacements
 from credentials_app.services.credentials import credential_delete
 
@@ -11,20 +11,16 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def shared_setup(user_factory, credential_factory):
+def shared_setup(user_factory, credential_factory, team_factory, share_factory, connection_factory):
     """Ada manages a team credential Bob built a data source on; Ada's private one is not Bob's."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = Team.objects.create(name="Ops")
-    Membership.objects.create(team=team, user=ada, role=Membership.Role.ADMIN)
-    Membership.objects.create(team=team, user=bob, role=Membership.Role.MEMBER)
+    team = team_factory("Ops", admins=[ada], members=[bob])
     old = credential_factory(owner=ada, name="Old team key")
     shared_new = credential_factory(owner=ada, name="New team key")
     private = credential_factory(owner=ada, name="Ada's private key")
     for credential in (old, shared_new):
-        CredentialShare.objects.create(credential=credential, team=team, level=CredentialShare.Level.USE)
-    connection = Connection.objects.create(
-        owner=bob, kind="source", provider="humanitix", name="Bob's events", credential=old
-    )
+        share_factory(credential, team)
+    connection = connection_factory(old, "Bob's events", owner=bob)
     return ada, bob, old, shared_new, private, connection
 
 

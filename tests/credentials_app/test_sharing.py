@@ -5,7 +5,6 @@ from django.urls import reverse
 from credentials_app.access import MANAGE, USE, access_level
 from credentials_app.models import AuditEvent, Connection, CredentialShare
 from credentials_app.selectors import credential_tiles
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
@@ -13,11 +12,11 @@ KEY = "hx-live-7d3f-SECRET-4242"
 
 
 @pytest.fixture
-def people(user_factory):
+def people(user_factory, team_factory):
     """Return ada (owner), bob (her teammate in Ops), and eve (in another team, Sales)."""
     ada, bob, eve = user_factory("ada"), user_factory("bob"), user_factory("eve")
-    ops = make_team("Ops", admins=[ada], members=[bob])
-    sales = make_team("Sales", admins=[eve])
+    ops = team_factory("Ops", admins=[ada], members=[bob])
+    sales = team_factory("Sales", admins=[eve])
     return {"ada": ada, "bob": bob, "eve": eve, "ops": ops, "sales": sales}
 
 
@@ -45,9 +44,9 @@ def test_owner_shares_with_one_of_her_teams_and_it_is_audited(client, people, cr
     assert KEY not in page and credential.masked_fingerprint in page
 
 
-def test_sharing_with_several_teams_at_once(client, people, credential):
+def test_sharing_with_several_teams_at_once(client, people, credential, team_factory):
     """One submit shares with each chosen team at the chosen level."""
-    dev = make_team("Dev", admins=[people["ada"]])
+    dev = team_factory("Dev", admins=[people["ada"]])
     client.force_login(people["ada"])
 
     client.post(sharing_url(credential), {"teams": [people["ops"].pk, dev.pk], "level": "manage"})
@@ -67,9 +66,9 @@ def test_nobody_can_share_with_a_team_they_are_not_in(client, people, credential
     assert not credential.shares.exists()
 
 
-def test_can_use_puts_the_credential_on_the_authenticate_screen_with_its_origin(people, credential):
+def test_can_use_puts_the_credential_on_the_authenticate_screen_with_its_origin(people, credential, share_factory):
     """A "Can use" teammate gets the tile, marked "Shared by ada via Ops"; the owner's says "Yours"."""
-    share(credential, people["ops"])
+    share_factory(credential, people["ops"])
 
     bobs = credential_tiles(people["bob"], "humanitix")
     adas = credential_tiles(people["ada"], "humanitix")
@@ -80,10 +79,9 @@ def test_can_use_puts_the_credential_on_the_authenticate_screen_with_its_origin(
 
 
 def test_can_use_member_builds_a_data_source_and_checks_again_but_cannot_manage(
-    client, people, credential, sandbox
-):
+    client, people, credential, sandbox, share_factory):
     """A "Can use" member selects it for a data source and checks it again; sharing it is refused (403)."""
-    share(credential, people["ops"])
+    share_factory(credential, people["ops"])
     client.force_login(people["bob"])
 
     created = client.post(
@@ -99,10 +97,12 @@ def test_can_use_member_builds_a_data_source_and_checks_again_but_cannot_manage(
     assert sharing.status_code == 403
 
 
-def test_can_manage_member_may_share_with_his_own_teams_and_unshare(client, people, credential):
+def test_can_manage_member_may_share_with_his_own_teams_and_unshare(
+    client, people, credential, team_factory, share_factory
+):
     """A "Can manage" member shares onward with his own team and can unshare any team."""
-    share(credential, people["ops"], level="manage")
-    bobs_team = make_team("Bob's crew", admins=[people["bob"]])
+    share_factory(credential, people["ops"], level="manage")
+    bobs_team = team_factory("Bob's crew", admins=[people["bob"]])
     client.force_login(people["bob"])
 
     client.post(sharing_url(credential), {"teams": [bobs_team.pk], "level": "use"})
@@ -113,9 +113,9 @@ def test_can_manage_member_may_share_with_his_own_teams_and_unshare(client, peop
     assert access_level(people["bob"], credential) == USE  # still reached through his own team
 
 
-def test_changing_the_level_takes_effect_and_is_audited(client, people, credential):
+def test_changing_the_level_takes_effect_and_is_audited(client, people, credential, share_factory):
     """Raising a share to "Can manage" lets the team manage at once; the audit keeps the old level."""
-    share(credential, people["ops"])
+    share_factory(credential, people["ops"])
     client.force_login(people["ada"])
 
     client.post(reverse("credential_share_level", args=[credential.pk, people["ops"].pk]), {"level": "manage"})
@@ -125,12 +125,12 @@ def test_changing_the_level_takes_effect_and_is_audited(client, people, credenti
     assert event.details["level"] == "manage" and event.details["previous_level"] == "use"
 
 
-def test_unsharing_takes_effect_at_once_and_built_sources_keep_working_with_a_warning(client, people, credential):
+def test_unsharing_takes_effect_at_once_and_built_sources_keep_working_with_a_warning(
+    client, people, credential, share_factory, connection_factory
+):
     """After unsharing, bob loses the tile and access (404), his data source stays and warns him."""
-    share(credential, people["ops"])
-    connection = Connection.objects.create(
-        owner=people["bob"], kind="source", provider="humanitix", name="Weekly", credential=credential
-    )
+    share_factory(credential, people["ops"])
+    connection = connection_factory(credential, "Weekly", owner=people["bob"])
     client.force_login(people["ada"])
     response = client.post(reverse("credential_unshare", args=[credential.pk, people["ops"].pk]), follow=True)
     assert "is no longer shared with “Ops”" in response.content.decode()
@@ -146,9 +146,9 @@ def test_unsharing_takes_effect_at_once_and_built_sources_keep_working_with_a_wa
     assert client.get(reverse("credential_detail", args=[credential.pk])).status_code == 404
 
 
-def test_bad_level_is_refused_and_nothing_changes(client, people, credential):
+def test_bad_level_is_refused_and_nothing_changes(client, people, credential, share_factory):
     """A level other than "Can use" or "Can manage" is refused with a message."""
-    share(credential, people["ops"])
+    share_factory(credential, people["ops"])
     client.force_login(people["ada"])
 
     response = client.post(
@@ -159,9 +159,9 @@ def test_bad_level_is_refused_and_nothing_changes(client, people, credential):
     assert CredentialShare.objects.get().level == "use"
 
 
-def test_sharing_pages_never_contain_the_key(client, people, credential):
+def test_sharing_pages_never_contain_the_key(client, people, credential, share_factory):
     """The sharing page and the team page show the fingerprint at most, never the key or its ciphertext."""
-    share(credential, people["ops"], level="manage")
+    share_factory(credential, people["ops"], level="manage")
     client.force_login(people["bob"])
 
     pages = [

@@ -3,7 +3,6 @@ import pytest
 from django.urls import reverse
 
 from credentials_app.models import Membership, Team
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
@@ -22,9 +21,9 @@ def test_a_user_creates_a_team_and_becomes_its_admin(client, user_factory):
     assert "Box office" in listing and "Admin" in listing
 
 
-def test_a_team_name_already_taken_gets_a_clear_message(client, user_factory):
+def test_a_team_name_already_taken_gets_a_clear_message(client, user_factory, team_factory):
     """Two teams cannot share a name, whatever the case; nothing is created."""
-    make_team("Ops")
+    team_factory("Ops")
     client.force_login(user_factory())
 
     response = client.post(reverse("team_list"), {"name": "ops"})
@@ -34,10 +33,10 @@ def test_a_team_name_already_taken_gets_a_clear_message(client, user_factory):
 
 
 @pytest.mark.parametrize("identifier", ["bob", "BOB@example.com"])
-def test_admin_adds_an_existing_user_by_username_or_email(client, user_factory, mailoutbox, identifier):
+def test_admin_adds_an_existing_user_by_username_or_email(client, user_factory, mailoutbox, identifier, team_factory):
     """A team admin adds an existing user by username or email, as Member or Admin; no email is sent."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada])
+    team = team_factory("Ops", admins=[ada])
     client.force_login(ada)
 
     response = client.post(reverse("team_member_add", args=[team.pk]), {"user": identifier, "role": "admin"})
@@ -47,10 +46,10 @@ def test_admin_adds_an_existing_user_by_username_or_email(client, user_factory, 
     assert mailoutbox == []
 
 
-def test_adding_an_unknown_or_present_user_says_why_and_changes_nothing(client, user_factory):
+def test_adding_an_unknown_or_present_user_says_why_and_changes_nothing(client, user_factory, team_factory):
     """An unknown name or someone already in the team is refused with a message on the form."""
     ada = user_factory("ada")
-    team = make_team("Ops", admins=[ada])
+    team = team_factory("Ops", admins=[ada])
     client.force_login(ada)
 
     unknown = client.post(reverse("team_member_add", args=[team.pk]), {"user": "nobody", "role": "member"})
@@ -62,10 +61,10 @@ def test_adding_an_unknown_or_present_user_says_why_and_changes_nothing(client, 
     assert team.memberships.count() == 1
 
 
-def test_admin_changes_roles_and_removes_members(client, user_factory):
+def test_admin_changes_roles_and_removes_members(client, user_factory, team_factory):
     """A team admin promotes a member to Admin, demotes them again, then removes them."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     bobs = Membership.objects.get(team=team, user=bob)
     client.force_login(ada)
 
@@ -78,10 +77,10 @@ def test_admin_changes_roles_and_removes_members(client, user_factory):
     assert not Membership.objects.filter(pk=bobs.pk).exists()
 
 
-def test_the_last_admin_cannot_leave_or_step_down_until_someone_else_is_admin(client, user_factory):
+def test_the_last_admin_cannot_leave_or_step_down_until_someone_else_is_admin(client, user_factory, team_factory):
     """The only admin is told to make someone else an admin first; after that they can leave."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     adas = Membership.objects.get(team=team, user=ada)
     client.force_login(ada)
 
@@ -101,10 +100,10 @@ def test_the_last_admin_cannot_leave_or_step_down_until_someone_else_is_admin(cl
     assert not Membership.objects.filter(team=team, user=ada).exists()
 
 
-def test_a_member_leaves_a_team(client, user_factory):
+def test_a_member_leaves_a_team(client, user_factory, team_factory):
     """A member leaves with one click and the team drops off their Teams list."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     client.force_login(bob)
 
     response = client.post(reverse("team_leave", args=[team.pk]), follow=True)
@@ -114,10 +113,10 @@ def test_a_member_leaves_a_team(client, user_factory):
     assert "You are not in any team yet." in response.content.decode()
 
 
-def test_members_see_no_admin_controls(client, user_factory):
+def test_members_see_no_admin_controls(client, user_factory, team_factory):
     """A Member sees the members and can leave, but gets no add, role or remove controls."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     client.force_login(bob)
 
     page = client.get(reverse("team_detail", args=[team.pk])).content.decode()
@@ -126,12 +125,14 @@ def test_members_see_no_admin_controls(client, user_factory):
     assert "Add member" not in page and "Change role" not in page and "Remove" not in page
 
 
-def test_team_page_lists_shared_credentials_without_the_key(client, user_factory, credential_factory):
+def test_team_page_lists_shared_credentials_without_the_key(
+    client, user_factory, credential_factory, team_factory, share_factory
+):
     """The team page shows name, provider, level and who shared it; never the key."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     credential = credential_factory(owner=ada, name="Box office", provider="humanitix", key="hx-secret-abcd-9876")
-    share(credential, team, level="manage", shared_by=ada)
+    share_factory(credential, team, level="manage", shared_by=ada)
     client.force_login(bob)
 
     page = client.get(reverse("team_detail", args=[team.pk])).content.decode()
