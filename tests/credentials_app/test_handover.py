@@ -63,7 +63,7 @@ def test_with_nobody_to_take_it_the_credential_stays_and_a_warning_is_logged(use
     ada = user_factory("ada")
     credential = credential_factory(owner=ada)
 
-    with caplog.at_level(logging.WARNING, logger="credentials_app.team_services"):
+    with caplog.at_level(logging.WARNING, logger="credentials_app.services.handover"):
         deactivate(ada)
 
     credential.refresh_from_db()
