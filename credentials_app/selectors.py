@@ -208,6 +208,11 @@ def audit_summary(event: AuditEvent) -> str:
         return f"Used by {kind.lower()} “{details.get('connection', '')}”"
     if event.action == action.MASTER_KEY_ROTATED:
         return f"Master key rotated: secrets re-encrypted under key {details.get('to_key_id', '—')}"
+    if event.action == action.CHECK_THROTTLED:
+        return (
+            f"Key checks refused for the rest of the window: more than {details.get('limit', '?')} per "
+            f"{details.get('window_seconds', '?')} s ({str(details.get('scope', '')).replace('_', ' and ')} budget)"
+        )
     if event.action == action.DELETED and details.get("moved_to"):
         moved = ", ".join(details.get("connections_moved", []))
         return f"Deleted after moving {moved} to “{details['moved_to']}”"

@@ -147,6 +147,13 @@ CONNECTOR_MAX_BODY_BYTES = env.int("CONNECTOR_MAX_BODY_BYTES", default=256 * 102
 # A credential not checked for this many days "needs attention".
 CREDENTIAL_STALE_AFTER_DAYS = env.int("CREDENTIAL_STALE_AFTER_DAYS", default=30)
 
+# Check budgets: key checks per fixed window, per user, per user and provider, and per credential
+# ("Check now"). The defaults are out of reach of a person and stop a script using the app as an oracle.
+CHECK_BUDGET_WINDOW_SECONDS = env.int("CHECK_BUDGET_WINDOW_SECONDS", default=60)
+CHECK_BUDGET_PER_USER = env.int("CHECK_BUDGET_PER_USER", default=20)
+CHECK_BUDGET_PER_PROVIDER = env.int("CHECK_BUDGET_PER_PROVIDER", default=12)
+CHECK_BUDGET_PER_CREDENTIAL = env.int("CHECK_BUDGET_PER_CREDENTIAL", default=5)
+
 # --- Provider sandbox (local emulations, for trying the app without keys) ----
 # Honoured only with DEBUG on or PROVIDER_SANDBOX_ALLOWED=true; never settable from the UI.
 PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="")

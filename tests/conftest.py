@@ -14,6 +14,14 @@ def encryption_keys(settings):
     return settings.CREDENTIALS_ENCRYPTION_KEYS
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with no spent budgets and no failed sign-ins."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     """Start the HTTPS provider emulations on loopback once per test session."""

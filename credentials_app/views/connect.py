@@ -23,6 +23,8 @@ from credentials_app.services import (
     unverified_save_permit,
     unverified_save_permitted,
 )
+from credentials_app.throttles import CheckThrottled, check_budget_spend
+from credentials_app.views.throttled import throttled_json
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
@@ -135,6 +137,10 @@ def credential_add(request, kind, provider):
     if not form.is_valid():
         return _form_errors(form)
     data = form.cleaned_data
+    try:
+        check_budget_spend(user=request.user, provider=connector.id)
+    except CheckThrottled as refusal:
+        return throttled_json(refusal)
     try:
         credential = credential_create(
             owner=request.user,
