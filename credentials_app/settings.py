@@ -76,6 +76,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
 
+# --- Cache -----------------------------------------------------------------
+# Check budgets and sign-in failures are counted here. The embedded default counts per process;
+# REDIS_URL (or CACHE_URL) shares the counters between every app server.
+_CACHE_URL = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
+CACHES = {
+    "default": environ.Env.cache_url_config(_CACHE_URL)
+    if _CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
+
 # --- Authentication ---------------------------------------------------------
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
