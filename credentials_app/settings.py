@@ -1,4 +1,5 @@
 """Django settings for the credentials manager, read once from the environment."""
+from datetime import timedelta
 from pathlib import Path
 
 import django
@@ -26,6 +27,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "credentials_app",
 ]
 
@@ -44,6 +46,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
     "credentials_app.middleware.KeyringErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_app.urls"
@@ -90,6 +94,21 @@ CACHES = {
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Failed sign-ins are counted per account and per client address by django-axes, on
+# /accounts/login/ and /admin/login/ alike (both go through authenticate()). The counts are rows in
+# the database, so every app server sees them; an admin unlocks under Axes in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "credentials_app.login_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "credentials_app.client_address.client_address"
+# Behind N reverse proxies that each append to X-Forwarded-For, set this to N; 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
