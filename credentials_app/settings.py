@@ -116,6 +116,33 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Email -----------------------------------------------------------------
+# Only needed for password reset, which is off (404) until EMAIL_URL or EMAIL_HOST is set.
+# EMAIL_URL is django-environ's form: smtp+tls://user:password@host:587, consolemail://, ...
+_EMAIL = environ.Env.email_url_config(env.str("EMAIL_URL", default="")) if env.str("EMAIL_URL", default="") else {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": env.str("EMAIL_HOST", default=""),
+    "EMAIL_PORT": env.int("EMAIL_PORT", default=25),
+    "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=""),
+    "EMAIL_HOST_PASSWORD": env.str("EMAIL_HOST_PASSWORD", default=""),
+    "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=False),
+}
+EMAIL_CONFIGURED = bool(env.str("EMAIL_URL", default="") or _EMAIL["EMAIL_HOST"])
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+if django.VERSION >= (6, 1):
+    # Django 6.1 replaces the EMAIL_* settings with MAILERS.
+    _SMTP_OPTIONS = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+                     "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls", "EMAIL_USE_SSL": "use_ssl"}
+    _SMTP = _EMAIL["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    MAILERS = {
+        "default": {
+            "BACKEND": _EMAIL["EMAIL_BACKEND"],
+            "OPTIONS": {option: _EMAIL[name] for name, option in _SMTP_OPTIONS.items() if _SMTP and name in _EMAIL},
+        }
+    }
+elif EMAIL_CONFIGURED:
+    globals().update({name: value for name, value in _EMAIL.items() if value not in (None, "")})
+
 # --- Security headers -------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
