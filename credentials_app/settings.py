@@ -5,7 +5,7 @@ from pathlib import Path
 import django
 import environ
 
-from credentials_app.local_secrets import read_or_create_secret_key
+from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -79,6 +79,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # SQLite creates the WAL and shared-memory files with the database file's mode: make that 0600.
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        create_private_file(Path(DATABASES["default"]["NAME"]))
 
 # --- Cache -----------------------------------------------------------------
 # Check budgets and sign-in failures are counted here. The embedded default counts per process;
