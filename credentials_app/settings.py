@@ -34,6 +34,7 @@ INSTALLED_APPS = [
 _DJANGO_HAS_CSP = django.VERSION >= (6, 0)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "credentials_app.middleware.Utf8FormsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware"
     if _DJANGO_HAS_CSP
     else "credentials_app.middleware.ContentSecurityPolicyMiddleware",
