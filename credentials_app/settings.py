@@ -186,7 +186,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "credentials_app.error_reports.AlwaysSafeExc
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # User text (names, paths, usernames) reaches log lines: CR and LF are escaped in every message.
+    "filters": {"escape_line_breaks": {"()": "credentials_app.log_filters.EscapeLineBreaks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape_line_breaks"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
