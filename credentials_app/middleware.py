@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 
 from credentials_app.crypto import KeyringError
 
@@ -34,6 +35,19 @@ def _codec_name(charset: str) -> str | None:
         return codecs.lookup(charset).name
     except LookupError:
         return None
+
+
+class NoStoreForSignedInMiddleware:
+    """Mark every page served to a signed-in user Cache-Control: no-store: they show credential data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 class FirstRunSetupMiddleware:
