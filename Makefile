@@ -30,13 +30,17 @@ install-test: $(VENV)/.installed-test
 migrate: install
 	$(PY) manage.py migrate --noinput
 
+# Recent gunicorn opens a control socket per user (~/.gunicorn/gunicorn.ctl) that two instances would share;
+# turn it off where the installed gunicorn has it.
+NO_CONTROL_SOCKET = $(shell $(VENV)/bin/gunicorn --help 2>/dev/null | grep -q -- --no-control-socket && echo --no-control-socket)
+
 ## Serve the app on http://127.0.0.1:$(PORT), with SQLite under var/ unless DATABASE_URL is set.
 run: migrate
 	$(PY) manage.py check
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (a fresh install opens the owner-account page)"
 	$(VENV)/bin/gunicorn credentials_app.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 8 \
-		--timeout 90 --access-logfile - 
+		--timeout 90 --access-logfile - $(NO_CONTROL_SOCKET)
 
 ## Chromium for the browser tests: Debian's package, installed when missing and we are root.
 chromium:

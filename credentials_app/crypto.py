@@ -78,6 +78,7 @@ def _key_texts() -> list[str]:
         return configured
     path = settings.CREDENTIALS_ENCRYPTION_KEY_FILE
     if not path.exists():
+        _refuse_new_key_over_stored_secrets(path)
         try:
             write_private_file(path, generate_key() + "\n")
             logger.warning(
@@ -93,6 +94,21 @@ def _key_texts() -> list[str]:
                 "Set CREDENTIALS_ENCRYPTION_KEYS to the output of `python manage.py generate_encryption_key`."
             ) from None
     return [line for line in path.read_text().split(",") if line.strip()]
+
+
+def _refuse_new_key_over_stored_secrets(path) -> None:
+    """Raise KeyringError unless the database surely holds no secret a new key would strand."""
+    from credentials_app.stored_secrets import stored_secret_count
+
+    count = stored_secret_count()
+    if count == 0:
+        return
+    held = "could not be read to tell whether it holds secrets" if count is None else f"holds {count} secret(s)"
+    raise KeyringError(
+        f"The encryption key file {path} is missing, and the database {held}. A new key would leave them "
+        f"undecryptable, so none was created. Restore {path} from your backup, or set "
+        "CREDENTIALS_ENCRYPTION_KEYS to the key(s) that encrypted them."
+    )
 
 
 @lru_cache(maxsize=1)

@@ -11,12 +11,12 @@ SYSTEM = "system"
 ALL_CREDENTIALS = "(all credentials)"
 
 
-def _record(*, credential: Credential, actor, action: str, **details) -> AuditEvent:
+def _record(*, credential: Credential | None, actor, action: str, provider: str = "", **details) -> AuditEvent:
     signed_in = actor is not None and actor.is_authenticated
     return AuditEvent.objects.create(
         credential=credential,
-        credential_name=credential.name,
-        provider=credential.provider,
+        credential_name=credential.name if credential is not None else "",
+        provider=credential.provider if credential is not None else provider,
         actor=actor if signed_in else None,
         actor_name=actor.get_username() if signed_in else SYSTEM,
         action=action,
@@ -29,8 +29,7 @@ def _record(*, credential: Credential, actor, action: str, **details) -> AuditEv
 
 def created(*, credential: Credential, actor, result: ValidationResult) -> AuditEvent:
     return _record(
-        credential=credential, actor=actor, action=Action.CREATED, provider=credential.provider,
-        settings=credential.options, status=credential.status, outcome=str(result.outcome),
+        credential=credential, actor=actor, action=Action.CREATED, settings=credential.options, status=credential.status, outcome=str(result.outcome),
         fingerprint=credential.masked_fingerprint,
     )
 
@@ -122,6 +121,16 @@ def connection_owner_changed(*, connection: Connection, from_user, reason: str) 
     )
 
 
+def check_throttled(
+    *, credential: Credential | None, provider: str, actor, scope: str, limit: int, window_seconds: int
+) -> AuditEvent:
+    """Record the first check refused in a budget window (on the credential, or with none for a new key)."""
+    return _record(
+        credential=credential, provider=provider, actor=actor, action=Action.CHECK_THROTTLED,
+        scope=scope, limit=limit, window_seconds=window_seconds,
+    )
+
+
 def master_key_rotated(*, from_key_ids, to_key_id: str, count: int) -> AuditEvent:
     """Record one rotation run for all credentials: one row, not one per secret."""
     return AuditEvent.objects.create(
@@ -205,6 +214,14 @@ def _owner_changed(d: dict) -> str:
     return text
 
 
+def _check_throttled(d: dict) -> str:
+    scope = str(d.get("scope", "")).replace("_", " and ")
+    return (
+        f"Key checks refused for the rest of the window: more than {d.get('limit', '?')} per "
+        f"{d.get('window_seconds', '?')} s ({scope} budget)"
+    )
+
+
 def _master_key_rotated(d: dict) -> str:
     return f"Master key rotated: secrets re-encrypted under key {d.get('to_key_id', '—')}"
 
@@ -223,6 +240,7 @@ SUMMARIES = {
     Action.USED: _used,
     Action.OWNER_CHANGED: _owner_changed,
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
+    Action.CHECK_THROTTLED: _check_throttled,
 }
 
 

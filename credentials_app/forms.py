@@ -10,6 +10,7 @@ from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from credentials_app.selectors import CredentialFilter, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
 from credentials_app.services.teams import ensure_admins_remain
+from credentials_app.throttles import CheckThrottled
 
 DESCRIPTION_HINT = "A description helps others understand what this credential is for."
 LEVEL_HELP = (
@@ -200,6 +201,8 @@ class CredentialAdminForm(forms.ModelForm):
                 )
             except CheckFailed as failure:
                 self.add_error("new_key", f"The key was not replaced: {failure.result.message}")
+            except CheckThrottled as refusal:
+                self.add_error("new_key", f"The key was not replaced. {refusal.message}")
             except ValidationError as error:
                 self.add_error("new_key", error.message_dict.get("key", error.messages))
         return cleaned

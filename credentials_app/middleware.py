@@ -1,10 +1,53 @@
-"""Middleware: first-run setup redirect, and a CSP header where Django has no CSP middleware."""
+"""Middleware: UTF-8 forms only, first-run setup redirect, and a CSP header where Django has none."""
+import codecs
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import BadRequest
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.utils.cache import add_never_cache_headers
 
 from credentials_app.crypto import KeyringError
+
+
+class Utf8FormsMiddleware:
+    """Answer 400 to a form body that declares a charset other than UTF-8, before anything parses it.
+
+    Our pages send UTF-8 only; any other declared codec (latin-1, rot13, zlib...) is at best a client
+    error and at worst a decoder that crashes the form parser.
+    """
+
+    form_types = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        charset = request.content_params.get("charset") if request.content_type in self.form_types else None
+        if charset is not None and _codec_name(charset) != "utf-8":
+            raise BadRequest("Forms must be sent as UTF-8.")
+        return self.get_response(request)
+
+
+def _codec_name(charset: str) -> str | None:
+    try:
+        return codecs.lookup(charset).name
+    except LookupError:
+        return None
+
+
+class NoStoreForSignedInMiddleware:
+    """Mark every page served to a signed-in user Cache-Control: no-store: they show credential data."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if request.user.is_authenticated:
+            add_never_cache_headers(response)
+        return response
 
 
 class FirstRunSetupMiddleware:

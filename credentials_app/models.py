@@ -188,6 +188,7 @@ class AuditEvent(models.Model):
         USED = "used", "Used by a data source"
         OWNER_CHANGED = "owner_changed", "Ownership handed over"
         MASTER_KEY_ROTATED = "master_key_rotated", "Master key rotated"
+        CHECK_THROTTLED = "check_throttled", "Checks refused: over budget"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

@@ -1,10 +1,11 @@
 """Django settings for the credentials manager, read once from the environment."""
+from datetime import timedelta
 from pathlib import Path
 
 import django
 import environ
 
-from credentials_app.local_secrets import read_or_create_secret_key
+from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -26,12 +27,14 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
     "credentials_app",
 ]
 
 _DJANGO_HAS_CSP = django.VERSION >= (6, 0)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "credentials_app.middleware.Utf8FormsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware"
     if _DJANGO_HAS_CSP
     else "credentials_app.middleware.ContentSecurityPolicyMiddleware",
@@ -40,10 +43,13 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "credentials_app.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
     "credentials_app.middleware.KeyringErrorMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_app.urls"
@@ -75,11 +81,39 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"].setdefault("OPTIONS", {}).update(
         {"transaction_mode": "IMMEDIATE", "timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # SQLite creates the WAL and shared-memory files with the database file's mode: make that 0600.
+    if DATABASES["default"]["NAME"] not in ("", ":memory:"):
+        create_private_file(Path(DATABASES["default"]["NAME"]))
+
+# --- Cache -----------------------------------------------------------------
+# Check budgets and sign-in failures are counted here. The embedded default counts per process;
+# REDIS_URL (or CACHE_URL) shares the counters between every app server.
+_CACHE_URL = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
+CACHES = {
+    "default": environ.Env.cache_url_config(_CACHE_URL)
+    if _CACHE_URL
+    else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
+}
 
 # --- Authentication ---------------------------------------------------------
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Failed sign-ins are counted per account and per client address by django-axes, on
+# /accounts/login/ and /admin/login/ alike (both go through authenticate()). The counts are rows in
+# the database, so every app server sees them; an admin unlocks under Axes in the admin.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "credentials_app.login_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "credentials_app.client_address.client_address"
+# Behind N reverse proxies that each append to X-Forwarded-For, set this to N; 0 trusts REMOTE_ADDR only.
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -87,9 +121,45 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# --- Email -----------------------------------------------------------------
+# Only needed for password reset, which is off (404) until EMAIL_URL or EMAIL_HOST is set.
+# EMAIL_URL is django-environ's form: smtp+tls://user:password@host:587, consolemail://, ...
+_EMAIL = environ.Env.email_url_config(env.str("EMAIL_URL", default="")) if env.str("EMAIL_URL", default="") else {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": env.str("EMAIL_HOST", default=""),
+    "EMAIL_PORT": env.int("EMAIL_PORT", default=25),
+    "EMAIL_HOST_USER": env.str("EMAIL_HOST_USER", default=""),
+    "EMAIL_HOST_PASSWORD": env.str("EMAIL_HOST_PASSWORD", default=""),
+    "EMAIL_USE_TLS": env.bool("EMAIL_USE_TLS", default=False),
+}
+EMAIL_CONFIGURED = bool(env.str("EMAIL_URL", default="") or _EMAIL["EMAIL_HOST"])
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="webmaster@localhost")
+if django.VERSION >= (6, 1):
+    # Django 6.1 replaces the EMAIL_* settings with MAILERS.
+    _SMTP_OPTIONS = {"EMAIL_HOST": "host", "EMAIL_PORT": "port", "EMAIL_HOST_USER": "username",
+                     "EMAIL_HOST_PASSWORD": "password", "EMAIL_USE_TLS": "use_tls", "EMAIL_USE_SSL": "use_ssl"}
+    _SMTP = _EMAIL["EMAIL_BACKEND"] == "django.core.mail.backends.smtp.EmailBackend"
+    MAILERS = {
+        "default": {
+            "BACKEND": _EMAIL["EMAIL_BACKEND"],
+            "OPTIONS": {option: _EMAIL[name] for name, option in _SMTP_OPTIONS.items() if _SMTP and name in _EMAIL},
+        }
+    }
+elif EMAIL_CONFIGURED:
+    globals().update({name: value for name, value in _EMAIL.items() if value not in (None, "")})
+
 # --- Security headers -------------------------------------------------------
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=False)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=False)
+# Behind HTTPS: redirect plain HTTP, and ask browsers to use HTTPS only (HSTS) for this long.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+# Opt-in, and only behind a proxy that sets (and strips from clients) this header, e.g.
+# SECURE_PROXY_SSL_HEADER=HTTP_X_FORWARDED_PROTO,https. Trusted blindly otherwise: never a default.
+_PROXY_SSL_HEADER = env.list("SECURE_PROXY_SSL_HEADER", default=[])
+SECURE_PROXY_SSL_HEADER = tuple(_PROXY_SSL_HEADER) if len(_PROXY_SSL_HEADER) == 2 else None
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -126,7 +196,9 @@ DEFAULT_EXCEPTION_REPORTER_FILTER = "credentials_app.error_reports.AlwaysSafeExc
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    # User text (names, paths, usernames) reaches log lines: CR and LF are escaped in every message.
+    "filters": {"escape_line_breaks": {"()": "credentials_app.log_filters.EscapeLineBreaks"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape_line_breaks"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"urllib3": {"level": "WARNING"}},
 }
@@ -146,6 +218,13 @@ CONNECTOR_READ_TIMEOUT = max(15.0, env.float("CONNECTOR_READ_TIMEOUT", default=2
 CONNECTOR_MAX_BODY_BYTES = env.int("CONNECTOR_MAX_BODY_BYTES", default=256 * 1024)
 # A credential not checked for this many days "needs attention".
 CREDENTIAL_STALE_AFTER_DAYS = env.int("CREDENTIAL_STALE_AFTER_DAYS", default=30)
+
+# Check budgets: key checks per fixed window, per user, per user and provider, and per credential
+# ("Check now"). The defaults are out of reach of a person and stop a script using the app as an oracle.
+CHECK_BUDGET_WINDOW_SECONDS = env.int("CHECK_BUDGET_WINDOW_SECONDS", default=60)
+CHECK_BUDGET_PER_USER = env.int("CHECK_BUDGET_PER_USER", default=20)
+CHECK_BUDGET_PER_PROVIDER = env.int("CHECK_BUDGET_PER_PROVIDER", default=12)
+CHECK_BUDGET_PER_CREDENTIAL = env.int("CHECK_BUDGET_PER_CREDENTIAL", default=5)
 
 # --- Provider sandbox (local emulations, for trying the app without keys) ----
 # Honoured only with DEBUG on or PROVIDER_SANDBOX_ALLOWED=true; never settable from the UI.

@@ -1,4 +1,7 @@
-"""System checks: the encryption keyring must load, and every stored secret's key must be in it."""
+"""System checks: the keyring must load, every stored secret's key must be in it, var/ stays private."""
+from pathlib import Path
+
+from django.conf import settings
 from django.core import checks
 from django.db import DatabaseError
 from django.db.models import Count
@@ -38,3 +41,37 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
         )
         for row in counts.order_by("key_id")
     ]
+
+
+def private_var_paths() -> list[Path]:
+    """Return the paths under var/ that hold secrets or data: the folder, database, WAL, keys, secret key.
+
+    A database outside var/ is left to whoever put it there.
+    """
+    paths = [settings.VAR_DIR, settings.VAR_DIR / "secret.key"]
+    database = settings.DATABASES["default"]
+    if database["ENGINE"] == "django.db.backends.sqlite3" and Path(database["NAME"]).parent == settings.VAR_DIR:
+        paths += [Path(f"{database['NAME']}{suffix}") for suffix in ("", "-wal", "-shm")]
+    if not any(text.strip() for text in settings.CREDENTIALS_ENCRYPTION_KEYS):
+        paths.append(settings.CREDENTIALS_ENCRYPTION_KEY_FILE)
+    return paths
+
+
+@checks.register(checks.Tags.security)
+def check_var_permissions(app_configs=None, **kwargs):
+    warnings = []
+    for path in private_var_paths():
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            private = "700" if path.is_dir() else "600"
+            warnings.append(
+                checks.Warning(
+                    f"{path} is open to other accounts on this machine (mode {mode:o}).",
+                    hint=f"chmod {private} {path}",
+                    id="credentials.W003",
+                )
+            )
+    return warnings

@@ -1,11 +1,34 @@
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from credentials_app.views import connect, credentials, setup, sharing, teams
+from credentials_app.views.email_gate import email_required
+
+# Password reset sends a link by email: without email configured its pages do not exist.
+password_reset_patterns = [
+    path("password_reset/", email_required(auth_views.PasswordResetView.as_view()), name="password_reset"),
+    path(
+        "password_reset/done/",
+        email_required(auth_views.PasswordResetDoneView.as_view()),
+        name="password_reset_done",
+    ),
+    path(
+        "reset/<uidb64>/<token>/",
+        email_required(auth_views.PasswordResetConfirmView.as_view()),
+        name="password_reset_confirm",
+    ),
+    path(
+        "reset/done/",
+        email_required(auth_views.PasswordResetCompleteView.as_view()),
+        name="password_reset_complete",
+    ),
+]
 
 urlpatterns = [
     path("", connect.home, name="home"),
     path("setup/", setup.setup, name="setup"),
+    path("accounts/", include(password_reset_patterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     # --- The connect flow ---

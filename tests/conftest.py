@@ -21,6 +21,14 @@ def fast_password_hasher(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Start every test with no spent budgets and no failed sign-ins."""
+    from django.core.cache import cache
+
+    cache.clear()
+
+
 @pytest.fixture(scope="session")
 def sandbox_server(tmp_path_factory):
     """Start the HTTPS provider emulations on loopback once per test session."""

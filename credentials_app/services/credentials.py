@@ -15,6 +15,7 @@ from credentials_app.names import clean_description, clean_name
 from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
 from credentials_app.services.permits import permit_issue, permit_valid
+from credentials_app.throttles import check_budget_spend
 
 KEY_MAX_LENGTH = 4096
 
@@ -125,8 +126,8 @@ def credential_create(
 ) -> Credential:
     """Check key with the provider, then store it encrypted and return the new credential.
 
-    Raise ValidationError for bad input and CheckFailed when the check does not allow saving; in
-    both cases nothing is stored. A "could not check" answer carries a permit: presented as
+    Raise ValidationError for bad input, CheckThrottled when owner's check budget is spent, and
+    CheckFailed when the check does not allow saving; in each case nothing is stored. A "could not check" answer carries a permit: presented as
     unverified_permit with the same key and settings, it saves the key unchecked. A repeated
     creation_token returns the credential it made.
     """
@@ -147,6 +148,7 @@ def credential_create(
         result = ValidationResult(Outcome.COULD_NOT_CHECK, "Saved without checking.")
         status = Credential.Status.NOT_VERIFIED
     else:
+        check_budget_spend(actor=owner, provider=provider)
         result = run_check(connector, key, options)
         status = status_for(result, accept_restricted=accept_restricted)
         if status is None:
@@ -194,7 +196,11 @@ def credential_resealed_secret(credential: Credential, key: str) -> str | None:
 
 @sensitive_variables()
 def credential_check(*, credential: Credential, actor) -> ValidationResult:
-    """Check credential's stored key again, store the outcome and return it."""
+    """Check credential's stored key again, store the outcome and return it.
+
+    Raise CheckThrottled, checking nothing, when actor's check budget is spent.
+    """
+    check_budget_spend(actor=actor, provider=credential.provider, credential=credential)
     checked_secret = credential.secret
     resealed = None
     try:
@@ -257,6 +263,7 @@ def credential_check_new_key(*, credential: Credential, key: str, actor) -> tupl
     """
     connector = credential.connector
     key = clean_key_input(connector, key)
+    check_budget_spend(actor=actor, provider=credential.provider, credential=credential)
     result = run_check(connector, key, credential.options)
     if result.outcome != Outcome.VERIFIED:
         events.key_refused(credential=credential, actor=actor, new_fingerprint=mask_fingerprint(key), result=result)

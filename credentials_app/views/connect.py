@@ -18,6 +18,8 @@ from credentials_app.selectors import credential_tile, credential_tiles
 from credentials_app.services.connections import connection_create
 from credentials_app.services.credentials import CheckFailed, credential_create
 from credentials_app.views.form_errors import add_service_errors
+from credentials_app.throttles import CheckThrottled
+from credentials_app.views.throttled import throttled_json
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
@@ -160,6 +162,8 @@ def credential_add(request, kind, provider):
         return _invalid_answer(form)
     except CheckFailed as failure:
         return _check_failed_answer(failure)
+    except CheckThrottled as refusal:
+        return throttled_json(refusal)
     tile = credential_tile(request.user, credential)
     tile_html = render_to_string("credentials_app/_credential_tile.html", {"tile": tile, "selected": True}, request=request)
     return JsonResponse(

@@ -37,6 +37,8 @@ from credentials_app.services.credentials import (
     credential_rename,
     credential_replace_key,
 )
+from credentials_app.throttles import CheckThrottled
+from credentials_app.views.throttled import with_retry_after
 
 HISTORY_PER_PAGE = 50
 
@@ -93,7 +95,11 @@ def _back(credential):
 def credential_check_now(request, pk):
     """Check the stored key again; anyone who may use the credential may ask."""
     credential = get_credential_for(request.user, pk)
-    result = credential_check(credential=credential, actor=request.user)
+    try:
+        result = credential_check(credential=credential, actor=request.user)
+    except CheckThrottled as refusal:
+        messages.warning(request, f"{refusal.message} The status stays “{credential.get_status_display()}”.")
+        return with_retry_after(_render_detail(request, credential), refusal)
     if result.outcome == Outcome.COULD_NOT_CHECK:
         messages.warning(
             request, f"Could not check: {result.message} The status stays “{credential.get_status_display()}”."
@@ -115,6 +121,10 @@ def credential_replace_key_view(request, pk):
     if form.is_valid():
         try:
             credential_replace_key(credential=credential, key=form.cleaned_data["key"], actor=request.user)
+        except CheckThrottled as refusal:
+            form.add_error("key", f"The key was not replaced. {refusal.message}")
+            credential.refresh_from_db()
+            return with_retry_after(_render_detail(request, credential, replace_key_form=form), refusal)
         except CheckFailed as failure:
             form.add_error("key", f"The key was not replaced: {failure.result.message}")
         except ValidationError as error:

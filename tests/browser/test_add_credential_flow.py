@@ -1,4 +1,6 @@
 """Issue 2 in a real browser: New Data Source → Humanitix → Add Credential → Continue."""
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -284,16 +286,18 @@ def test_check_now_shows_progress_and_a_double_click_checks_once(
     page = signed_in_page
     try:
         page.goto(f"/credentials/{credential.pk}/")
-        page.get_by_role("button", name="Check now").dblclick()
-        # Read the page still on screen while the check runs (locators would wait for the next page).
-        busy = page.evaluate(
-            """() => new Promise((resolve) => setTimeout(() => {
+        # The page is no-store, so Playwright cannot read it while the check runs: the page itself
+        # notes what it shows 100 ms after the submit, and the next page reads the note.
+        page.evaluate(
+            """() => document.addEventListener("submit", () => setTimeout(() => {
                 const button = document.querySelector("form[aria-busy=true] button");
-                resolve(button && {text: button.textContent, disabled: button.disabled});
-            }, 100))"""
+                sessionStorage.setItem("busy", JSON.stringify(button && {text: button.textContent, disabled: button.disabled}));
+            }, 100), true)"""
         )
-        assert busy == {"text": "Checking with Humanitix…", "disabled": True}
+        page.get_by_role("button", name="Check now").dblclick()
         expect(page.get_by_role("button", name="Check now")).to_be_enabled()
+        busy = json.loads(page.evaluate("() => sessionStorage.getItem('busy')"))
+        assert busy == {"text": "Checking with Humanitix…", "disabled": True}
     finally:
         sandbox.state.slow_seconds = 2.0
     assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CHECKED).count() == 1

@@ -1,0 +1,71 @@
+"""A missing key file never quietly strands the stored credentials."""
+import pytest
+from django.core.management import call_command
+from django.core.management.base import SystemCheckError
+
+from credentials_app import crypto
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def use_key_file(settings, tmp_path):
+    """Return a function that switches to the (missing) key file under a fresh var/, returning its path."""
+
+    def switch():
+        settings.CREDENTIALS_ENCRYPTION_KEYS = []
+        settings.CREDENTIALS_ENCRYPTION_KEY_FILE = tmp_path / "var" / "encryption.key"
+        return settings.CREDENTIALS_ENCRYPTION_KEY_FILE
+
+    return switch
+
+
+def test_a_missing_key_file_with_stored_secrets_is_an_error_naming_file_count_and_fix(
+    credential_factory, use_key_file
+):
+    """With two secrets stored and the key file gone, no key is made and the error says what to do."""
+    credential_factory()
+    credential_factory()
+    key_file_only = use_key_file()
+
+    with pytest.raises(crypto.KeyringError) as refusal:
+        crypto.get_keyring()
+
+    message = str(refusal.value)
+    assert str(key_file_only) in message
+    assert "holds 2 secret(s)" in message
+    assert "Restore" in message and "CREDENTIALS_ENCRYPTION_KEYS" in message
+    assert not key_file_only.exists()
+
+
+def test_manage_py_check_reports_the_missing_key_file(credential_factory, use_key_file):
+    """`manage.py check` fails with the error instead of creating a key and saying "no issues"."""
+    credential_factory()
+    key_file_only = use_key_file()
+
+    with pytest.raises(SystemCheckError) as failure:
+        call_command("check")
+
+    assert "credentials.E001" in str(failure.value)
+    assert str(key_file_only) in str(failure.value)
+    assert not key_file_only.exists()
+
+
+def test_a_fresh_install_gets_a_private_key_file(use_key_file):
+    """With no secret stored, the first start creates the key file, readable only by its owner."""
+    key_file_only = use_key_file()
+    keyring = crypto.get_keyring()
+
+    assert key_file_only.exists()
+    assert key_file_only.stat().st_mode & 0o777 == 0o600
+    assert keyring.primary_id in keyring.keys
+
+
+def test_an_existing_key_file_keeps_working_with_secrets_stored(credential_factory, use_key_file):
+    """The check applies only when the file is missing: a present file is read as before."""
+    use_key_file()
+    crypto.get_keyring()
+    credential = credential_factory(key="sandbox_valid_key")
+    crypto.get_keyring.cache_clear()
+
+    assert credential.decrypt_key() == "sandbox_valid_key"
