@@ -166,3 +166,28 @@ def test_a_key_refused_in_the_admin_is_audited_like_on_the_credential_page(admin
     assert event.details["attempt"] and event.actor_name == "admin"
     credential.refresh_from_db()
     assert credential.decrypt_key() == keys.VALID
+
+
+def test_check_budgets_hold_for_any_client_of_the_services(user_factory, sandbox, settings):
+    """The budget is spent in the service: a client that skips the pages is refused all the same."""
+    from credentials_app.throttles import CheckThrottled
+
+    settings.CHECK_BUDGET_PER_USER = 2
+    owner = user_factory()
+    for number in range(2):
+        with pytest.raises(CheckFailed):
+            credential_create(owner=owner, provider="humanitix", name=f"Try {number}", key=keys.REJECTED)
+    sandbox.state.requests.clear()
+    with pytest.raises(CheckThrottled) as refused:
+        credential_create(owner=owner, provider="humanitix", name="Third", key=keys.REJECTED)
+    assert refused.value.retry_after >= 1
+    assert not sandbox.state.requests, "A refused check must not reach the provider."
+
+
+def test_saving_with_a_permit_spends_no_check(user_factory, sandbox, settings):
+    """'Save without checking' asks nobody, so it never counts against the budget."""
+    settings.CHECK_BUDGET_PER_USER = 1
+    owner, token = user_factory(), uuid.uuid4()
+    with pytest.raises(CheckFailed) as first:
+        create(owner, keys.SERVER_ERROR, creation_token=token)
+    assert create(owner, keys.SERVER_ERROR, creation_token=token, unverified_permit=first.value.permit)
