@@ -30,6 +30,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default=25.0,
         help=f"how long {keys.SLOW} waits before answering (default: 25, past the read timeout)",
     )
+    parser.add_argument(
+        "--trickle-seconds",
+        type=float,
+        default=keys.TRICKLE_SECONDS,
+        help=f"how long {keys.TRICKLE} takes to drip out its answer (default: {keys.TRICKLE_SECONDS:g})",
+    )
     return parser.parse_args(argv)
 
 
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Could not start the provider sandbox on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
     server.state.slow_seconds = args.slow_seconds
+    server.state.trickle_seconds = args.trickle_seconds
     server.start()
     if not args.quiet:
         print(describe(server), flush=True)

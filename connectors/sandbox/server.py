@@ -20,6 +20,8 @@ class SandboxState:
     """Knobs a test or operator can turn; shared by every request."""
 
     slow_seconds: float = 25.0
+    # How long the trickle key's answer takes to drip out; tests shorten it.
+    trickle_seconds: float = keys.TRICKLE_SECONDS
     # A fixed wait before every answer, to emulate a provider's latency (benchmarks).
     delay_seconds: float = 0.0
     requests: list = field(default_factory=list)  # (host, method, path) of each request, never the body
@@ -64,7 +66,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        plain = reply.trickle_seconds or reply.break_tls
+        plain = reply.trickle or reply.break_tls
         if "gzip" in self.headers.get("Accept-Encoding", "") and payload and not plain:
             # As real APIs behind a CDN do: compress when the client says it can decode.
             payload = gzip.compress(payload, compresslevel=1)
@@ -74,8 +76,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if reply.trickle_seconds:
-            self._trickle(payload, reply.trickle_seconds)
+        if reply.trickle:
+            self._trickle(payload, state.trickle_seconds)
         elif reply.break_tls:
             self._break_tls(payload)
         else:
