@@ -91,11 +91,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
 
     def _trickle(self, payload: bytes, seconds: float) -> None:
-        step = max(1, -(-len(payload) // keys.TRICKLE_PIECES))
-        for start in range(0, len(payload), step):
-            self.wfile.write(payload[start : start + step])
+        """Send payload in TRICKLE_PIECES even pieces, the last one `seconds` after the headers."""
+        # Timed per piece, not per byte, so a short answer takes as long to drip as a long one.
+        pieces = keys.TRICKLE_PIECES
+        for index in range(pieces):
+            time.sleep(seconds / pieces)
+            self.wfile.write(payload[len(payload) * index // pieces : len(payload) * (index + 1) // pieces])
             self.wfile.flush()
-            time.sleep(seconds / keys.TRICKLE_PIECES)
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 
