@@ -1,4 +1,5 @@
 """Conformance: every registered connector is declared completely and renders in the overlay."""
+import inspect
 from html.parser import HTMLParser
 from itertools import product
 from urllib.parse import urlsplit
@@ -200,3 +201,16 @@ def test_sandbox_key_table_names_only_registered_providers():
     names = {connector.name for connector in CONNECTORS}
 
     assert {provider for provider, _, _ in keys.TABLE} <= names | {"All"}
+
+
+def test_a_provider_module_is_short_unless_its_protocol_needs_code():
+    """A provider that overrides nothing is a declaration of at most 40 lines; any code it has is explained."""
+    for connector in CONNECTORS:
+        cls = type(connector)
+        overrides = {name: value for name, value in vars(cls).items() if inspect.isfunction(value)}
+        if not overrides:
+            lines = inspect.getsource(inspect.getmodule(cls)).splitlines()
+            assert len(lines) <= 40, f"{cls.__module__} is {len(lines)} lines; declare it as data on Connector"
+        for name, method in overrides.items():
+            source = inspect.getsource(method)
+            assert method.__doc__ or "#" in source, f"{cls.__name__}.{name} needs a docstring or comment"
