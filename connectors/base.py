@@ -52,22 +52,46 @@ class KeyFormatError(ValueError):
 
 
 @dataclass(frozen=True)
+class Choice:
+    """One option of a Setting. An option with a base_url is a check target: choosing it sends the
+    check there, to its own check_path and check_params when it declares them (None keeps the
+    provider's), and its rejected_statuses word a refusal on that target."""
+
+    value: str
+    label: str
+    base_url: str = ""
+    check_path: str | None = None
+    check_params: Mapping[str, Any] | None = None
+    rejected_statuses: Mapping[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Setting:
     """A provider-specific choice shown in the overlay, e.g. People.ai's Base URL."""
 
     name: str
     label: str
-    choices: tuple[tuple[str, str], ...]
+    offered: tuple[Choice, ...]
     default: str
     help_text: str = ""
+
+    @property
+    def choices(self) -> tuple[tuple[str, str], ...]:
+        """Return the (value, label) pairs a form's ChoiceField takes."""
+        return tuple((choice.value, choice.label) for choice in self.offered)
 
     def clean(self, value: str | None) -> str:
         """Return value if it is one of the declared choices, the default if empty; else raise."""
         if value in (None, ""):
             return self.default
-        if value not in {choice for choice, _ in self.choices}:
+        if value not in {choice.value for choice in self.offered}:
             raise ValueError(f"{self.label}: choose one of the listed options.")
         return value
+
+    def chosen(self, value: str | None) -> Choice:
+        """Return the Choice value selects (the default's when empty); raise if it is not offered."""
+        value = self.clean(value)
+        return next(choice for choice in self.offered if choice.value == value)
 
     def label_for(self, value: str) -> str:
         return dict(self.choices).get(value, value)
@@ -99,7 +123,8 @@ class ProviderResponse:
             return None
         try:
             return json.loads(self.body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError):
+        except (UnicodeDecodeError, ValueError, RecursionError):
+            # RecursionError: JSON nested deeper than the decoder will go proves nothing either.
             return None
 
 
@@ -110,14 +135,19 @@ class Connector:
     - id, name: the stable identifier stored with credentials, and the provider's own name.
     - kinds: "source" and/or "destination", the flows the provider can serve.
     - key_label, key_help: the label of the secret field and where the user finds the key.
-    - base_urls: every documented HTTPS base URL; requests go nowhere else.
+    - base_urls: every documented HTTPS base URL; requests go nowhere else. The base URLs of
+      target choices (see Choice) are added to it, so the allow-list cannot drift from them.
     - auth_header, auth_prefix: the header that carries the key and what precedes it; a provider
       that takes the key in the request body has no auth_header and overrides check_body.
-    - check_method, check_path, check_params: a cheap read that needs a valid key.
-    - expected_keys: top-level keys the documented success body has.
-    - rejected_statuses: HTTP statuses the provider documents for a refused key, with our message.
+    - check_method, check_path, check_params: a cheap read that needs a valid key, sent to
+      base_urls[0] unless a setting's chosen Choice names another target.
+    - body_types, expected_keys: the JSON types a documented success body may be, and the
+      top-level keys it has when it is an object.
+    - rejected_statuses: HTTP statuses the provider documents for a refused key, with our message;
+      "{choice}" in a message is replaced by the label of the chosen target (e.g. "Staging").
+    - restricted_statuses: statuses that mean a valid key which may not read what the check reads.
     - default_retry_after: seconds to wait after a 429 without Retry-After, if documented.
-    - settings: provider-specific choices shown in the overlay.
+    - settings: provider-specific choices shown in the overlay; at most one carries targets.
     """
 
     id: str = ""
@@ -132,10 +162,17 @@ class Connector:
     check_method: str = "GET"
     check_path: str = ""
     check_params: Mapping[str, Any] = {}
+    body_types: tuple[type, ...] = (dict,)
     expected_keys: tuple[str, ...] = ()
     rejected_statuses: Mapping[int, str] = {}
+    restricted_statuses: Mapping[int, str] = {}
     default_retry_after: int | None = None
     settings: tuple[Setting, ...] = ()
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        targets = (choice.base_url for setting in cls.settings for choice in setting.offered)
+        cls.base_urls = tuple(dict.fromkeys((*cls.base_urls, *filter(None, targets))))
 
     # --- Input --------------------------------------------------------------
     def clean_options(self, raw: Mapping[str, Any]) -> dict[str, str]:
@@ -163,12 +200,26 @@ class Connector:
         return key
 
     # --- The check request --------------------------------------------------
+    def target(self, options: Mapping[str, str]) -> Choice | None:
+        """Return the chosen Choice that says where the check goes, or None if the class says it."""
+        for setting in self.settings:
+            choice = setting.chosen(options.get(setting.name))
+            if choice.base_url:
+                return choice
+        return None
+
+    def declared(self, attribute: str, options: Mapping[str, str]) -> Any:
+        """Return attribute as the chosen target declares it, or as the class does when it does not."""
+        value = getattr(self.target(options), attribute, None)
+        return getattr(self, attribute) if value is None else value
+
     def base_url(self, options: Mapping[str, str]) -> str:
         """Return the base URL the check goes to for these settings."""
-        return self.base_urls[0]
+        target = self.target(options)
+        return target.base_url if target else self.base_urls[0]
 
     def check_url(self, options: Mapping[str, str]) -> str:
-        return self.base_url(options) + self.check_path
+        return self.base_url(options) + self.declared("check_path", options)
 
     def build_request(self, key: str, options: Mapping[str, str]) -> CheckRequest:
         """Return the check request carrying key in the documented header (or body)."""
@@ -185,7 +236,7 @@ class Connector:
 
     def check_query(self, options: Mapping[str, str]) -> dict[str, Any]:
         """Return the query parameters of the check request."""
-        return dict(self.check_params)
+        return dict(self.declared("check_params", options))
 
     def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any] | None:
         """Return the JSON body of the check request, for providers that take the key there."""
@@ -199,8 +250,10 @@ class Connector:
     def interpret(self, response: ProviderResponse, options: Mapping[str, str]) -> ValidationResult:
         """Return the outcome the provider's answer means, as its API documents it."""
         status = response.status
-        if status in self.rejected_statuses:
+        if status in self.rejected_messages(options):
             return self.rejected(status, options)
+        if status in self.restricted_statuses:
+            return ValidationResult(Outcome.RESTRICTED, self.restricted_statuses[status], status)
         if status == 429:
             return self.rate_limited(response)
         if 300 <= status < 400:
@@ -237,10 +290,19 @@ class Connector:
 
     def body_is_valid(self, data: Any) -> bool:
         """Return True if data has the documented shape of a successful check."""
-        return isinstance(data, dict) and all(key in data for key in self.expected_keys)
+        if isinstance(data, dict):
+            return dict in self.body_types and all(key in data for key in self.expected_keys)
+        return isinstance(data, self.body_types)
+
+    def rejected_messages(self, options: Mapping[str, str]) -> dict[int, str]:
+        """Return the refusal wording for these settings: the chosen target's over the class's."""
+        target = self.target(options)
+        return {**self.rejected_statuses, **(target.rejected_statuses if target else {})}
 
     def rejected(self, status: int, options: Mapping[str, str]) -> ValidationResult:
-        return ValidationResult(Outcome.REJECTED, self.rejected_statuses[status], status)
+        target = self.target(options)
+        message = self.rejected_messages(options)[status].format(choice=target.label if target else self.name)
+        return ValidationResult(Outcome.REJECTED, message, status)
 
     def rate_limited(self, response: ProviderResponse) -> ValidationResult:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -1,7 +1,5 @@
 """Custify: customer success data behind a Bearer key; can be a source or a destination."""
-from collections.abc import Mapping
-
-from connectors.base import Connector, Outcome, ProviderResponse, ValidationResult
+from connectors.base import Connector
 
 
 class Custify(Connector):
@@ -18,17 +16,11 @@ class Custify(Connector):
     expected_keys = ("companies",)
     # Custify documents 10 s when a 429 comes without Retry-After.
     default_retry_after = 10
+    restricted_statuses = {
+        403: "Custify accepted the key, but it may not read companies (403 Forbidden). Syncs that "
+        "read companies will fail. Save it anyway only if that is what you intend.",
+    }
     rejected_statuses = {
         401: "Custify rejected the key (401 Unauthorized). Copy it again from Settings > Developers: "
         "Custify shows a key only once, so you may need to create a new one.",
     }
-
-    def interpret(self, response: ProviderResponse, options: Mapping[str, str]) -> ValidationResult:
-        if response.status == 403:
-            return ValidationResult(
-                Outcome.RESTRICTED,
-                "Custify accepted the key, but it may not read companies (403 Forbidden). Syncs that "
-                "read companies will fail. Save it anyway only if that is what you intend.",
-                403,
-            )
-        return super().interpret(response, options)

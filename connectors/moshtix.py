@@ -23,6 +23,7 @@ class Moshtix(Connector):
     check_path = "/v1/graphql"
 
     def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any]:
+        # Moshtix takes the token in the GraphQL request, not in a header.
         return self.inject_key_into_body({"query": VIEWER_QUERY}, key)
 
     def inject_key_into_body(self, payload: dict[str, Any], key: str) -> dict[str, Any]:
@@ -74,8 +75,11 @@ def jwt_expiry(token: str) -> datetime | None:
     if len(parts) != 3:
         return None
     try:
+        # JWT segments are unpadded base64url; the payload is a JSON object of claims.
         padded = parts[1] + "=" * (-len(parts[1]) % 4)
         claims = json.loads(base64.urlsafe_b64decode(padded))
         return datetime.fromtimestamp(int(claims["exp"]), tz=timezone.utc)
-    except (ValueError, KeyError, TypeError, OverflowError):
+    except (ValueError, KeyError, TypeError, OverflowError, RecursionError):
+        # Not a readable JWT (RecursionError: JSON nested past what the decoder follows): Moshtix
+        # itself judges the token, as it does any token that is not a JWT.
         return None

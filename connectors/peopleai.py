@@ -1,7 +1,5 @@
 """People.ai: sales activity data behind an X-API-Key, on one of three environments."""
-from collections.abc import Mapping
-
-from connectors.base import Connector, Outcome, Setting, ValidationResult
+from connectors.base import Choice, Connector, Setting
 
 PRODUCTION = "https://api.people.ai/v0/public"
 STAGING = "https://api-staging.people.ai/v0/public"
@@ -14,7 +12,6 @@ class PeopleAi(Connector):
     description = "Sales activity: accounts, activities and team members."
     kinds = ("source", "destination")
     key_help = "Ask your People.ai admin for an API key for the environment chosen below."
-    base_urls = (PRODUCTION, STAGING, MOCK)
     auth_header = "X-API-Key"
     check_path = "/team-members"
     check_params = {"limit": 1}
@@ -23,21 +20,17 @@ class PeopleAi(Connector):
         Setting(
             name="base_url",
             label="Base URL",
-            choices=((PRODUCTION, "Production"), (STAGING, "Staging"), (MOCK, "Mock")),
+            # Each environment is its own host: the chosen one is where the check goes.
+            offered=(
+                Choice(PRODUCTION, "Production", base_url=PRODUCTION),
+                Choice(STAGING, "Staging", base_url=STAGING),
+                Choice(MOCK, "Mock", base_url=MOCK),
+            ),
             default=PRODUCTION,
             help_text="Keys are issued per environment: pick the one your key belongs to.",
         ),
     )
-    rejected_statuses = {401: "People.ai rejected the key (401 Unauthorized)."}
-
-    def base_url(self, options: Mapping[str, str]) -> str:
-        return self.settings[0].clean(options.get("base_url"))
-
-    def rejected(self, status: int, options: Mapping[str, str]) -> ValidationResult:
-        environment = self.settings[0].label_for(self.base_url(options))
-        return ValidationResult(
-            Outcome.REJECTED,
-            f"People.ai rejected the key for {environment} (401 Unauthorized). Keys are issued per "
-            "environment: check that the Base URL matches the key, or copy the key again.",
-            status,
-        )
+    rejected_statuses = {
+        401: "People.ai rejected the key for {choice} (401 Unauthorized). Keys are issued per "
+        "environment: check that the Base URL matches the key, or copy the key again.",
+    }

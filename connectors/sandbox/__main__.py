@@ -1,6 +1,6 @@
 """Run the provider sandbox: `python -m connectors.sandbox --port 8443 --cert-dir var`.
 
-Serves HTTPS emulations of all five providers on loopback until Ctrl-C or SIGTERM, and writes the
+Serves HTTPS emulations of every provider on loopback until Ctrl-C or SIGTERM, and writes the
 CA certificate that verifies it to <cert-dir>/sandbox-ca.pem.
 """
 import argparse
@@ -16,7 +16,7 @@ from connectors.sandbox.server import SandboxServer
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="python -m connectors.sandbox",
-        description="Local HTTPS emulations of Humanitix, Moshtix, Custify, TIXY and People.ai.",
+        description="Local HTTPS emulations of every provider's documented hosts.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8443, help="port to listen on (default: 8443)")
@@ -29,6 +29,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         type=float,
         default=25.0,
         help=f"how long {keys.SLOW} waits before answering (default: 25, past the read timeout)",
+    )
+    parser.add_argument(
+        "--trickle-seconds",
+        type=float,
+        default=keys.TRICKLE_SECONDS,
+        help=f"how long {keys.TRICKLE} takes to drip out its answer (default: {keys.TRICKLE_SECONDS:g})",
     )
     return parser.parse_args(argv)
 
@@ -65,6 +71,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Could not start the provider sandbox on {args.host}:{args.port}: {error.strerror}", file=sys.stderr)
         return 1
     server.state.slow_seconds = args.slow_seconds
+    server.state.trickle_seconds = args.trickle_seconds
     server.start()
     if not args.quiet:
         print(describe(server), flush=True)

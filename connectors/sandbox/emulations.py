@@ -1,4 +1,9 @@
-"""One function per documented host: a Request in, the Reply that provider documents out."""
+"""One function per documented host: a Request in, the Reply that provider documents out.
+
+To emulate a new provider, write its function with the shared pieces (failure_for answers every
+documented failure key, success every success variant, ACCEPTED lists the keys it accepts) and map
+each of its documented hosts to it in EMULATIONS.
+"""
 import json
 import time
 from collections.abc import Callable
@@ -25,27 +30,27 @@ class Reply:
     body: Any
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/json"
-    trickle_seconds: float = 0.0  # spread the body over this long, in small pieces
+    trickle: bool = False  # spread the body over the sandbox's trickle_seconds, in small pieces
     break_tls: bool = False  # send half the body, then bytes that are not a valid TLS record
     stream_bytes: int = 0  # instead of body, send a JSON body of this many bytes, generated piece by piece
 
 
-def _bearer(request: Request) -> str | None:
+def bearer(request: Request) -> str | None:
     value = request.headers.get("authorization", "")
     return value[len("Bearer "):] if value.startswith("Bearer ") else None
 
 
 # Keys each provider accepts as valid (People.ai: on Production; TIXY: as a public token).
-_ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE, keys.BROKEN_TLS, keys.STREAM)
+ACCEPTED = (keys.VALID, keys.SLOW, keys.HUGE_BODY, keys.TRICKLE, keys.BROKEN_TLS, keys.STREAM)
 
 
-def _success(key: str | None, body: Any) -> Reply:
+def success(key: str | None, body: Any) -> Reply:
     """Return a 200 with body; for the huge-body key, pad it past HUGE_BODY_BYTES, still valid JSON."""
     if key == keys.HUGE_BODY:
         padding = "x" * keys.HUGE_BODY_BYTES
         body = body + [padding] if isinstance(body, list) else {**body, "padding": padding}
     if key == keys.TRICKLE:
-        return Reply(200, body, trickle_seconds=keys.TRICKLE_SECONDS)
+        return Reply(200, body, trickle=True)
     if key == keys.BROKEN_TLS:
         return Reply(200, body, break_tls=True)
     if key == keys.STREAM:
@@ -53,7 +58,7 @@ def _success(key: str | None, body: Any) -> Reply:
     return Reply(200, body)
 
 
-def _failure_for(key: str | None, request: Request) -> Reply | None:
+def failure_for(key: str | None, request: Request) -> Reply | None:
     """Return the failure reply a documented failure key asks for; sleep for the slow key."""
     if key == keys.SLOW:
         time.sleep(request.slow_seconds)
@@ -82,10 +87,10 @@ def humanitix(request: Request) -> Reply:
     key = request.headers.get("x-api-key")
     if not key:
         return Reply(403, {"statusCode": 403, "error": "Forbidden", "message": "Forbidden"})
-    failure = _failure_for(key, request)
+    failure = failure_for(key, request)
     if failure:
         return failure
-    if key not in _ACCEPTED:
+    if key not in ACCEPTED:
         return Reply(401, {"statusCode": 401, "error": "Unauthorized", "message": "Invalid API Key."})
     if not listing:
         return _humanitix_event(key, resource.removeprefix("events/"))
@@ -93,14 +98,14 @@ def humanitix(request: Request) -> Reply:
         return Reply(400, {"statusCode": 400, "error": "Bad Request", "message": '"page" is required'})
     page_size = int(request.query.get("pageSize", 100))
     items = [{"_id": "sandbox-event-1", "name": "Sandbox Festival"}][:page_size]
-    return _success(key, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
+    return success(key, {"total": 1, "page": int(request.query["page"]), "pageSize": page_size, resource: items})
 
 
 def _humanitix_event(key: str, event_id: str) -> Reply:
     """Answer GET /v1/events/{id}, one event by its id."""
     if event_id != "sandbox-event-1":
         return Reply(404, {"statusCode": 404, "error": "Not Found", "message": "Event not found"})
-    return _success(key, {"_id": event_id, "name": "Sandbox Festival", "currency": "AUD"})
+    return success(key, {"_id": event_id, "name": "Sandbox Festival", "currency": "AUD"})
 
 
 # --- Moshtix ----------------------------------------------------------------
@@ -113,7 +118,7 @@ def moshtix(request: Request) -> Reply:
         return Reply(200, {"errors": [{"message": "Syntax Error: could not parse the request body"}], "data": None})
     query = payload.get("query") or ""
     token = (payload.get("variables") or {}).get("token")
-    failure = _failure_for(token, request)
+    failure = failure_for(token, request)
     if failure:
         return failure
     if "viewer" not in query:
@@ -121,10 +126,10 @@ def moshtix(request: Request) -> Reply:
         return Reply(200, {"data": {"events": {"items": [{"id": 1, "name": "Sandbox Gig"}]}}})
     if token is None:
         return Reply(200, {"data": {"viewer": None}})
-    if token not in _ACCEPTED:
+    if token not in ACCEPTED:
         return Reply(200, {"errors": [{"message": "Token is invalid or has been revoked.",
                                        "path": ["viewer"]}], "data": {"viewer": None}})
-    return _success(token, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
+    return success(token, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
 
 
 # --- Custify ----------------------------------------------------------------
@@ -132,17 +137,17 @@ def custify(request: Request) -> Reply:
     writing = request.method == "POST" and request.path == "/people"
     if not writing and (request.method != "GET" or request.path != "/company/all"):
         return Reply(404, {"message": "Not Found"})
-    key = _bearer(request)
-    failure = _failure_for(key, request)
+    key = bearer(request)
+    failure = failure_for(key, request)
     if failure:
         return failure
     if key == keys.CUSTIFY_FORBIDDEN:
         return Reply(403, {"message": "Forbidden"})
-    if key not in _ACCEPTED:
+    if key not in ACCEPTED:
         return Reply(401, {"message": "Unauthorized"})
     if writing:
         return _custify_person(request)
-    return _success(key, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
+    return success(key, {"total": 1, "companies": [{"id": "c-1", "name": "Sandbox Ltd"}]})
 
 
 def _custify_person(request: Request) -> Reply:
@@ -165,17 +170,17 @@ def _tixy(request: Request, *, private: bool) -> Reply:
     reads = _TIXY_PRIVATE_READS if private else _TIXY_PUBLIC_READS
     if request.method != "GET" or request.path not in reads:
         return Reply(404, {"message": "Not Found"})
-    token = _bearer(request)
-    failure = _failure_for(token, request)
+    token = bearer(request)
+    failure = failure_for(token, request)
     if failure:
         return failure
-    if token not in _ACCEPTED + (keys.TIXY_PRIVATE,):
+    if token not in ACCEPTED + (keys.TIXY_PRIVATE,):
         return Reply(401, {"message": "Unauthenticated."})
     if private != (token == keys.TIXY_PRIVATE):
         return Reply(403, {"message": "Access denied."})
     if request.path == "/sales/terms":
-        return _success(token, {"terms": "Sandbox sales terms"})
-    return _success(token, [{"id": 7, "name": "Sandbox Show", "status": "published"}])
+        return success(token, {"terms": "Sandbox sales terms"})
+    return success(token, [{"id": 7, "name": "Sandbox Show", "status": "published"}])
 
 
 def tixy_public(request: Request) -> Reply:
@@ -188,7 +193,7 @@ def tixy_private(request: Request) -> Reply:
 
 # --- People.ai --------------------------------------------------------------
 _PEOPLEAI_KEYS = {
-    "api.people.ai": _ACCEPTED,
+    "api.people.ai": ACCEPTED,
     "api-staging.people.ai": (keys.PEOPLEAI_STAGING,),
     "api-mock.people.ai": (keys.PEOPLEAI_MOCK,),
 }
@@ -199,13 +204,13 @@ def peopleai(request: Request) -> Reply:
     if request.method != "GET" or resource not in ("/team-members", "/accounts", "/activities"):
         return Reply(404, {"message": "Not Found"})
     key = request.headers.get("x-api-key")
-    failure = _failure_for(key, request)
+    failure = failure_for(key, request)
     if failure:
         return failure
     if key not in _PEOPLEAI_KEYS[request.host]:
         return Reply(401, {"message": "Unauthorized"})
     limit = int(request.query.get("limit", 50))
-    return _success(key, {"data": [{"id": "tm-1", "email": "rep@example.com"}][:limit], "total": 1})
+    return success(key, {"data": [{"id": "tm-1", "email": "rep@example.com"}][:limit], "total": 1})
 
 
 EMULATIONS: dict[str, Callable[[Request], Reply]] = {

@@ -9,7 +9,7 @@ SERVER_ERROR = "sandbox_error_key"  # HTTP 503
 BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
 REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app must not follow it)
 HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
-TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over TRICKLE_SECONDS
+TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over the trickle delay
 BROKEN_TLS = "sandbox_brokentls_key"  # HTTP 200, then a corrupt TLS record in the middle of the body
 STREAM = "sandbox_stream_key"  # HTTP 200, a JSON body of STREAM_BYTES written in pieces (proxy streaming)
 
@@ -27,7 +27,8 @@ MOSHTIX_EXPIRED = (
 RETRY_AFTER_SECONDS = 30
 BRIEF_RETRY_AFTER_SECONDS = 1
 HUGE_BODY_BYTES = 2 * 1024 * 1024
-# Each drip comes well within any read timeout, so only a deadline on the whole check stops it.
+# The default trickle delay (`--trickle-seconds`). Each drip comes well within any read timeout, so
+# only a deadline on the whole check stops it.
 TRICKLE_SECONDS = 3.0
 TRICKLE_PIECES = 10
 # Large enough that a proxy holding the answer whole would show it; the sandbox never holds it whole.

@@ -20,6 +20,8 @@ class SandboxState:
     """Knobs a test or operator can turn; shared by every request."""
 
     slow_seconds: float = 25.0
+    # How long the trickle key's answer takes to drip out; tests shorten it.
+    trickle_seconds: float = keys.TRICKLE_SECONDS
     # A fixed wait before every answer, to emulate a provider's latency (benchmarks).
     delay_seconds: float = 0.0
     requests: list = field(default_factory=list)  # (host, method, path) of each request, never the body
@@ -76,7 +78,7 @@ class _Handler(BaseHTTPRequestHandler):
         payload = reply.body if isinstance(reply.body, bytes) else json.dumps(reply.body).encode()
         self.send_response(reply.status)
         self.send_header("Content-Type", reply.content_type)
-        plain = reply.trickle_seconds or reply.break_tls
+        plain = reply.trickle or reply.break_tls
         if "gzip" in self.headers.get("Accept-Encoding", "") and payload and not plain:
             # As real APIs behind a CDN do: compress when the client says it can decode.
             payload = gzip.compress(payload, compresslevel=1)
@@ -86,8 +88,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        if reply.trickle_seconds:
-            self._trickle(payload, reply.trickle_seconds)
+        if reply.trickle:
+            self._trickle(payload, state.trickle_seconds)
         elif reply.break_tls:
             self._break_tls(payload)
         else:
@@ -118,11 +120,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(tail)
 
     def _trickle(self, payload: bytes, seconds: float) -> None:
-        step = max(1, -(-len(payload) // keys.TRICKLE_PIECES))
-        for start in range(0, len(payload), step):
-            self.wfile.write(payload[start : start + step])
+        """Send payload in TRICKLE_PIECES even pieces, the last one `seconds` after the headers."""
+        # Timed per piece, not per byte, so a short answer takes as long to drip as a long one.
+        pieces = keys.TRICKLE_PIECES
+        for index in range(pieces):
+            time.sleep(seconds / pieces)
+            self.wfile.write(payload[len(payload) * index // pieces : len(payload) * (index + 1) // pieces])
             self.wfile.flush()
-            time.sleep(seconds / keys.TRICKLE_PIECES)
 
     do_GET = do_POST = do_PUT = do_DELETE = _handle
 

@@ -11,9 +11,18 @@ def connector(request):
     return request.param
 
 
+# Long enough to outlast the deadline tests/connectors/test_behaviour.py sets, far shorter than the
+# sandbox's default, so the dripping-answer tests run quickly.
+QUICK_TRICKLE_SECONDS = 1.2
+
+
 @pytest.fixture
-def sandbox_config(sandbox_server):
-    """Return an HttpConfig aimed at the sandbox, with a 1 s read timeout so "slow" is quick."""
+def sandbox_config(sandbox_server, monkeypatch):
+    """Return an HttpConfig aimed at the sandbox, with a 1 s read timeout so "slow" is quick.
+
+    The trickle key drips its answer over QUICK_TRICKLE_SECONDS while the test runs.
+    """
+    monkeypatch.setattr(sandbox_server.state, "trickle_seconds", QUICK_TRICKLE_SECONDS)
     sandbox_server.state.requests.clear()
     sandbox_server.state.targets.clear()
     sandbox_server.state.gzipped_sizes.clear()

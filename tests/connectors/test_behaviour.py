@@ -4,7 +4,7 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.base import KeyFormatError, Outcome
+from connectors.base import KeyFormatError, Outcome, ProviderResponse
 from connectors.sandbox import keys
 from connectors.sandbox.tls import make_loopback_certificate
 
@@ -35,21 +35,24 @@ def test_slow_provider_times_out_as_could_not_check(connector, check):
     assert "read 1 s" in result.message
 
 
-def test_a_dripping_answer_stops_at_the_check_deadline(connector, check, sandbox_config):
+def test_a_dripping_answer_stops_at_the_check_deadline(connector, check, sandbox_config, sandbox_server):
     """A valid answer dripped out slower than the whole check may take is Could not check, on time.
 
     Each drip arrives within the read timeout, so only the total deadline (connect + read) stops it.
     """
-    config = replace(sandbox_config, connect_timeout=0.5, read_timeout=1.0)
+    config = replace(sandbox_config, connect_timeout=0.5, read_timeout=0.4)
+    assert config.connect_timeout + config.read_timeout < sandbox_server.state.trickle_seconds * 0.9
 
     result = check(connector, keys.TRICKLE, config=config)
 
     assert result.outcome == Outcome.COULD_NOT_CHECK
     assert "did not answer in time" in result.message
+    assert len(sandbox_server.state.requests) == 1, "the request was sent: no connect timeout"
 
 
-def test_a_dripping_answer_within_the_deadline_is_verified(connector, check, sandbox_config):
-    config = replace(sandbox_config, connect_timeout=1.0, read_timeout=keys.TRICKLE_SECONDS + 1)
+def test_a_dripping_answer_within_the_deadline_is_verified(connector, check, sandbox_config, sandbox_server):
+    """The same answer verifies the key when the deadline leaves room for the sandbox's trickle delay."""
+    config = replace(sandbox_config, connect_timeout=0.5, read_timeout=sandbox_server.state.trickle_seconds + 0.5)
 
     assert check(connector, keys.TRICKLE, config=config).outcome == Outcome.VERIFIED
 
@@ -84,6 +87,16 @@ def test_server_error_is_could_not_check_on_their_side(connector, check):
 def test_answer_in_an_undocumented_shape_never_counts_as_verified(connector, check):
     """An HTML page with HTTP 200 is not proof of a valid key: Could not check."""
     result = check(connector, keys.BAD_BODY)
+
+    assert result.outcome == Outcome.COULD_NOT_CHECK
+    assert "not in the shape" in result.message
+
+
+def test_an_answer_nested_past_the_decoder_is_could_not_check(connector):
+    """A 200 whose JSON nests deeper than the decoder follows proves nothing: Could not check, no crash."""
+    nested = ProviderResponse(200, {}, b"[" * 100_000 + b"]" * 100_000)
+
+    result = connector.interpret(nested, connector.clean_options({}))
 
     assert result.outcome == Outcome.COULD_NOT_CHECK
     assert "not in the shape" in result.message

@@ -10,7 +10,7 @@ from django.urls import reverse
 from connectors.base import Outcome, ProviderResponse
 from connectors.custify import Custify
 from connectors.humanitix import Humanitix
-from connectors.moshtix import Moshtix
+from connectors.moshtix import Moshtix, jwt_expiry
 from connectors.peopleai import MOCK, PRODUCTION, STAGING, PeopleAi
 from connectors.sandbox import keys
 from connectors.tixy import Tixy
@@ -102,6 +102,18 @@ def test_moshtix_unexpired_jwt_is_sent_to_moshtix(check, sandbox_server):
 
     assert result.outcome == Outcome.REJECTED  # the sandbox does not know this token
     assert "expired" not in result.message
+    assert len(sandbox_server.state.requests) == 1
+
+
+def test_moshtix_jwt_with_deeply_nested_claims_is_rejected_by_moshtix_not_a_crash(check, sandbox_server):
+    """A JWT whose payload nests JSON past what the decoder follows is sent to Moshtix, which refuses it."""
+    payload = base64.urlsafe_b64encode(b'{"exp": ' + b"[" * 100_000).decode().rstrip("=")
+    token = f"eyJhbGciOiJIUzI1NiJ9.{payload}.c2lnbmF0dXJl"
+
+    assert jwt_expiry(token) is None
+    result = check(Moshtix(), token)
+
+    assert (result.outcome, result.status_code) == (Outcome.REJECTED, 200)
     assert len(sandbox_server.state.requests) == 1
 
 
@@ -207,6 +219,15 @@ def test_peopleai_base_url_defaults_to_production():
         ("https://api-staging.people.ai/v0/public", "Staging"),
         ("https://api-mock.people.ai/v0/public", "Mock"),
     ]
+
+
+@pytest.mark.parametrize("environment", PeopleAi.settings[0].offered, ids=lambda choice: choice.label)
+def test_peopleai_refusal_names_the_chosen_environment(check, environment):
+    """A 401 names the environment the key was checked against, whichever it is."""
+    result = check(PeopleAi(), keys.REJECTED, {"base_url": environment.value})
+
+    assert (result.outcome, result.status_code) == (Outcome.REJECTED, 401)
+    assert result.message.startswith(f"People.ai rejected the key for {environment.label} (401 Unauthorized).")
 
 
 def test_peopleai_key_for_another_environment_is_rejected_naming_the_environment(check):

@@ -130,8 +130,8 @@ def test_cli_prints_how_to_use_it_serves_and_stops_cleanly(cli, tmp_path, stop_s
 
 
 def test_cli_quiet_prints_nothing(cli, tmp_path):
-    """--quiet serves without printing, still writing the CA bundle."""
-    process = cli("--quiet", "--slow-seconds", "1")
+    """--quiet serves without printing, still writing the CA bundle; the delays are options."""
+    process = cli("--quiet", "--slow-seconds", "1", "--trickle-seconds", "0.5")
     ca_bundle = tmp_path / "sandbox-ca.pem"
     for _ in range(100):
         if ca_bundle.exists():
