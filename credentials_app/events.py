@@ -131,6 +131,38 @@ def master_key_rotated(*, from_key_ids, to_key_id: str, count: int) -> AuditEven
     )
 
 
+def _token_details(token) -> dict:
+    return {"token": token.name, "token_prefix": token.prefix, "token_id": str(token.pk)}
+
+
+def proxy_first_use(*, credential: Credential, token) -> AuditEvent:
+    """Record the first proxied call of token with credential (later calls are only counted)."""
+    return _record(credential=credential, actor=token.acting_user, action=Action.PROXY_FIRST_USE,
+                   **_token_details(token))
+
+
+def proxy_refused(*, credential: Credential, token, status: int, reason: str) -> AuditEvent:
+    """Record a proxy request refused before it reached the provider; token is None when none was valid."""
+    return _record(
+        credential=credential, actor=token.acting_user if token else None, action=Action.PROXY_REFUSED,
+        status=status, reason=reason, **(_token_details(token) if token else {}),
+    )
+
+
+def secret_read(*, credential: Credential, token, via: str) -> AuditEvent:
+    """Record that token read credential's key (via names the endpoint: "vault")."""
+    return _record(credential=credential, actor=token.acting_user, action=Action.SECRET_READ,
+                   via=via, **_token_details(token))
+
+
+def machine_reads_changed(*, credential: Credential, actor, old_connection_name: str | None) -> AuditEvent:
+    return _record(
+        credential=credential, actor=actor,
+        action=Action.MACHINE_READS_ALLOWED if credential.machine_reads_allowed else Action.MACHINE_READS_DISALLOWED,
+        connection_name=credential.connection_name or "", old_connection_name=old_connection_name or "",
+    )
+
+
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
@@ -209,6 +241,31 @@ def _master_key_rotated(d: dict) -> str:
     return f"Master key rotated: secrets re-encrypted under key {d.get('to_key_id', '—')}"
 
 
+def _token(d: dict) -> str:
+    return f"token “{d.get('token', '')}” ({d.get('token_prefix', '')}…)" if d.get("token") else "no valid token"
+
+
+def _proxy_first_use(d: dict) -> str:
+    return f"First call through the proxy with {_token(d)}"
+
+
+def _proxy_refused(d: dict) -> str:
+    return f"Proxy request refused ({d.get('status', '')}) for {_token(d)}: {d.get('reason', '')}"
+
+
+def _secret_read(d: dict) -> str:
+    return f"Key read by a machine with {_token(d)} ({d.get('via', '')})"
+
+
+def _machine_reads(d: dict) -> str:
+    name = d.get("connection_name") or "—"
+    renamed = (
+        f", previously “{d['old_connection_name']}”"
+        if d.get("old_connection_name") and d.get("old_connection_name") != d.get("connection_name") else ""
+    )
+    return f"Connection id “{name}”{renamed}"
+
+
 SUMMARIES = {
     Action.CREATED: _created,
     Action.CHECKED: _checked,
@@ -223,6 +280,11 @@ SUMMARIES = {
     Action.USED: _used,
     Action.OWNER_CHANGED: _owner_changed,
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
+    Action.PROXY_FIRST_USE: _proxy_first_use,
+    Action.PROXY_REFUSED: _proxy_refused,
+    Action.SECRET_READ: _secret_read,
+    Action.MACHINE_READS_ALLOWED: lambda d: f"Machine reads allowed. {_machine_reads(d)}",
+    Action.MACHINE_READS_DISALLOWED: lambda d: f"Machine reads not allowed. {_machine_reads(d)}",
 }
 
 

@@ -115,6 +115,18 @@ class RenameForm(forms.Form):
     name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
 
 
+class MachineReadsForm(forms.Form):
+    allowed = forms.BooleanField(
+        label="Allow machine reads", required=False,
+        help_text="Tokens with the credentials:read_secret scope and “Can use” on this credential may read its key, "
+        "for tools that must hold it (Airflow). Every read is in the history.",
+    )
+    connection_name = forms.SlugField(
+        label="Connection id", max_length=100, required=False,
+        help_text="The name tools read it by, e.g. an Airflow connection id: letters, digits, - and _.",
+    )
+
+
 class DescriptionForm(forms.Form):
     description = _description_field()
 

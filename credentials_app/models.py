@@ -69,6 +69,10 @@ class Credential(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ms = models.PositiveIntegerField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Machines holding a token with credentials:read_secret may read the key only when this is on.
+    machine_reads_allowed = models.BooleanField("Allow machine reads", default=False)
+    # The name machines read it by (an Airflow connection id): unique across the install.
+    connection_name = models.SlugField("Connection id", max_length=100, null=True, blank=True, unique=True)
     # Sent with the overlay form so a double-clicked Save creates one credential.
     creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -188,6 +192,11 @@ class AuditEvent(models.Model):
         USED = "used", "Used by a data source"
         OWNER_CHANGED = "owner_changed", "Ownership handed over"
         MASTER_KEY_ROTATED = "master_key_rotated", "Master key rotated"
+        PROXY_FIRST_USE = "proxy_first_use", "First used through the proxy by a token"
+        PROXY_REFUSED = "proxy_refused", "Proxy request refused"
+        SECRET_READ = "secret_read", "Key read by a machine"
+        MACHINE_READS_ALLOWED = "machine_reads_allowed", "Machine reads allowed"
+        MACHINE_READS_DISALLOWED = "machine_reads_disallowed", "Machine reads disallowed"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
@@ -208,3 +217,22 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.credential_name}"
+
+
+class ProxyUsage(models.Model):
+    """How many proxied calls one token made with one credential in one hour, per answer status."""
+
+    token = models.ForeignKey("ApiToken", on_delete=models.CASCADE, related_name="proxy_usage")
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="proxy_usage")
+    hour = models.DateTimeField()
+    status = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "credential", "hour", "status"], name="unique_proxy_usage"),
+        ]
+        indexes = [models.Index(fields=["credential", "hour"])]
+
+    def __str__(self):
+        return f"{self.token} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.status}"
