@@ -3,6 +3,9 @@
 Details hold names, settings, outcomes and fingerprints only, never a secret. Builders are the
 only code that writes AuditEvent rows, so every event of one action has the same details.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from connectors.base import Outcome, ValidationResult
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare
 
@@ -11,8 +14,25 @@ SYSTEM = "system"
 ALL_CREDENTIALS = "(all credentials)"
 
 
+# The API token a request acts through; every event recorded meanwhile names it.
+_acting_token: ContextVar = ContextVar("acting_token", default=None)
+
+
+@contextmanager
+def through_token(token):
+    """Record every event inside the block as done through token (its name and visible prefix)."""
+    reset = _acting_token.set(token)
+    try:
+        yield
+    finally:
+        _acting_token.reset(reset)
+
+
 def _record(*, credential: Credential, actor, action: str, **details) -> AuditEvent:
     signed_in = actor is not None and actor.is_authenticated
+    token = _acting_token.get()
+    if token is not None:
+        details.update(token=token.name, token_prefix=token.prefix)
     return AuditEvent.objects.create(
         credential=credential,
         credential_name=credential.name,
@@ -290,5 +310,9 @@ SUMMARIES = {
 
 def summary(event: AuditEvent) -> str:
     """Return what event changed, in the users' words."""
+    details = event.details or {}
     formatter = SUMMARIES.get(event.action)
-    return formatter(event.details or {}) if formatter else event.get_action_display()
+    text = formatter(details) if formatter else event.get_action_display()
+    if details.get("token"):
+        text += f" (through API token “{details['token']}”)"
+    return text

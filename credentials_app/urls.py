@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, machine, setup, sharing, teams
+from credentials_app.views import connect, credentials, machine, setup, sharing, teams, tokens
 
 urlpatterns = [
     path("", connect.home, name="home"),
@@ -54,4 +54,7 @@ urlpatterns = [
         sharing.credential_unshare_view,
         name="credential_unshare",
     ),
+    # --- API tokens ---
+    path("tokens/", tokens.token_list, name="token_list"),
+    path("tokens/<uuid:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]
