@@ -152,6 +152,7 @@ def master_key_rotated(*, from_key_ids, to_key_id: str, count: int) -> AuditEven
 
 
 def _token_details(token) -> dict:
+    """Return the details naming token, as through_token() records them, plus its id."""
     return {"token": token.name, "token_prefix": token.prefix, "token_id": str(token.pk)}
 
 
@@ -261,20 +262,18 @@ def _master_key_rotated(d: dict) -> str:
     return f"Master key rotated: secrets re-encrypted under key {d.get('to_key_id', '—')}"
 
 
-def _token(d: dict) -> str:
-    return f"token “{d.get('token', '')}” ({d.get('token_prefix', '')}…)" if d.get("token") else "no valid token"
-
-
+# The token's name is added by summary(), as for every event done through a token.
 def _proxy_first_use(d: dict) -> str:
-    return f"First call through the proxy with {_token(d)}"
+    return "First call through the proxy"
 
 
 def _proxy_refused(d: dict) -> str:
-    return f"Proxy request refused ({d.get('status', '')}) for {_token(d)}: {d.get('reason', '')}"
+    who = "" if d.get("token") else " without a valid API token"
+    return f"Proxy request refused{who} ({d.get('status', '')}): {d.get('reason', '')}"
 
 
 def _secret_read(d: dict) -> str:
-    return f"Key read by a machine with {_token(d)} ({d.get('via', '')})"
+    return f"Key read by a machine ({d.get('via', '')})"
 
 
 def _machine_reads(d: dict) -> str:
