@@ -8,6 +8,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
 3. The provider proxy engine against a direct call to the same emulation answering at once: latency at
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through.
+4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
+   counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read.
 """
 import os
 import resource
@@ -25,6 +27,7 @@ CHECK_DELAY_SECONDS = 0.2
 CHECK_TARGET_SECONDS = 10.0
 CHECK_PROVIDERS = ("humanitix", "moshtix", "custify", "tixy", "peopleai")
 PROXY_CALLS = {1: 300, 16: 800}
+VAULT_READS = 300
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -60,7 +63,28 @@ def main() -> int:
         finally:
             sandbox.terminate()
             sandbox.wait(timeout=10)
+    app_benchmark()
     return 0
+
+
+def app_benchmark() -> None:
+    """Run part 4 alone: `python -m tests.benchmarks app`."""
+    with tempfile.TemporaryDirectory(prefix="bench-app-proxy-") as directory:
+        env = _child_env(Path(directory))
+        sandbox = _start_sandbox(Path(directory), delay_seconds=0.0)
+        try:
+            url = sandbox.stdout.readline().strip()
+            env.update(
+                PROVIDER_SANDBOX_URL=url,
+                PROVIDER_SANDBOX_ALLOWED="true",
+                PROVIDER_SANDBOX_CA_BUNDLE=str(Path(directory) / "sandbox-ca.pem"),
+                PROXY_RATE_LIMIT_PER_MINUTE="0",
+            )
+            _child("setup-app", env)
+            _child("app-proxy", env, url)
+        finally:
+            sandbox.terminate()
+            sandbox.wait(timeout=10)
 
 
 def _child_env(directory: Path) -> dict:
@@ -256,14 +280,140 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
           f"peak RSS {before:.0f} MB before, {_peak_memory_mb():.0f} MB after")
 
 
+def child_setup_app() -> None:
+    """Store the credentials and token the app benchmark uses; write their ids to bench-app.json."""
+    import json
+
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from connectors.sandbox import keys
+    from credentials_app.models import ApiToken, Credential
+    from credentials_app.services.tokens import token_create
+
+    owner = get_user_model().objects.create_user("bench-owner")
+    ids = {}
+    for label, key in (("valid", keys.VALID), ("stream", keys.STREAM)):
+        credential = Credential(owner=owner, provider="humanitix", name=f"Bench {label}", connection_name=f"bench_{label}",
+                                machine_reads_allowed=True)
+        credential.set_key(key)
+        credential.save()
+        ids[label] = str(credential.pk)
+    _, ids["token"] = token_create(creator=owner, name="bench", scopes=[ApiToken.Scope.USE, ApiToken.Scope.READ_SECRET])
+    (Path(os.environ["VAR_DIR"]) / "bench-app.json").write_text(json.dumps(ids))
+
+
+def child_app_proxy(sandbox_url: str) -> None:
+    """Time /proxy/<id>/... through gunicorn against a direct call to the same emulated endpoint."""
+    import json
+    import socket
+
+    import requests
+
+    ids = json.loads((Path(os.environ["VAR_DIR"]) / "bench-app.json").read_text())
+    ca_bundle = os.environ["PROVIDER_SANDBOX_CA_BUNDLE"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # As `make run` serves: 2 workers of 8 threads.
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "credentials_app.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=BASE_DIR, env=os.environ,
+    )
+    app = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{app}/v1/auth/token/lookup-self", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        _app_figures(app, sandbox_url, ca_bundle, ids, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_pid: int) -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from connectors.sandbox import keys
+
+    def session():
+        new = requests.Session()
+        new.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=32))
+        new.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=32))
+        return new
+
+    direct_session, app_session = session(), session()
+    bearer = {"Authorization": f"Bearer {ids['token']}", "Accept": "application/json"}
+
+    def direct():
+        answer = direct_session.get(f"{sandbox_url}/api.humanitix.com/v1/events/sandbox-event-1",
+                                    headers={"x-api-key": keys.VALID, "Accept": "application/json",
+                                             "Accept-Encoding": "identity"}, timeout=(5, 20), verify=ca_bundle)
+        return answer.status_code, answer.content
+
+    def proxied():
+        answer = app_session.get(f"{app}/proxy/{ids['valid']}/v1/events/sandbox-event-1", headers=bearer,
+                                 timeout=(5, 20))
+        return answer.status_code, answer.content
+
+    assert direct() == proxied(), "the app must answer exactly as the direct call does"
+    print("\n4. The app's /proxy/ (gunicorn, 2 workers x 8 threads, SQLite) vs a direct call, "
+          "Humanitix GET /v1/events/{id}, emulation answering at once")
+    print(f"   {'':<16}{'direct p50/p99':>18}{'app p50/p99':>18}{'overhead p50/p99':>20}{'throughput (app/direct)':>30}")
+    for concurrency, calls in PROXY_CALLS.items():
+        runs = {"direct": [], "proxy": []}
+        for name, call in (("direct", direct), ("proxy", proxied), ("proxy", proxied), ("direct", direct)):
+            runs[name].append(_timed_calls(call, calls, concurrency))
+        (d50, d99, d_rate), (p50, p99, p_rate) = (
+            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
+        )
+        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
+              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
+    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+
+    workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    before = sum(_rss_mb(pid, "VmRSS") for pid in workers)
+    started = time.perf_counter()
+    with app_session.get(f"{app}/proxy/{ids['stream']}/v1/events/sandbox-event-1", headers=bearer,
+                         stream=True, timeout=(5, 60)) as answer:
+        passed = sum(len(chunk) for chunk in answer.iter_content(64 * 1024))
+    elapsed = time.perf_counter() - started
+    peak = sum(_rss_mb(pid, "VmHWM") for pid in workers)
+    print(f"   {passed / 2**20:.0f} MiB through the app in {elapsed:.2f} s ({passed / 2**20 / elapsed:.0f} MiB/s); "
+          f"server workers' RSS {before:.0f} MB before, peak {peak:.0f} MB (high-water mark, both workers)")
+
+    vault = {"X-Vault-Token": ids["token"]}
+
+    def vault_read():
+        answer = app_session.get(f"{app}/v1/secret/data/connections/bench_valid", headers=vault, timeout=(5, 20))
+        return answer.status_code, answer.content
+
+    assert vault_read()[0] == 200
+    p50, p99, rate = _timed_calls(vault_read, VAULT_READS, 1)
+    print(f"   Vault-style read (GET /v1/secret/data/connections/<id>, audited): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+          f"{rate:.0f} per s at concurrency 1; target p50 <= 5 ms")
+
+
+def _rss_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _timed_calls(call, calls: int, concurrency: int) -> tuple[float, float, float]:
     """Return p50 and p99 latency in ms, and calls per second, of calls made by concurrency threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(_):
         started = time.perf_counter()
-        status, _ = call()
-        assert status == 200, status
+        status, body = call()
+        assert status == 200, (status, body[:300])
         return (time.perf_counter() - started) * 1000
 
     with ThreadPoolExecutor(concurrency) as pool:
@@ -280,6 +430,9 @@ CHILDREN = {
     "setup-check": child_setup_check,
     "check": child_check,
     "proxy": child_proxy,
+    "setup-app": child_setup_app,
+    "app-proxy": child_app_proxy,
+    "app": app_benchmark,
 }
 
 if __name__ == "__main__":

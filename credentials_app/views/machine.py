@@ -65,7 +65,7 @@ def proxy(request, pk, path):
             query=request.META.get("QUERY_STRING", ""),
             headers=request.headers,
             # The request itself is the body stream: it is never read whole here.
-            body=request,
+            body=request if _has_body(request) else None,
             config=http_config(),
         )
     except ProxyError as error:
@@ -78,6 +78,17 @@ def proxy(request, pk, path):
         response[name] = value
     response[PROVIDER_ANSWER_HEADER] = "true"
     return response
+
+
+def _has_body(request) -> bool:
+    """Return whether the caller sent a body: a non-zero Content-Length, or a chunked one.
+
+    A bodiless GET must reach the provider bodiless: the engine sends a body of unknown length
+    chunked, which a server not expecting one reads as the start of the next request.
+    """
+    length = request.META.get("CONTENT_LENGTH", "")
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or (length not in ("", "0"))
 
 
 def _until_broken(body, credential):

@@ -269,3 +269,24 @@ def test_a_request_body_is_streamed_to_the_provider(client, credential_factory, 
     assert response.status_code == 200
     assert json.loads(b"".join(response.streaming_content))["email"] == "ada@example.com"
     assert sandbox.state.requests[-1][1:] == ("POST", "/people")
+
+
+def test_bodiless_calls_through_a_real_server_reach_the_provider_bodiless(
+    live_server, transactional_db, credential_factory, user_factory, sandbox
+):
+    """A GET with no body goes out with none, so the kept-alive provider connection stays in step."""
+    import requests
+
+    owner = user_factory()
+    credential = credential_factory(owner=owner)
+    _, raw = make_token(owner, USE)
+
+    with requests.Session() as session:
+        statuses = [
+            session.get(f"{live_server.url}/proxy/{credential.pk}/v1/events/sandbox-event-1",
+                        headers={"Authorization": f"Bearer {raw}"}, timeout=10).status_code
+            for _ in range(5)
+        ]
+
+    assert statuses == [200] * 5
+    assert "transfer-encoding" not in sandbox.state.header_names[-1]
