@@ -256,19 +256,7 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
 
     assert direct() == proxied(), "the proxy must answer exactly as the direct call does"
     print("\n3. Provider proxy engine vs a direct call, Humanitix GET /v1/events/{id}, emulation answering at once")
-    print(f"   {'':<16}{'direct p50/p99':>18}{'proxy p50/p99':>18}{'overhead p50/p99':>20}{'throughput (proxy/direct)':>30}")
-    for concurrency, calls in PROXY_CALLS.items():
-        # Run direct, proxy, proxy, direct and keep each one's better run, so neither gains from going second
-        # on a machine other work shares.
-        runs = {"direct": [], "proxy": []}
-        for name, call in (("direct", direct), ("proxy", proxied), ("proxy", proxied), ("direct", direct)):
-            runs[name].append(_timed_calls(call, calls, concurrency))
-        (d50, d99, d_rate), (p50, p99, p_rate) = (
-            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
-        )
-        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
-              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
-    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+    _compare_latency(direct, proxied, "proxy")
 
     before = _peak_memory_mb()
     started = time.perf_counter()
@@ -364,17 +352,7 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
     assert direct() == proxied(), "the app must answer exactly as the direct call does"
     print("\n4. The app's /proxy/ (gunicorn, 2 workers x 8 threads, SQLite) vs a direct call, "
           "Humanitix GET /v1/events/{id}, emulation answering at once")
-    print(f"   {'':<16}{'direct p50/p99':>18}{'app p50/p99':>18}{'overhead p50/p99':>20}{'throughput (app/direct)':>30}")
-    for concurrency, calls in PROXY_CALLS.items():
-        runs = {"direct": [], "proxy": []}
-        for name, call in (("direct", direct), ("proxy", proxied), ("proxy", proxied), ("direct", direct)):
-            runs[name].append(_timed_calls(call, calls, concurrency))
-        (d50, d99, d_rate), (p50, p99, p_rate) = (
-            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
-        )
-        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
-              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
-    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+    _compare_latency(direct, proxied, "app")
 
     workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
     before = sum(_rss_mb(pid, "VmRSS") for pid in workers)
@@ -397,6 +375,24 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
     p50, p99, rate = _timed_calls(vault_read, VAULT_READS, 1)
     print(f"   Vault-style read (GET /v1/secret/data/connections/<id>, audited): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
           f"{rate:.0f} per s at concurrency 1; target p50 <= 5 ms")
+
+
+def _compare_latency(direct, proxied, label: str) -> None:
+    """Print p50/p99 of direct and proxied calls, the overhead and the throughput ratio, at each concurrency."""
+    print(f"   {'':<16}{'direct p50/p99':>18}{label + ' p50/p99':>18}{'overhead p50/p99':>20}"
+          f"{f'throughput ({label}/direct)':>30}")
+    for concurrency, calls in PROXY_CALLS.items():
+        # Run direct, proxied, proxied, direct and keep each one's better run, so neither gains from going
+        # second on a machine other work shares.
+        runs = {"direct": [], "proxied": []}
+        for name, call in (("direct", direct), ("proxied", proxied), ("proxied", proxied), ("direct", direct)):
+            runs[name].append(_timed_calls(call, calls, concurrency))
+        (d50, d99, d_rate), (p50, p99, p_rate) = (
+            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
+        )
+        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
+              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
+    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
 
 
 def _rss_mb(pid: int, field: str) -> float:
