@@ -71,8 +71,7 @@ def proxy(request, pk, path):
     except ProxyError as error:
         usage_record(token=token, credential=credential, status=error.status)
         return _problem(error.status, error.slug, error.title, error.detail)
-    usage_record(token=token, credential=credential, status=answer.status)
-    response = StreamingHttpResponse(_until_broken(answer.body, credential), status=answer.status)
+    response = StreamingHttpResponse(_relayed(answer, token, credential), status=answer.status)
     del response["Content-Type"]
     for name, value in answer.headers:
         response[name] = value
@@ -91,14 +90,18 @@ def _has_body(request) -> bool:
     return chunked or (length not in ("", "0"))
 
 
-def _until_broken(body, credential):
-    """Yield the provider's answer; if it breaks off mid-way, log it and end (the status is already sent)."""
+def _relayed(answer, token, credential):
+    """Yield the provider's answer, then count the call: the caller has its last byte before the count is written.
+
+    An answer that breaks off mid-way is logged and ended (its status is already sent).
+    """
     try:
-        yield from body
+        yield from answer.body
     except UpstreamBroken:
         logger.warning("Proxied answer from %s for credential %s broke off", credential.connector.name, credential.pk)
     finally:
-        body.close()
+        answer.close()
+        usage_record(token=token, credential=credential, status=answer.status)
 
 
 # --- Vault KV v2, read only -------------------------------------------------------------------------
