@@ -132,6 +132,13 @@ def usage_record(*, token: ApiToken, credential: Credential, status: int) -> Non
         events.proxy_first_use(credential=credential, token=token)
 
 
+def proxy_failed(*, token: ApiToken, credential: Credential, status: int, reason: str) -> None:
+    """Count a granted call the proxy could not forward; audit it when the proxy refused it (4xx)."""
+    usage_record(token=token, credential=credential, status=status)
+    if status < 500:
+        events.proxy_refused(credential=credential, token=token, status=status, reason=reason)
+
+
 @dataclass(frozen=True)
 class TokenUsage:
     token: ApiToken

@@ -16,6 +16,7 @@ from connectors.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken,
 from credentials_app.provider_check import http_config
 from credentials_app.services.machine_use import (
     MachineRefusal,
+    proxy_failed,
     proxy_grant,
     secret_read,
     usage_record,
@@ -69,7 +70,7 @@ def proxy(request, pk, path):
             config=http_config(),
         )
     except ProxyError as error:
-        usage_record(token=token, credential=credential, status=error.status)
+        proxy_failed(token=token, credential=credential, status=error.status, reason=error.detail)
         return _problem(error.status, error.slug, error.title, error.detail)
     response = StreamingHttpResponse(_relayed(answer, token, credential), status=answer.status)
     del response["Content-Type"]

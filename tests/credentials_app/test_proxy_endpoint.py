@@ -219,6 +219,7 @@ def test_a_provider_that_does_not_answer_in_time_is_a_504_problem(call, credenti
 
     _problem(call(credential, raw)[0], 504)
     assert ProxyUsage.objects.get(credential=credential).status == 504
+    assert not _events(credential, Action.PROXY_REFUSED)  # the provider failed; the proxy refused nothing
 
 
 def test_a_path_leaving_the_provider_is_refused_as_a_problem(call, credential_factory, user_factory, sandbox):
@@ -229,6 +230,7 @@ def test_a_path_leaving_the_provider_is_refused_as_a_problem(call, credential_fa
     for path in ("v1/%2e%2e/%2e%2e/evil", "v1/x@evil.example", "https:/evil.example"):
         _problem(call(credential, raw, path=path)[0], 400)
     assert sandbox.state.requests == []
+    assert [event.details["status"] for event in _events(credential, Action.PROXY_REFUSED)] == [400, 400, 400]
 
 
 def test_calls_are_counted_per_token_and_status_and_shown_on_the_credential_page(
