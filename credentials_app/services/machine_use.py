@@ -6,6 +6,7 @@ proxied calls are counted per token, credential, hour and status, and the first 
 import math
 import time
 from dataclasses import dataclass
+
 from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
@@ -37,12 +38,12 @@ class MachineRefusal(Exception):
         return self.title.lower().replace(" ", "-").replace("'", "")
 
 
-def _no_token() -> MachineRefusal:
-    return MachineRefusal(401, "Token required", "Send a valid API token as Authorization: Bearer <token>.")
+def _no_token(header: str) -> MachineRefusal:
+    return MachineRefusal(401, "Token required", f"Send a valid API token as {header}.")
 
 
 def _unseen() -> MachineRefusal:
-    return MachineRefusal(404, "No such credential", "No credential with this id is reachable with this token.")
+    return MachineRefusal(404, "No such credential", "No such credential is reachable with this token.")
 
 
 # --- The proxy ------------------------------------------------------------------------------------
@@ -59,7 +60,7 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
     credential = Credential.objects.filter(pk=credential_id).first()
     try:
         if token is None:
-            raise _no_token()
+            raise _no_token("Authorization: Bearer <token>")
         if credential is None or access_level(token, credential) is None:
             raise _unseen()
         if not token.has_scope(USE_SCOPE):
@@ -199,14 +200,14 @@ def credential_set_machine_reads(*, credential: Credential, actor, allowed: bool
 
 @sensitive_variables()
 def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tuple[Credential, str]:
-    """Return the credential named connection_name and its key, for token; audit the read.
+    """Return the credential named connection_name and its key, for token (read from via); audit the read.
 
     Raise MachineRefusal: 401 without a valid token, 403 without the credentials:read_secret scope,
     404 for a name the token cannot reach, 403 when machine reads are off or the credential is
     disabled, 409 when the key cannot be decrypted.
     """
     if token is None:
-        raise _no_token()
+        raise _no_token("X-Vault-Token")
     if not token.has_scope(READ_SECRET_SCOPE):
         raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
     credential = Credential.objects.filter(connection_name=connection_name).first() if connection_name else None
