@@ -292,3 +292,25 @@ def test_bodiless_calls_through_a_real_server_reach_the_provider_bodiless(
 
     assert statuses == [200] * 5
     assert "transfer-encoding" not in sandbox.state.header_names[-1]
+
+
+def test_a_100_mb_answer_streams_through_the_view_in_bounded_memory(
+    client, credential_factory, user_factory, sandbox
+):
+    import tracemalloc
+
+    owner = user_factory()
+    credential = credential_factory(owner=owner, key=keys.STREAM)
+    _, raw = make_token(owner, USE)
+    tracemalloc.start()
+    try:
+        response = client.get(f"/proxy/{credential.pk}/v1/events/sandbox-event-1", HTTP_AUTHORIZATION=f"Bearer {raw}")
+        received = sum(len(chunk) for chunk in response.streaming_content)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert response.status_code == 200 and response["Content-Length"] == str(keys.STREAM_BYTES)
+    assert received == keys.STREAM_BYTES
+    # The sandbox runs in this process too; 8 MiB is generous against 100 MiB held whole.
+    assert peak < 8 * 1024 * 1024
