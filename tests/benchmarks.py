@@ -17,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -40,29 +41,15 @@ def main() -> int:
         _child("setup", env, ROTATION_ROWS)
         _child("rotation", env)
     with tempfile.TemporaryDirectory(prefix="bench-check-") as directory:
-        env = _child_env(Path(directory))
-        sandbox = _start_sandbox(Path(directory))
-        try:
-            url = sandbox.stdout.readline().strip()
-            env.update(
-                PROVIDER_SANDBOX_URL=url,
-                PROVIDER_SANDBOX_ALLOWED="true",
-                PROVIDER_SANDBOX_CA_BUNDLE=str(Path(directory) / "sandbox-ca.pem"),
-            )
+        with _sandbox(Path(directory), CHECK_DELAY_SECONDS) as sandbox_env:
+            env = {**_child_env(Path(directory)), **sandbox_env}
             _child("setup-check", env, CHECK_ROWS)
             _child("check", env, "--concurrency", "32", "--per-provider", "8")
             _child("check", env, "--concurrency", "32", "--per-provider", "4")
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory:
-        sandbox = _start_sandbox(Path(directory), delay_seconds=0.0)
-        try:
-            url = sandbox.stdout.readline().strip()
-            _child("proxy", dict(os.environ), url, Path(directory) / "sandbox-ca.pem")
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+        with _sandbox(Path(directory), 0.0) as sandbox_env:
+            _child("proxy", dict(os.environ), sandbox_env["PROVIDER_SANDBOX_URL"],
+                   sandbox_env["PROVIDER_SANDBOX_CA_BUNDLE"])
     app_benchmark()
     return 0
 
@@ -70,21 +57,10 @@ def main() -> int:
 def app_benchmark() -> None:
     """Run part 4 alone: `python -m tests.benchmarks app`."""
     with tempfile.TemporaryDirectory(prefix="bench-app-proxy-") as directory:
-        env = _child_env(Path(directory))
-        sandbox = _start_sandbox(Path(directory), delay_seconds=0.0)
-        try:
-            url = sandbox.stdout.readline().strip()
-            env.update(
-                PROVIDER_SANDBOX_URL=url,
-                PROVIDER_SANDBOX_ALLOWED="true",
-                PROVIDER_SANDBOX_CA_BUNDLE=str(Path(directory) / "sandbox-ca.pem"),
-                PROXY_RATE_LIMIT_PER_MINUTE="0",
-            )
+        with _sandbox(Path(directory), 0.0) as sandbox_env:
+            env = {**_child_env(Path(directory)), **sandbox_env, "PROXY_RATE_LIMIT_PER_MINUTE": "0"}
             _child("setup-app", env)
-            _child("app-proxy", env, url)
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+            _child("app-proxy", env, sandbox_env["PROVIDER_SANDBOX_URL"])
 
 
 def _child_env(directory: Path) -> dict:
@@ -118,10 +94,23 @@ server.serve_forever()
 """
 
 
-def _start_sandbox(directory: Path, delay_seconds: float = CHECK_DELAY_SECONDS) -> subprocess.Popen:
-    """Run the provider emulation in its own process, so it does not share this one's GIL."""
-    return subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(delay_seconds)],
-                            cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+@contextmanager
+def _sandbox(directory: Path, delay_seconds: float):
+    """Run the provider emulation in its own process; yield the app's settings pointing at it.
+
+    Its own process, so it does not share the GIL of the process measured.
+    """
+    sandbox = subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(delay_seconds)],
+                               cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+    try:
+        yield {
+            "PROVIDER_SANDBOX_URL": sandbox.stdout.readline().strip(),
+            "PROVIDER_SANDBOX_ALLOWED": "true",
+            "PROVIDER_SANDBOX_CA_BUNDLE": str(directory / "sandbox-ca.pem"),
+        }
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
 
 
 # --- Children: each one a fresh Django on the temporary database ---------------------------------
@@ -282,8 +271,8 @@ def child_setup_app() -> None:
     owner = get_user_model().objects.create_user("bench-owner")
     ids = {}
     for label, key in (("valid", keys.VALID), ("stream", keys.STREAM)):
-        credential = Credential(owner=owner, provider="humanitix", name=f"Bench {label}", connection_name=f"bench_{label}",
-                                machine_reads_allowed=True)
+        credential = Credential(owner=owner, provider="humanitix", name=f"Bench {label}",
+                                connection_name=f"bench_{label}", machine_reads_allowed=True)
         credential.set_key(key)
         credential.save()
         ids[label] = str(credential.pk)

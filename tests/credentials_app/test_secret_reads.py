@@ -138,7 +138,8 @@ def test_a_connection_id_must_be_slug_like_unique_and_present_to_allow_reads(cli
     client.force_login(credential.owner)
 
     for name, error in (("", "Choose a connection id"), ("my events!", "letters"), ("events", "already used")):
-        response = client.post(f"/credentials/{credential.pk}/machine-reads/", {"allowed": "on", "connection_name": name})
+        response = client.post(f"/credentials/{credential.pk}/machine-reads/",
+                               {"allowed": "on", "connection_name": name})
         assert response.status_code == 400 and error in response.content.decode()
     credential.refresh_from_db()
     assert not credential.machine_reads_allowed and credential.connection_name is None
