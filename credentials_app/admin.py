@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
-from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, ProxyUsage, Team
 from credentials_app.services.credentials import (
     CredentialInUse,
     credential_delete,
@@ -66,7 +66,7 @@ class CredentialAdmin(admin.ModelAdmin):
     search_fields = ["name", "description", "owner__username"]
     readonly_fields = [
         "provider", "owner", "settings_summary", "masked_fingerprint", "key_id", "status", "status_message",
-        "last_checked_at", "last_check_ms", "created_at", "updated_at",
+        "last_checked_at", "last_check_ms", "machine_reads_allowed", "connection_name", "created_at", "updated_at",
     ]
     fields = ["name", "description", "new_key", *readonly_fields]
     list_select_related = ["owner"]
@@ -282,11 +282,8 @@ class ConnectionAdmin(admin.ModelAdmin):
         return False
 
 
-@admin.register(AuditEvent)
-class AuditEventAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "action", "credential_name", "provider", "actor_name"]
-    list_filter = ["action", "provider"]
-    search_fields = ["credential_name", "actor_name"]
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """A record kept by the app itself: listed and shown, never added, changed or deleted here."""
 
     def has_add_permission(self, request):
         return False
@@ -296,3 +293,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = ["created_at", "action", "credential_name", "provider", "actor_name"]
+    list_filter = ["action", "provider"]
+    search_fields = ["credential_name", "actor_name"]
+
+
+@admin.register(ProxyUsage)
+class ProxyUsageAdmin(ReadOnlyAdmin):
+    """Proxied calls per token, credential, hour and status: read-only, as the audit log."""
+
+    list_display = ["hour", "credential", "token", "status", "count"]
+    list_filter = ["status"]
+    list_select_related = ["credential", "token"]
+    date_hierarchy = "hour"

@@ -3,6 +3,9 @@
 Details hold names, settings, outcomes and fingerprints only, never a secret. Builders are the
 only code that writes AuditEvent rows, so every event of one action has the same details.
 """
+from contextlib import contextmanager
+from contextvars import ContextVar
+
 from connectors.base import Outcome, ValidationResult
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare
 
@@ -11,8 +14,25 @@ SYSTEM = "system"
 ALL_CREDENTIALS = "(all credentials)"
 
 
+# The API token a request acts through; every event recorded meanwhile names it.
+_acting_token: ContextVar = ContextVar("acting_token", default=None)
+
+
+@contextmanager
+def through_token(token):
+    """Record every event inside the block as done through token (its name and visible prefix)."""
+    reset = _acting_token.set(token)
+    try:
+        yield
+    finally:
+        _acting_token.reset(reset)
+
+
 def _record(*, credential: Credential | None, actor, action: str, provider: str = "", **details) -> AuditEvent:
     signed_in = actor is not None and actor.is_authenticated
+    token = _acting_token.get()
+    if token is not None:
+        details.update(token=token.name, token_prefix=token.prefix)
     return AuditEvent.objects.create(
         credential=credential,
         credential_name=credential.name if credential is not None else "",
@@ -29,8 +49,8 @@ def _record(*, credential: Credential | None, actor, action: str, provider: str 
 
 def created(*, credential: Credential, actor, result: ValidationResult) -> AuditEvent:
     return _record(
-        credential=credential, actor=actor, action=Action.CREATED, settings=credential.options, status=credential.status, outcome=str(result.outcome),
-        fingerprint=credential.masked_fingerprint,
+        credential=credential, actor=actor, action=Action.CREATED, settings=credential.options,
+        status=credential.status, outcome=str(result.outcome), fingerprint=credential.masked_fingerprint,
     )
 
 
@@ -140,6 +160,39 @@ def master_key_rotated(*, from_key_ids, to_key_id: str, count: int) -> AuditEven
     )
 
 
+def _token_details(token) -> dict:
+    """Return the details naming token, as through_token() records them, plus its id."""
+    return {"token": token.name, "token_prefix": token.prefix, "token_id": str(token.pk)}
+
+
+def proxy_first_use(*, credential: Credential, token) -> AuditEvent:
+    """Record the first proxied call of token with credential (later calls are only counted)."""
+    return _record(credential=credential, actor=token.acting_user, action=Action.PROXY_FIRST_USE,
+                   **_token_details(token))
+
+
+def proxy_refused(*, credential: Credential, token, status: int, reason: str) -> AuditEvent:
+    """Record a proxy request refused before it reached the provider; token is None when none was valid."""
+    return _record(
+        credential=credential, actor=token.acting_user if token else None, action=Action.PROXY_REFUSED,
+        status=status, reason=reason, **(_token_details(token) if token else {}),
+    )
+
+
+def secret_read(*, credential: Credential, token, via: str) -> AuditEvent:
+    """Record that token read credential's key (via names the endpoint: "vault")."""
+    return _record(credential=credential, actor=token.acting_user, action=Action.SECRET_READ,
+                   via=via, **_token_details(token))
+
+
+def machine_reads_changed(*, credential: Credential, actor, old_connection_name: str | None) -> AuditEvent:
+    return _record(
+        credential=credential, actor=actor,
+        action=Action.MACHINE_READS_ALLOWED if credential.machine_reads_allowed else Action.MACHINE_READS_DISALLOWED,
+        connection_name=credential.connection_name or "", old_connection_name=old_connection_name or "",
+    )
+
+
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
@@ -226,6 +279,29 @@ def _master_key_rotated(d: dict) -> str:
     return f"Master key rotated: secrets re-encrypted under key {d.get('to_key_id', '—')}"
 
 
+# The token's name is added by summary(), as for every event done through a token.
+def _proxy_first_use(d: dict) -> str:
+    return "First call through the proxy"
+
+
+def _proxy_refused(d: dict) -> str:
+    who = "" if d.get("token") else " without a valid API token"
+    return f"Proxy request refused{who} ({d.get('status', '')}): {d.get('reason', '')}"
+
+
+def _secret_read(d: dict) -> str:
+    return f"Key read by a machine ({d.get('via', '')})"
+
+
+def _machine_reads(d: dict) -> str:
+    name = d.get("connection_name") or "—"
+    renamed = (
+        f", previously “{d['old_connection_name']}”"
+        if d.get("old_connection_name") and d.get("old_connection_name") != d.get("connection_name") else ""
+    )
+    return f"Connection id “{name}”{renamed}"
+
+
 SUMMARIES = {
     Action.CREATED: _created,
     Action.CHECKED: _checked,
@@ -241,10 +317,19 @@ SUMMARIES = {
     Action.OWNER_CHANGED: _owner_changed,
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
     Action.CHECK_THROTTLED: _check_throttled,
+    Action.PROXY_FIRST_USE: _proxy_first_use,
+    Action.PROXY_REFUSED: _proxy_refused,
+    Action.SECRET_READ: _secret_read,
+    Action.MACHINE_READS_ALLOWED: lambda d: f"Machine reads allowed. {_machine_reads(d)}",
+    Action.MACHINE_READS_DISALLOWED: lambda d: f"Machine reads not allowed. {_machine_reads(d)}",
 }
 
 
 def summary(event: AuditEvent) -> str:
     """Return what event changed, in the users' words."""
+    details = event.details or {}
     formatter = SUMMARIES.get(event.action)
-    return formatter(event.details or {}) if formatter else event.get_action_display()
+    text = formatter(details) if formatter else event.get_action_display()
+    if details.get("token"):
+        text += f" (through API token “{details['token']}”)"
+    return text

@@ -5,7 +5,7 @@ from django.contrib.auth.forms import UserCreationForm
 
 from connectors.base import Connector
 from connectors.registry import provider_choices
-from credentials_app.models import Credential, CredentialShare, Membership, Team
+from credentials_app.models import ApiToken, Credential, CredentialShare, Membership, Team
 from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from credentials_app.selectors import CredentialFilter, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
@@ -116,6 +116,18 @@ class RenameForm(forms.Form):
     name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
 
 
+class MachineReadsForm(forms.Form):
+    allowed = forms.BooleanField(
+        label="Allow machine reads", required=False,
+        help_text="Tokens with the credentials:read_secret scope and “Can use” on this credential may read its key, "
+        "for tools that must hold it (Airflow). Every read is in the history.",
+    )
+    connection_name = forms.SlugField(
+        label="Connection id", max_length=100, required=False,
+        help_text="The name tools read it by, e.g. an Airflow connection id: letters, digits, - and _.",
+    )
+
+
 class DescriptionForm(forms.Form):
     description = _description_field()
 
@@ -224,3 +236,35 @@ class MembershipAdminForm(forms.ModelForm):
             except ValidationError as refusal:
                 self.add_error("role", refusal.messages)
         return cleaned
+
+
+# --- API tokens ---------------------------------------------------------------
+
+EXPIRY_CHOICES = [("30", "30 days"), ("90", "90 days"), ("365", "1 year"), ("never", "Never")]
+
+
+class ApiTokenForm(forms.Form):
+    """A new API token: its name, whose it is (yours or a team's you administer), expiry and scopes."""
+
+    name = forms.CharField(label="Token name", max_length=NAME_MAX_LENGTH, help_text="Say where it is used, e.g. “Provisioning script”.")
+    owner = forms.ChoiceField(label="Acts for")
+    expiry = forms.ChoiceField(label="Expires after", choices=EXPIRY_CHOICES, initial="90")
+    scopes = forms.MultipleChoiceField(
+        label="Scopes", choices=ApiToken.Scope.choices, widget=forms.CheckboxSelectMultiple,
+        initial=[ApiToken.Scope.READ],
+    )
+
+    def __init__(self, *args, admin_teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.teams = {str(team.pk): team for team in admin_teams}
+        self.fields["owner"].choices = [("", "Me (a personal token)")] + [
+            (pk, f"Team {team.name} (a team token)") for pk, team in self.teams.items()
+        ]
+        self.fields["owner"].required = False
+
+    def expires_in_days(self) -> int | None:
+        expiry = self.cleaned_data["expiry"]
+        return None if expiry == "never" else int(expiry)
+
+    def team(self):
+        return self.teams.get(self.cleaned_data.get("owner") or "")

@@ -69,6 +69,10 @@ class Credential(models.Model):
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ms = models.PositiveIntegerField(null=True, blank=True)
     disabled_at = models.DateTimeField(null=True, blank=True)
+    # Machines holding a token with credentials:read_secret may read the key only when this is on.
+    machine_reads_allowed = models.BooleanField("Allow machine reads", default=False)
+    # The name machines read it by (an Airflow connection id): unique across the install.
+    connection_name = models.SlugField("Connection id", max_length=100, null=True, blank=True, unique=True)
     # Sent with the overlay form so a double-clicked Save creates one credential.
     creation_token = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -189,6 +193,11 @@ class AuditEvent(models.Model):
         OWNER_CHANGED = "owner_changed", "Ownership handed over"
         MASTER_KEY_ROTATED = "master_key_rotated", "Master key rotated"
         CHECK_THROTTLED = "check_throttled", "Checks refused: over budget"
+        PROXY_FIRST_USE = "proxy_first_use", "First used through the proxy by a token"
+        PROXY_REFUSED = "proxy_refused", "Proxy request refused"
+        SECRET_READ = "secret_read", "Key read by a machine"
+        MACHINE_READS_ALLOWED = "machine_reads_allowed", "Machine reads allowed"
+        MACHINE_READS_DISALLOWED = "machine_reads_disallowed", "Machine reads disallowed"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
@@ -209,3 +218,82 @@ class AuditEvent(models.Model):
 
     def __str__(self):
         return f"{self.get_action_display()}: {self.credential_name}"
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API: a person's own, or a team's. Only a hash of it is stored."""
+
+    class Scope(models.TextChoices):
+        READ = "credentials:read", "Read metadata (credentials:read)"
+        WRITE = "credentials:write", "Create and change (credentials:write)"
+        CHECK = "credentials:check", "Check keys with providers (credentials:check)"
+        USE = "credentials:use", "Use credentials through the app (credentials:use)"
+        READ_SECRET = "credentials:read_secret", "Read keys where allowed (credentials:read_secret)"
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    name = models.CharField(max_length=100)
+    # Exactly one of user (a personal token) and team (a team token) is set.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, null=True, blank=True, related_name="api_tokens")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    # The visible start of the token ("cmk_AbCd1234"), so a person can tell their tokens apart.
+    prefix = models.CharField(max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    scopes = models.JSONField(default=list)
+    expires_at = models.DateTimeField(null=True, blank=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=False, team__isnull=True)
+                | models.Q(user__isnull=True, team__isnull=False),
+                name="api_token_personal_or_team",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_team_token(self) -> bool:
+        return self.team_id is not None
+
+    @property
+    def acting_user(self):
+        """Return the person whose name is on what the token does: its owner, or a team token's creator."""
+        return self.created_by if self.is_team_token else self.user
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    def is_usable(self, now) -> bool:
+        if self.revoked_at is not None or (self.expires_at is not None and self.expires_at <= now):
+            return False
+        return self.is_team_token or self.user.is_active
+
+
+class ProxyUsage(models.Model):
+    """How many proxied calls one token made with one credential in one hour, per answer status."""
+
+    token = models.ForeignKey("ApiToken", on_delete=models.CASCADE, related_name="proxy_usage")
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="proxy_usage")
+    hour = models.DateTimeField()
+    status = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["token", "credential", "hour", "status"], name="unique_proxy_usage"),
+        ]
+        indexes = [models.Index(fields=["credential", "hour"])]
+
+    def __str__(self):
+        return f"{self.token} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.status}"

@@ -226,6 +226,13 @@ CHECK_BUDGET_PER_USER = env.int("CHECK_BUDGET_PER_USER", default=20)
 CHECK_BUDGET_PER_PROVIDER = env.int("CHECK_BUDGET_PER_PROVIDER", default=12)
 CHECK_BUDGET_PER_CREDENTIAL = env.int("CHECK_BUDGET_PER_CREDENTIAL", default=5)
 
+# --- Machine use: the provider proxy and Vault-style secret reads -----------
+# Calls a minute through the proxy per credential, protecting the provider's own limits (0: no limit).
+PROXY_RATE_LIMIT_PER_MINUTE = env.int("PROXY_RATE_LIMIT_PER_MINUTE", default=600)
+# Vault clients read connections at /v1/<mount>/data/<connections path>/<connection id> (Airflow's defaults).
+MACHINE_VAULT_MOUNT = env.str("MACHINE_VAULT_MOUNT", default="secret")
+MACHINE_VAULT_CONNECTIONS_PATH = env.str("MACHINE_VAULT_CONNECTIONS_PATH", default="connections")
+
 # --- Provider sandbox (local emulations, for trying the app without keys) ----
 # Honoured only with DEBUG on or PROVIDER_SANDBOX_ALLOWED=true; never settable from the UI.
 PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="")

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, setup, sharing, teams
+from credentials_app.views import connect, credentials, machine, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
 # Password reset sends a link by email: without email configured its pages do not exist.
@@ -50,6 +50,15 @@ urlpatterns = [
     path("credentials/<uuid:pk>/disable/", credentials.credential_disable_view, name="credential_disable"),
     path("credentials/<uuid:pk>/enable/", credentials.credential_enable_view, name="credential_enable"),
     path("credentials/<uuid:pk>/delete/", credentials.credential_delete_view, name="credential_delete"),
+    path(
+        "credentials/<uuid:pk>/machine-reads/",
+        credentials.credential_machine_reads_view,
+        name="credential_machine_reads",
+    ),
+    # --- Machine use: the provider proxy and Vault-style reads, with API tokens ---
+    path("proxy/<uuid:pk>/<path:path>", machine.proxy, name="proxy"),
+    path("v1/auth/token/lookup-self", machine.vault_lookup_self, name="vault_lookup_self"),
+    path("v1/<str:mount>/data/<path:path>", machine.vault_read, name="vault_read"),
     # --- Teams and sharing ---
     path("teams/", teams.team_list, name="team_list"),
     path("teams/<uuid:pk>/", teams.team_detail, name="team_detail"),
@@ -68,4 +77,7 @@ urlpatterns = [
         sharing.credential_unshare_view,
         name="credential_unshare",
     ),
+    # --- API tokens ---
+    path("tokens/", tokens.token_list, name="token_list"),
+    path("tokens/<uuid:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]

@@ -8,6 +8,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
 3. The provider proxy engine against a direct call to the same emulation answering at once: latency at
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through.
+4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
+   counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read.
 """
 import os
 import resource
@@ -15,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -25,6 +28,7 @@ CHECK_DELAY_SECONDS = 0.2
 CHECK_TARGET_SECONDS = 10.0
 CHECK_PROVIDERS = ("humanitix", "moshtix", "custify", "tixy", "peopleai")
 PROXY_CALLS = {1: 300, 16: 800}
+VAULT_READS = 300
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -37,30 +41,26 @@ def main() -> int:
         _child("setup", env, ROTATION_ROWS)
         _child("rotation", env)
     with tempfile.TemporaryDirectory(prefix="bench-check-") as directory:
-        env = _child_env(Path(directory))
-        sandbox = _start_sandbox(Path(directory))
-        try:
-            url = sandbox.stdout.readline().strip()
-            env.update(
-                PROVIDER_SANDBOX_URL=url,
-                PROVIDER_SANDBOX_ALLOWED="true",
-                PROVIDER_SANDBOX_CA_BUNDLE=str(Path(directory) / "sandbox-ca.pem"),
-            )
+        with _sandbox(Path(directory), CHECK_DELAY_SECONDS) as sandbox_env:
+            env = {**_child_env(Path(directory)), **sandbox_env}
             _child("setup-check", env, CHECK_ROWS)
             _child("check", env, "--concurrency", "32", "--per-provider", "8")
             _child("check", env, "--concurrency", "32", "--per-provider", "4")
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
     with tempfile.TemporaryDirectory(prefix="bench-proxy-") as directory:
-        sandbox = _start_sandbox(Path(directory), delay_seconds=0.0)
-        try:
-            url = sandbox.stdout.readline().strip()
-            _child("proxy", dict(os.environ), url, Path(directory) / "sandbox-ca.pem")
-        finally:
-            sandbox.terminate()
-            sandbox.wait(timeout=10)
+        with _sandbox(Path(directory), 0.0) as sandbox_env:
+            _child("proxy", dict(os.environ), sandbox_env["PROVIDER_SANDBOX_URL"],
+                   sandbox_env["PROVIDER_SANDBOX_CA_BUNDLE"])
+    app_benchmark()
     return 0
+
+
+def app_benchmark() -> None:
+    """Run part 4 alone: `python -m tests.benchmarks app`."""
+    with tempfile.TemporaryDirectory(prefix="bench-app-proxy-") as directory:
+        with _sandbox(Path(directory), 0.0) as sandbox_env:
+            env = {**_child_env(Path(directory)), **sandbox_env, "PROXY_RATE_LIMIT_PER_MINUTE": "0"}
+            _child("setup-app", env)
+            _child("app-proxy", env, sandbox_env["PROVIDER_SANDBOX_URL"])
 
 
 def _child_env(directory: Path) -> dict:
@@ -94,10 +94,23 @@ server.serve_forever()
 """
 
 
-def _start_sandbox(directory: Path, delay_seconds: float = CHECK_DELAY_SECONDS) -> subprocess.Popen:
-    """Run the provider emulation in its own process, so it does not share this one's GIL."""
-    return subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(delay_seconds)],
-                            cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+@contextmanager
+def _sandbox(directory: Path, delay_seconds: float):
+    """Run the provider emulation in its own process; yield the app's settings pointing at it.
+
+    Its own process, so it does not share the GIL of the process measured.
+    """
+    sandbox = subprocess.Popen([sys.executable, "-c", _SANDBOX, str(directory), str(delay_seconds)],
+                               cwd=BASE_DIR, stdout=subprocess.PIPE, text=True)
+    try:
+        yield {
+            "PROVIDER_SANDBOX_URL": sandbox.stdout.readline().strip(),
+            "PROVIDER_SANDBOX_ALLOWED": "true",
+            "PROVIDER_SANDBOX_CA_BUNDLE": str(directory / "sandbox-ca.pem"),
+        }
+    finally:
+        sandbox.terminate()
+        sandbox.wait(timeout=10)
 
 
 # --- Children: each one a fresh Django on the temporary database ---------------------------------
@@ -232,19 +245,7 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
 
     assert direct() == proxied(), "the proxy must answer exactly as the direct call does"
     print("\n3. Provider proxy engine vs a direct call, Humanitix GET /v1/events/{id}, emulation answering at once")
-    print(f"   {'':<16}{'direct p50/p99':>18}{'proxy p50/p99':>18}{'overhead p50/p99':>20}{'throughput (proxy/direct)':>30}")
-    for concurrency, calls in PROXY_CALLS.items():
-        # Run direct, proxy, proxy, direct and keep each one's better run, so neither gains from going second
-        # on a machine other work shares.
-        runs = {"direct": [], "proxy": []}
-        for name, call in (("direct", direct), ("proxy", proxied), ("proxy", proxied), ("direct", direct)):
-            runs[name].append(_timed_calls(call, calls, concurrency))
-        (d50, d99, d_rate), (p50, p99, p_rate) = (
-            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
-        )
-        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
-              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
-    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+    _compare_latency(direct, proxied, "proxy")
 
     before = _peak_memory_mb()
     started = time.perf_counter()
@@ -256,14 +257,148 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
           f"peak RSS {before:.0f} MB before, {_peak_memory_mb():.0f} MB after")
 
 
+def child_setup_app() -> None:
+    """Store the credentials and token the app benchmark uses; write their ids to bench-app.json."""
+    import json
+
+    _django()
+    from django.contrib.auth import get_user_model
+
+    from connectors.sandbox import keys
+    from credentials_app.models import ApiToken, Credential
+    from credentials_app.services.tokens import token_create
+
+    owner = get_user_model().objects.create_user("bench-owner")
+    ids = {}
+    for label, key in (("valid", keys.VALID), ("stream", keys.STREAM)):
+        credential = Credential(owner=owner, provider="humanitix", name=f"Bench {label}",
+                                connection_name=f"bench_{label}", machine_reads_allowed=True)
+        credential.set_key(key)
+        credential.save()
+        ids[label] = str(credential.pk)
+    _, ids["token"] = token_create(creator=owner, name="bench", scopes=[ApiToken.Scope.USE, ApiToken.Scope.READ_SECRET])
+    (Path(os.environ["VAR_DIR"]) / "bench-app.json").write_text(json.dumps(ids))
+
+
+def child_app_proxy(sandbox_url: str) -> None:
+    """Time /proxy/<id>/... through gunicorn against a direct call to the same emulated endpoint."""
+    import json
+    import socket
+
+    import requests
+
+    ids = json.loads((Path(os.environ["VAR_DIR"]) / "bench-app.json").read_text())
+    ca_bundle = os.environ["PROVIDER_SANDBOX_CA_BUNDLE"]
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    # As `make run` serves: 2 workers of 8 threads.
+    server = subprocess.Popen(
+        [str(Path(sys.executable).parent / "gunicorn"), "credentials_app.wsgi", "--bind", f"127.0.0.1:{port}",
+         "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"],
+        cwd=BASE_DIR, env=os.environ,
+    )
+    app = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(300):
+            try:
+                requests.get(f"{app}/v1/auth/token/lookup-self", timeout=5)
+                break
+            except requests.RequestException:
+                time.sleep(0.1)
+        _app_figures(app, sandbox_url, ca_bundle, ids, server.pid)
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_pid: int) -> None:
+    import requests
+    from requests.adapters import HTTPAdapter
+
+    from connectors.sandbox import keys
+
+    def session():
+        new = requests.Session()
+        new.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=32))
+        new.mount("http://", HTTPAdapter(pool_connections=1, pool_maxsize=32))
+        return new
+
+    direct_session, app_session = session(), session()
+    bearer = {"Authorization": f"Bearer {ids['token']}", "Accept": "application/json"}
+
+    def direct():
+        answer = direct_session.get(f"{sandbox_url}/api.humanitix.com/v1/events/sandbox-event-1",
+                                    headers={"x-api-key": keys.VALID, "Accept": "application/json",
+                                             "Accept-Encoding": "identity"}, timeout=(5, 20), verify=ca_bundle)
+        return answer.status_code, answer.content
+
+    def proxied():
+        answer = app_session.get(f"{app}/proxy/{ids['valid']}/v1/events/sandbox-event-1", headers=bearer,
+                                 timeout=(5, 20))
+        return answer.status_code, answer.content
+
+    assert direct() == proxied(), "the app must answer exactly as the direct call does"
+    print("\n4. The app's /proxy/ (gunicorn, 2 workers x 8 threads, SQLite) vs a direct call, "
+          "Humanitix GET /v1/events/{id}, emulation answering at once")
+    _compare_latency(direct, proxied, "app")
+
+    workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
+    before = sum(_rss_mb(pid, "VmRSS") for pid in workers)
+    started = time.perf_counter()
+    with app_session.get(f"{app}/proxy/{ids['stream']}/v1/events/sandbox-event-1", headers=bearer,
+                         stream=True, timeout=(5, 60)) as answer:
+        passed = sum(len(chunk) for chunk in answer.iter_content(64 * 1024))
+    elapsed = time.perf_counter() - started
+    peak = sum(_rss_mb(pid, "VmHWM") for pid in workers)
+    print(f"   {passed / 2**20:.0f} MiB through the app in {elapsed:.2f} s ({passed / 2**20 / elapsed:.0f} MiB/s); "
+          f"server workers' RSS {before:.0f} MB before, peak {peak:.0f} MB (high-water mark, both workers)")
+
+    vault = {"X-Vault-Token": ids["token"]}
+
+    def vault_read():
+        answer = app_session.get(f"{app}/v1/secret/data/connections/bench_valid", headers=vault, timeout=(5, 20))
+        return answer.status_code, answer.content
+
+    assert vault_read()[0] == 200
+    p50, p99, rate = _timed_calls(vault_read, VAULT_READS, 1)
+    print(f"   Vault-style read (GET /v1/secret/data/connections/<id>, audited): p50 {p50:.2f} ms, p99 {p99:.2f} ms, "
+          f"{rate:.0f} per s at concurrency 1; target p50 <= 5 ms")
+
+
+def _compare_latency(direct, proxied, label: str) -> None:
+    """Print p50/p99 of direct and proxied calls, the overhead and the throughput ratio, at each concurrency."""
+    print(f"   {'':<16}{'direct p50/p99':>18}{label + ' p50/p99':>18}{'overhead p50/p99':>20}"
+          f"{f'throughput ({label}/direct)':>30}")
+    for concurrency, calls in PROXY_CALLS.items():
+        # Run direct, proxied, proxied, direct and keep each one's better run, so neither gains from going
+        # second on a machine other work shares.
+        runs = {"direct": [], "proxied": []}
+        for name, call in (("direct", direct), ("proxied", proxied), ("proxied", proxied), ("direct", direct)):
+            runs[name].append(_timed_calls(call, calls, concurrency))
+        (d50, d99, d_rate), (p50, p99, p_rate) = (
+            (min(r[0] for r in found), min(r[1] for r in found), max(r[2] for r in found)) for found in runs.values()
+        )
+        print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
+              f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
+    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
+
+
+def _rss_mb(pid: int, field: str) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _timed_calls(call, calls: int, concurrency: int) -> tuple[float, float, float]:
     """Return p50 and p99 latency in ms, and calls per second, of calls made by concurrency threads."""
     from concurrent.futures import ThreadPoolExecutor
 
     def one(_):
         started = time.perf_counter()
-        status, _ = call()
-        assert status == 200, status
+        status, body = call()
+        assert status == 200, (status, body[:300])
         return (time.perf_counter() - started) * 1000
 
     with ThreadPoolExecutor(concurrency) as pool:
@@ -280,6 +415,9 @@ CHILDREN = {
     "setup-check": child_setup_check,
     "check": child_check,
     "proxy": child_proxy,
+    "setup-app": child_setup_app,
+    "app-proxy": child_app_proxy,
+    "app": app_benchmark,
 }
 
 if __name__ == "__main__":

@@ -11,3 +11,9 @@ def ago(moment) -> str:
     elapsed = timesince(moment)
     # timesince's smallest unit is the minute: under one it says "0 minutes".
     return "just now" if elapsed.startswith("0") else f"{elapsed} ago"
+
+
+@register.filter
+def thousands(number) -> str:
+    """Return number with comma thousands separators: 1204 -> "1,204"."""
+    return f"{number:,}"

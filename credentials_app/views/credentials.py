@@ -13,6 +13,7 @@ from credentials_app.access import MANAGE, access_level, get_credential_for
 from credentials_app.forms import (
     CredentialFilterForm,
     DescriptionForm,
+    MachineReadsForm,
     MoveAndDeleteForm,
     RenameForm,
     ReplaceKeyForm,
@@ -39,6 +40,7 @@ from credentials_app.services.credentials import (
 )
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.throttled import with_retry_after
+from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
 
 HISTORY_PER_PAGE = 50
 
@@ -80,6 +82,10 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         "description_form": DescriptionForm(initial={"description": credential.description}),
         "replace_key_form": ReplaceKeyForm(credential=credential),
         "move_form": MoveAndDeleteForm(user=request.user, credential=credential),
+        "machine_reads_form": MachineReadsForm(
+            initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
+        ),
+        "token_usage": credential_usage_today(credential),
         "delete_error": "",
     }
     context.update(forms_in_error)
@@ -175,6 +181,28 @@ def credential_edit_description_view(request, pk):
     return _edit_field(
         request, pk, form_class=DescriptionForm, field="description", form_name="description_form", save=save
     )
+
+
+@login_required
+@require_POST
+def credential_machine_reads_view(request, pk):
+    """Allow or stop machine reads of the key, and set the connection id tools read it by."""
+    credential = get_credential_for(request.user, pk, manage=True)
+    form = MachineReadsForm(request.POST)
+    if form.is_valid():
+        allowed = form.cleaned_data["allowed"]
+        try:
+            credential_set_machine_reads(
+                credential=credential, actor=request.user, allowed=allowed,
+                connection_name=form.cleaned_data["connection_name"],
+            )
+        except ValidationError as error:
+            form.add_error("connection_name", error.message_dict.get("connection_name", error.messages))
+        else:
+            messages.success(request, "Machine reads allowed." if allowed else "Machine reads are off.")
+            return _back(credential)
+    credential.refresh_from_db()
+    return _render_detail(request, credential, status=400, machine_reads_form=form)
 
 
 @login_required

@@ -1,0 +1,222 @@
+"""Machine use of credentials: API tokens calling providers through the proxy, and reading keys.
+
+Every refusal of a proxy request on an existing credential, and every key read, is in the audit log;
+proxied calls are counted per token, credential, hour and status, and the first one is audited.
+"""
+import math
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from credentials_app import crypto, events
+from credentials_app.access import access_level
+from credentials_app.models import ApiToken, Credential, ProxyUsage
+
+USE_SCOPE = ApiToken.Scope.USE
+READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
+
+
+class MachineRefusal(Exception):
+    """A machine request refused before the provider or the key was reached; never holds the key.
+
+    status is the HTTP status to answer; retry_after, when set, the seconds to wait.
+    """
+
+    def __init__(self, status: int, title: str, detail: str, *, retry_after: int | None = None):
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.retry_after = status, title, detail, retry_after
+
+    @property
+    def slug(self) -> str:
+        return self.title.lower().replace(" ", "-").replace("'", "")
+
+
+def _no_token(header: str) -> MachineRefusal:
+    return MachineRefusal(401, "Token required", f"Send a valid API token as {header}.")
+
+
+def _unseen() -> MachineRefusal:
+    return MachineRefusal(404, "No such credential", "No such credential is reachable with this token.")
+
+
+# --- The proxy ------------------------------------------------------------------------------------
+
+
+@sensitive_variables()
+def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, str]:
+    """Return the credential token may call its provider with, and its key; raise MachineRefusal, audited.
+
+    401 without a valid token, 404 for a credential the token cannot reach (or none at all), 403
+    without the credentials:use scope, 409 when the credential is disabled or its key cannot be
+    decrypted, 429 over the credential's rate limit.
+    """
+    credential = Credential.objects.filter(pk=credential_id).first()
+    try:
+        if token is None:
+            raise _no_token("Authorization: Bearer <token>")
+        if credential is None or access_level(token, credential) is None:
+            raise _unseen()
+        if not token.has_scope(USE_SCOPE):
+            raise MachineRefusal(403, "Scope missing", f"This token lacks the {USE_SCOPE} scope.")
+        ensure_usable(credential)
+        _within_rate_limit(credential)
+        return credential, machine_key(credential)
+    except MachineRefusal as refusal:
+        if credential is not None:
+            events.proxy_refused(credential=credential, token=token, status=refusal.status, reason=refusal.detail)
+        raise
+
+
+def ensure_usable(credential: Credential) -> None:
+    """Raise MachineRefusal (409) when credential is disabled or its key cannot be decrypted."""
+    if credential.is_disabled:
+        raise MachineRefusal(409, "Credential disabled", "This credential is disabled; a manager can enable it.")
+    if credential.decrypt_problem:
+        raise MachineRefusal(409, "Key unavailable", f"{credential.decrypt_problem}.")
+
+
+def _within_rate_limit(credential: Credential) -> None:
+    """Count this call in the credential's fixed one-minute window; raise MachineRefusal (429) past the limit."""
+    limit = settings.PROXY_RATE_LIMIT_PER_MINUTE
+    if not limit:
+        return
+    now = time.time()
+    window = int(now // 60)
+    key = f"proxy-rate:{credential.pk}:{window}"
+    cache.add(key, 0, timeout=120)
+    try:
+        calls = cache.incr(key)
+    except ValueError:  # evicted between add and incr: this call starts the window again
+        cache.set(key, 1, timeout=120)
+        calls = 1
+    if calls > limit:
+        retry_after = max(1, math.ceil((window + 1) * 60 - now))
+        raise MachineRefusal(
+            429, "Rate limit reached",
+            f"This credential may be used for at most {limit} calls a minute through the proxy, to protect "
+            f"{credential.connector.name}.",
+            retry_after=retry_after,
+        )
+
+
+@sensitive_variables()
+def machine_key(credential: Credential) -> str:
+    """Return credential's plaintext key, for the proxy to send or a granted read; raise MachineRefusal (409)."""
+    try:
+        return credential.decrypt_key()
+    except crypto.SecretUnavailable:
+        raise MachineRefusal(409, "Key unavailable", "The key cannot be decrypted with this install's keys.") from None
+
+
+def usage_record(*, token: ApiToken, credential: Credential, status: int) -> None:
+    """Count one proxied call answered with status; audit the token's first call with credential."""
+    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
+    row = ProxyUsage.objects.filter(token=token, credential=credential, hour=hour, status=status)
+    if row.update(count=F("count") + 1):
+        return
+    first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
+    try:
+        with transaction.atomic():
+            ProxyUsage.objects.create(token=token, credential=credential, hour=hour, status=status, count=1)
+    except IntegrityError:
+        # Another worker created the row first: count on it.
+        row.update(count=F("count") + 1)
+        return
+    if first_use:
+        events.proxy_first_use(credential=credential, token=token)
+
+
+def proxy_failed(*, token: ApiToken, credential: Credential, status: int, reason: str) -> None:
+    """Count a granted call the proxy could not forward; audit it when the proxy refused it (4xx)."""
+    usage_record(token=token, credential=credential, status=status)
+    if status < 500:
+        events.proxy_refused(credential=credential, token=token, status=status, reason=reason)
+
+
+@dataclass(frozen=True)
+class TokenUsage:
+    token: ApiToken
+    calls: int
+    errors: int
+
+
+def credential_usage_since(credential: Credential, since) -> list[TokenUsage]:
+    """Return each token's proxied calls and error answers (status 400 and up) with credential since then."""
+    rows = (
+        ProxyUsage.objects.filter(credential=credential, hour__gte=since.replace(minute=0, second=0, microsecond=0))
+        .values("token")
+        .annotate(calls=Sum("count"), errors=Sum("count", filter=Q(status__gte=400)))
+        .order_by("-calls")
+    )
+    tokens = ApiToken.objects.in_bulk([row["token"] for row in rows])
+    return [TokenUsage(tokens[row["token"]], row["calls"], row["errors"] or 0) for row in rows]
+
+
+def credential_usage_today(credential: Credential) -> list[TokenUsage]:
+    """Return each token's proxied calls and errors with credential since midnight (TIME_ZONE)."""
+    return credential_usage_since(credential, timezone.localtime().replace(hour=0, minute=0, second=0, microsecond=0))
+
+
+# --- Secret reads ---------------------------------------------------------------------------------
+
+
+def credential_set_machine_reads(*, credential: Credential, actor, allowed: bool, connection_name: str) -> None:
+    """Allow or stop machine reads of credential's key, under connection_name; audited when anything changes.
+
+    Raise ValidationError for a connection id that is not slug-like, is taken, or is missing while
+    reads are allowed.
+    """
+    name = (connection_name or "").strip() or None
+    if name:
+        field = Credential._meta.get_field("connection_name")
+        try:
+            field.run_validators(name)
+        except ValidationError as error:
+            raise ValidationError({"connection_name": error.messages}) from None
+    if allowed and not name:
+        raise ValidationError({"connection_name": "Choose a connection id: machines read the key by it."})
+    if name and Credential.objects.filter(connection_name=name).exclude(pk=credential.pk).exists():
+        raise ValidationError({"connection_name": f"The connection id “{name}” is already used by another credential."})
+    if credential.machine_reads_allowed == allowed and credential.connection_name == name:
+        return
+    old_name = credential.connection_name
+    credential.machine_reads_allowed, credential.connection_name = allowed, name
+    with transaction.atomic():
+        try:
+            credential.save(update_fields=["machine_reads_allowed", "connection_name", "updated_at"])
+        except IntegrityError:
+            raise ValidationError(
+                {"connection_name": f"The connection id “{name}” is already used by another credential."}
+            ) from None
+        events.machine_reads_changed(credential=credential, actor=actor, old_connection_name=old_name)
+
+
+@sensitive_variables()
+def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tuple[Credential, str]:
+    """Return the credential named connection_name and its key, for token (read from via); audit the read.
+
+    Raise MachineRefusal: 401 without a valid token, 403 without the credentials:read_secret scope,
+    404 for a name the token cannot reach, 403 when machine reads are off or the credential is
+    disabled, 409 when the key cannot be decrypted.
+    """
+    if token is None:
+        raise _no_token("X-Vault-Token")
+    if not token.has_scope(READ_SECRET_SCOPE):
+        raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
+    credential = Credential.objects.filter(connection_name=connection_name).first() if connection_name else None
+    if credential is None or access_level(token, credential) is None:
+        raise _unseen()
+    if not credential.machine_reads_allowed:
+        raise MachineRefusal(403, "Machine reads not allowed",
+                             "A manager of this credential has not allowed machines to read its key.")
+    ensure_usable(credential)
+    key = machine_key(credential)
+    events.secret_read(credential=credential, token=token, via=via)
+    return credential, key

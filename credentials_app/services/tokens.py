@@ -1,0 +1,102 @@
+"""API tokens: create one (shown once), authenticate a request with one, revoke them."""
+import hashlib
+import secrets
+from datetime import timedelta
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+from django.views.decorators.debug import sensitive_variables
+
+from credentials_app.models import ApiToken, Membership, Team
+from credentials_app.names import clean_name
+
+# Secret scanners (GitHub's, gitleaks) match on a fixed prefix; "cmk" = credential manager key.
+TOKEN_PREFIX = "cmk_"
+VISIBLE_CHARACTERS = 8
+DEFAULT_EXPIRY_DAYS = 90
+# Writing last_used_at on every request would turn each read into a write.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+@sensitive_variables()
+def token_hash(raw_token: str) -> str:
+    """Return the stored form of raw_token.
+
+    A plain SHA-256 is enough here, unlike for passwords: the token is 256 random bits, so there
+    is nothing to guess and no need for a slow, salted hash; a fast one lets every request be
+    looked up by an indexed column.
+    """
+    return hashlib.sha256(raw_token.encode()).hexdigest()
+
+
+def _clean_scopes(scopes) -> list[str]:
+    scopes = sorted(set(scopes or ()))
+    unknown = [scope for scope in scopes if scope not in ApiToken.Scope.values]
+    if unknown or not scopes:
+        raise ValidationError({"scopes": "Choose one or more scopes from the list."})
+    return scopes
+
+
+@sensitive_variables()
+def token_create(
+    *, creator, name: str, scopes, expires_in_days: int | None = DEFAULT_EXPIRY_DAYS, team: Team | None = None
+) -> tuple[ApiToken, str]:
+    """Create a personal token for creator, or a team token for team; return it and the raw token.
+
+    The raw token exists only in the return value: show it once. Only an admin of team may create
+    a team token. expires_in_days None means the token never expires.
+    """
+    name = clean_name(name, field="name", what="token")
+    scopes = _clean_scopes(scopes)
+    if expires_in_days is not None and expires_in_days < 1:
+        raise ValidationError({"expires_in_days": "Choose an expiry of at least one day, or never."})
+    if team is not None and not Membership.objects.filter(
+        team=team, user=creator, role=Membership.Role.ADMIN
+    ).exists():
+        raise PermissionDenied("Only an admin of this team can create its tokens.")
+    raw_token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        name=name,
+        user=None if team else creator,
+        team=team,
+        created_by=creator,
+        prefix=raw_token[: len(TOKEN_PREFIX) + VISIBLE_CHARACTERS],
+        token_hash=token_hash(raw_token),
+        scopes=scopes,
+        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
+    )
+    return token, raw_token
+
+
+@sensitive_variables()
+def token_authenticate(raw_token: str) -> ApiToken | None:
+    """Return the live token raw_token names, noting its use; None if unknown, revoked or expired.
+
+    A personal token of a deactivated person is refused even before its revocation is stored.
+    """
+    if not raw_token or not raw_token.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.select_related("user", "team", "created_by")
+        .filter(token_hash=token_hash(raw_token))
+        .first()
+    )
+    now = timezone.now()
+    if token is None or not token.is_usable(now):
+        return None
+    if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
+    return token
+
+
+def token_revoke(*, token: ApiToken) -> None:
+    """Revoke token at once; it stays listed, marked revoked."""
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+
+
+def tokens_revoke_for_user(*, user) -> int:
+    """Revoke user's personal tokens (team tokens they created live on); return how many."""
+    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())

@@ -1,0 +1,172 @@
+"""Machine endpoints: the provider proxy, and a read-only HashiCorp Vault KV v2 look-alike for Airflow.
+
+Both authenticate with an API token (the proxy: Authorization: Bearer; Vault clients: X-Vault-Token),
+never with a session, so neither needs CSRF protection.
+"""
+import json
+import logging
+
+from django.conf import settings
+from django.http import JsonResponse, StreamingHttpResponse
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.debug import sensitive_variables
+from django.views.decorators.http import require_GET
+
+from connectors.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
+from credentials_app.provider_check import http_config
+from credentials_app.services.machine_use import (
+    MachineRefusal,
+    proxy_failed,
+    proxy_grant,
+    secret_read,
+    usage_record,
+)
+from credentials_app.services.tokens import token_authenticate
+
+logger = logging.getLogger(__name__)
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+
+
+def _problem(status: int, slug: str, title: str, detail: str, *, retry_after: int | None = None) -> JsonResponse:
+    response = JsonResponse(
+        {"type": f"/problems/proxy/{slug}", "title": title, "status": status, "detail": detail},
+        status=status, content_type=PROBLEM_CONTENT_TYPE,
+    )
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    if status == 401:
+        response["WWW-Authenticate"] = 'Bearer realm="proxy"'
+    return response
+
+
+def _bearer(request) -> str:
+    scheme, _, value = request.headers.get("Authorization", "").partition(" ")
+    return value.strip() if scheme.lower() == "bearer" else ""
+
+
+# --- The proxy ------------------------------------------------------------------------------------
+
+
+@csrf_exempt
+@sensitive_variables()
+def proxy(request, pk, path):
+    """Forward the request to the credential's provider with its key; stream the provider's answer back."""
+    token = token_authenticate(_bearer(request))
+    try:
+        credential, key = proxy_grant(token=token, credential_id=pk)
+    except MachineRefusal as refusal:
+        return _problem(refusal.status, refusal.slug, refusal.title, refusal.detail, retry_after=refusal.retry_after)
+    try:
+        answer = proxy_request(
+            credential.connector,
+            options=credential.options,
+            key=key,
+            method=request.method,
+            path=path,
+            query=request.META.get("QUERY_STRING", ""),
+            headers=request.headers,
+            # The request itself is the body stream: it is never read whole here.
+            body=request if _has_body(request) else None,
+            config=http_config(),
+        )
+    except ProxyError as error:
+        proxy_failed(token=token, credential=credential, status=error.status, reason=error.detail)
+        return _problem(error.status, error.slug, error.title, error.detail)
+    response = StreamingHttpResponse(_relayed(answer, token, credential), status=answer.status)
+    del response["Content-Type"]
+    for name, value in answer.headers:
+        response[name] = value
+    response[PROVIDER_ANSWER_HEADER] = "true"
+    return response
+
+
+def _has_body(request) -> bool:
+    """Return whether the caller sent a body: a non-zero Content-Length, or a chunked one.
+
+    A bodiless GET must reach the provider bodiless: the engine sends a body of unknown length
+    chunked, which a server not expecting one reads as the start of the next request.
+    """
+    length = request.META.get("CONTENT_LENGTH", "")
+    chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
+    return chunked or (length not in ("", "0"))
+
+
+def _relayed(answer, token, credential):
+    """Yield the provider's answer, then count the call: the caller has its last byte before the count is written.
+
+    An answer that breaks off mid-way is logged and ended (its status is already sent).
+    """
+    try:
+        yield from answer.body
+    except UpstreamBroken:
+        logger.warning("Proxied answer from %s for credential %s broke off", credential.connector.name, credential.pk)
+    finally:
+        answer.close()
+        usage_record(token=token, credential=credential, status=answer.status)
+
+
+# --- Vault KV v2, read only -------------------------------------------------------------------------
+
+
+def _vault_error(status: int, *messages: str) -> JsonResponse:
+    return JsonResponse({"errors": list(messages)}, status=status)
+
+
+def _vault_token(request):
+    return token_authenticate(request.headers.get("X-Vault-Token", ""))
+
+
+@require_GET
+def vault_lookup_self(request):
+    """Answer Vault's token self-lookup: what hvac's is_authenticated() and Airflow's backend ask first."""
+    token = _vault_token(request)
+    if token is None:
+        return _vault_error(403, "permission denied")
+    expire_time = token.expires_at.isoformat() if token.expires_at else None
+    return JsonResponse({
+        "request_id": "", "lease_id": "", "renewable": False, "lease_duration": 0,
+        "data": {
+            "accessor": token.prefix, "display_name": f"token-{token.name}", "expire_time": expire_time,
+            "policies": ["default"], "meta": {"scopes": " ".join(token.scopes)}, "renewable": False,
+            "type": "service", "creation_time": int(token.created_at.timestamp()),
+            "ttl": max(0, int((token.expires_at - token.created_at).total_seconds())) if token.expires_at else 0,
+        },
+        "wrap_info": None, "warnings": None, "auth": None,
+    })
+
+
+@require_GET
+@sensitive_variables()
+def vault_read(request, mount, path):
+    """Answer a KV v2 read of <connections path>/<connection id> with the credential as an Airflow connection."""
+    folder, _, name = path.rpartition("/")
+    if mount != settings.MACHINE_VAULT_MOUNT or folder != settings.MACHINE_VAULT_CONNECTIONS_PATH:
+        # What Vault answers for a path holding no secret; Airflow then asks its next backend.
+        return _vault_error(404)
+    version = request.GET.get("version")
+    if version not in (None, "", "0", "1"):
+        return _vault_error(404)
+    try:
+        credential, key = secret_read(token=_vault_token(request), connection_name=name, via="vault")
+    except MachineRefusal as refusal:
+        if refusal.status == 404:
+            return _vault_error(404)
+        # Vault answers every other refusal (no token, no grant, a disabled credential) as 403.
+        return _vault_error(403, "permission denied", refusal.detail)
+    created = credential.updated_at.isoformat().replace("+00:00", "Z")
+    connection = {
+        "conn_type": credential.provider,
+        "host": credential.connector.base_url(credential.options),
+        "password": key,
+        "extra": json.dumps(credential.options, sort_keys=True),
+        "description": credential.description,
+    }
+    return JsonResponse({
+        "request_id": "", "lease_id": "", "renewable": False, "lease_duration": 0,
+        "data": {
+            "data": connection,
+            "metadata": {"created_time": created, "custom_metadata": None, "deletion_time": "",
+                         "destroyed": False, "version": 1},
+        },
+        "wrap_info": None, "warnings": None, "auth": None, "mount_type": "kv",
+    }, headers={"Cache-Control": "no-store"})

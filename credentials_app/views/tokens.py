@@ -1,0 +1,50 @@
+"""The API tokens page: create a token (shown once), see when each was last used, revoke one."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from credentials_app.access import get_token_for, tokens_manageable_by
+from credentials_app.forms import ApiTokenForm
+from credentials_app.models import Team
+from credentials_app.services.tokens import token_create, token_revoke
+from credentials_app.views.form_errors import add_service_errors
+
+
+@never_cache
+@login_required
+def token_list(request):
+    """List the user's tokens and their teams' tokens; create one and show it this once."""
+    admin_teams = Team.objects.filter(memberships__user=request.user, memberships__role="admin").order_by("name")
+    form = ApiTokenForm(request.POST or None, admin_teams=admin_teams)
+    created = raw_token = None
+    if request.method == "POST" and form.is_valid():
+        try:
+            created, raw_token = token_create(
+                creator=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.expires_in_days(), team=form.team(),
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as error:
+            form.add_error("owner", str(error))
+        else:
+            form = ApiTokenForm(admin_teams=admin_teams)
+    tokens = tokens_manageable_by(request.user).select_related("team", "created_by").order_by("-created_at")
+    return render(
+        request,
+        "credentials_app/tokens.html",
+        {"form": form, "tokens": tokens, "created": created, "raw_token": raw_token},
+    )
+
+
+@require_POST
+@login_required
+def token_revoke_view(request, pk):
+    """Revoke a token the user may manage."""
+    token = get_token_for(request.user, pk)
+    token_revoke(token=token)
+    messages.success(request, f"Token “{token.name}” revoked. Requests with it are refused from now on.")
+    return redirect("token_list")

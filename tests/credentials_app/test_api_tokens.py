@@ -1,0 +1,147 @@
+"""API tokens: shown once, stored as a hash, refused once revoked or expired, scoped to a person or a team."""
+import re
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from credentials_app.access import access_level, credentials_manageable_by, credentials_usable_by
+from credentials_app.models import ApiToken, CredentialShare, Membership
+from credentials_app.services.teams import membership_remove
+from credentials_app.services.tokens import TOKEN_PREFIX, token_authenticate, token_create
+from tests.credentials_app.sharing_support import make_team, share
+
+pytestmark = pytest.mark.django_db
+
+READ = ApiToken.Scope.READ
+
+
+def test_a_token_is_shown_once_and_only_its_hash_is_stored(client, user_factory):
+    """The page shows a new token once, with its recognisable prefix; the database holds only its hash."""
+    ada = user_factory("ada")
+    client.force_login(ada)
+
+    created = client.post(reverse("token_list"), {"name": "Provisioning", "expiry": "90", "scopes": [READ]})
+
+    page = created.content.decode()
+    raw = re.search(r"(cmk_[A-Za-z0-9_-]{40,})", page).group(1)
+    assert raw.startswith(TOKEN_PREFIX) and "shown only this once" in page
+    assert created.headers["Cache-Control"].startswith("max-age=0")
+    token = ApiToken.objects.get()
+    stored = " ".join(str(value) for value in ApiToken.objects.values_list().get())
+    assert raw not in stored and raw[len(TOKEN_PREFIX):] not in stored
+    assert token.prefix == raw[:12] and token.user == ada and token.scopes == [READ]
+    assert timedelta(days=89) < token.expires_at - timezone.now() <= timedelta(days=90)
+    again = client.get(reverse("token_list")).content.decode()
+    assert raw not in again and token.prefix in again
+    assert token_authenticate(raw) == token
+
+
+def test_a_token_that_never_expires(user_factory):
+    """"Never" stores no expiry, and the token keeps working."""
+    token, raw = token_create(creator=user_factory(), name="Forever", scopes=[READ], expires_in_days=None)
+    assert token.expires_at is None and token_authenticate(raw) == token
+
+
+def test_revoked_expired_and_unknown_tokens_are_refused(client, user_factory):
+    """Revoking on the page, or passing the expiry, makes the token unusable; a made-up one never works."""
+    ada = user_factory("ada")
+    client.force_login(ada)
+    revoked, revoked_raw = token_create(creator=ada, name="Old script", scopes=[READ])
+    expired, expired_raw = token_create(creator=ada, name="Short", scopes=[READ], expires_in_days=1)
+    ApiToken.objects.filter(pk=expired.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = client.post(reverse("token_revoke", args=[revoked.pk]), follow=True)
+
+    assert "Token “Old script” revoked." in response.content.decode()
+    assert token_authenticate(revoked_raw) is None
+    assert token_authenticate(expired_raw) is None
+    assert token_authenticate(TOKEN_PREFIX + "x" * 43) is None
+    assert token_authenticate("") is None
+
+
+def test_nobody_revokes_someone_elses_token(client, user_factory):
+    """Another person's token is not found for them, and keeps working."""
+    ada, eve = user_factory("ada"), user_factory("eve")
+    token, raw = token_create(creator=ada, name="Mine", scopes=[READ])
+    client.force_login(eve)
+
+    assert client.post(reverse("token_revoke", args=[token.pk])).status_code == 404
+    assert token_authenticate(raw) == token
+
+
+def test_deactivating_a_user_revokes_their_personal_tokens_not_their_team_tokens(user_factory):
+    """A deactivated person's own tokens stop at once; the team token they made keeps working."""
+    ada, bob = user_factory("ada"), user_factory("bob")
+    team = make_team("Ops", admins=[ada, bob])
+    personal, personal_raw = token_create(creator=ada, name="Mine", scopes=[READ])
+    team_token, team_raw = token_create(creator=ada, name="Ops robot", scopes=[READ], team=team)
+
+    ada.is_active = False
+    ada.save()
+
+    personal.refresh_from_db()
+    assert personal.revoked_at is not None and token_authenticate(personal_raw) is None
+    assert token_authenticate(team_raw) == team_token
+
+
+def test_only_team_admins_create_team_tokens(client, user_factory):
+    """A member cannot pick the team on the page, and the service refuses them too."""
+    ada, bob = user_factory("ada"), user_factory("bob")
+    team = make_team("Ops", admins=[ada], members=[bob])
+    client.force_login(bob)
+
+    response = client.post(
+        reverse("token_list"), {"name": "Sneaky", "expiry": "90", "scopes": [READ], "owner": str(team.pk)}
+    )
+
+    assert "Select a valid choice" in response.content.decode()
+    assert not ApiToken.objects.exists()
+    with pytest.raises(Exception, match="Only an admin"):
+        token_create(creator=bob, name="Sneaky", scopes=[READ], team=team)
+
+
+def test_a_team_token_acts_with_the_teams_share_levels_and_survives_members_leaving(user_factory, credential_factory):
+    """A team token reaches what is shared with the team, at the share's level, whoever has left the team."""
+    ada, bob, carol = user_factory("ada"), user_factory("bob"), user_factory("carol")
+    team = make_team("Ops", admins=[ada, bob])
+    used = credential_factory(owner=carol, name="Used")
+    managed = credential_factory(owner=carol, name="Managed")
+    credential_factory(owner=ada, name="Ada's own, not shared")
+    share(used, team, CredentialShare.Level.USE)
+    share(managed, team, CredentialShare.Level.MANAGE)
+    token, raw = token_create(creator=ada, name="Ops robot", scopes=[READ], team=team)
+
+    membership_remove(membership=Membership.objects.get(team=team, user=ada))
+
+    assert token_authenticate(raw) == token
+    assert set(credentials_usable_by(token)) == {used, managed}
+    assert set(credentials_manageable_by(token)) == {managed}
+    assert access_level(token, used) == "use" and access_level(token, managed) == "manage"
+
+
+def test_a_personal_token_reaches_exactly_what_its_person_does(user_factory, credential_factory):
+    """A personal token sees its person's own credentials and their teams' shares, nothing else."""
+    ada, carol = user_factory("ada"), user_factory("carol")
+    team = make_team("Ops", members=[ada])
+    own = credential_factory(owner=ada)
+    shared = credential_factory(owner=carol)
+    credential_factory(owner=carol)
+    share(shared, team)
+    token, _ = token_create(creator=ada, name="Mine", scopes=[READ])
+
+    assert set(credentials_usable_by(token)) == set(credentials_usable_by(ada)) == {own, shared}
+    assert set(credentials_manageable_by(token)) == {own}
+
+
+def test_last_used_is_written_at_most_once_a_minute(user_factory, django_assert_num_queries):
+    """The first use records the time; a use seconds later reads only."""
+    token, raw = token_create(creator=user_factory(), name="Busy", scopes=[READ])
+
+    token_authenticate(raw)
+    first = ApiToken.objects.get().last_used_at
+    with django_assert_num_queries(1):
+        token_authenticate(raw)
+
+    assert first is not None and ApiToken.objects.get().last_used_at == first
