@@ -10,7 +10,6 @@ from credentials_app.access import access_level, credentials_manageable_by, cred
 from credentials_app.models import ApiToken, CredentialShare, Membership
 from credentials_app.services.teams import membership_remove
 from credentials_app.services.tokens import TOKEN_PREFIX, token_authenticate, token_create
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 
@@ -71,10 +70,10 @@ def test_nobody_revokes_someone_elses_token(client, user_factory):
     assert token_authenticate(raw) == token
 
 
-def test_deactivating_a_user_revokes_their_personal_tokens_not_their_team_tokens(user_factory):
+def test_deactivating_a_user_revokes_their_personal_tokens_not_their_team_tokens(user_factory, team_factory):
     """A deactivated person's own tokens stop at once; the team token they made keeps working."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada, bob])
+    team = team_factory("Ops", admins=[ada, bob])
     personal, personal_raw = token_create(creator=ada, name="Mine", scopes=[READ])
     team_token, team_raw = token_create(creator=ada, name="Ops robot", scopes=[READ], team=team)
 
@@ -86,10 +85,10 @@ def test_deactivating_a_user_revokes_their_personal_tokens_not_their_team_tokens
     assert token_authenticate(team_raw) == team_token
 
 
-def test_only_team_admins_create_team_tokens(client, user_factory):
+def test_only_team_admins_create_team_tokens(client, user_factory, team_factory):
     """A member cannot pick the team on the page, and the service refuses them too."""
     ada, bob = user_factory("ada"), user_factory("bob")
-    team = make_team("Ops", admins=[ada], members=[bob])
+    team = team_factory("Ops", admins=[ada], members=[bob])
     client.force_login(bob)
 
     response = client.post(
@@ -102,15 +101,15 @@ def test_only_team_admins_create_team_tokens(client, user_factory):
         token_create(creator=bob, name="Sneaky", scopes=[READ], team=team)
 
 
-def test_a_team_token_acts_with_the_teams_share_levels_and_survives_members_leaving(user_factory, credential_factory):
+def test_a_team_token_acts_with_the_teams_share_levels_and_survives_members_leaving(user_factory, credential_factory, team_factory, share_factory):
     """A team token reaches what is shared with the team, at the share's level, whoever has left the team."""
     ada, bob, carol = user_factory("ada"), user_factory("bob"), user_factory("carol")
-    team = make_team("Ops", admins=[ada, bob])
+    team = team_factory("Ops", admins=[ada, bob])
     used = credential_factory(owner=carol, name="Used")
     managed = credential_factory(owner=carol, name="Managed")
     credential_factory(owner=ada, name="Ada's own, not shared")
-    share(used, team, CredentialShare.Level.USE)
-    share(managed, team, CredentialShare.Level.MANAGE)
+    share_factory(used, team, CredentialShare.Level.USE)
+    share_factory(managed, team, CredentialShare.Level.MANAGE)
     token, raw = token_create(creator=ada, name="Ops robot", scopes=[READ], team=team)
 
     membership_remove(membership=Membership.objects.get(team=team, user=ada))
@@ -121,14 +120,14 @@ def test_a_team_token_acts_with_the_teams_share_levels_and_survives_members_leav
     assert access_level(token, used) == "use" and access_level(token, managed) == "manage"
 
 
-def test_a_personal_token_reaches_exactly_what_its_person_does(user_factory, credential_factory):
+def test_a_personal_token_reaches_exactly_what_its_person_does(user_factory, credential_factory, team_factory, share_factory):
     """A personal token sees its person's own credentials and their teams' shares, nothing else."""
     ada, carol = user_factory("ada"), user_factory("carol")
-    team = make_team("Ops", members=[ada])
+    team = team_factory("Ops", members=[ada])
     own = credential_factory(owner=ada)
     shared = credential_factory(owner=carol)
     credential_factory(owner=carol)
-    share(shared, team)
+    share_factory(shared, team)
     token, _ = token_create(creator=ada, name="Mine", scopes=[READ])
 
     assert set(credentials_usable_by(token)) == set(credentials_usable_by(ada)) == {own, shared}

@@ -12,7 +12,6 @@ from credentials_app.crypto import generate_key
 from credentials_app.models import AuditEvent, CredentialShare, ProxyUsage
 from tests.connectors.test_proxy import CALLS
 from tests.credentials_app.machine_support import READ, USE, leaked_keys, make_token
-from tests.credentials_app.sharing_support import make_team, share
 
 pytestmark = pytest.mark.django_db
 Action = AuditEvent.Action
@@ -148,12 +147,11 @@ def test_a_credential_the_token_cannot_reach_is_not_found(call, credential_facto
 
 @pytest.mark.parametrize("level", [CredentialShare.Level.USE, CredentialShare.Level.MANAGE])
 def test_a_team_share_grants_use_to_the_teams_tokens_and_its_members_tokens(
-    call, credential_factory, user_factory, level
-):
+    call, credential_factory, user_factory, level, team_factory, share_factory):
     admin, member = user_factory(), user_factory()
-    team = make_team("Pipelines", admins=[admin], members=[member])
+    team = team_factory("Pipelines", admins=[admin], members=[member])
     credential = credential_factory()
-    share(credential, team, level)
+    share_factory(credential, team, level)
     _, team_raw = make_token(admin, USE, team=team, name="nightly load")
     _, member_raw = make_token(member, USE)
 
@@ -161,12 +159,12 @@ def test_a_team_share_grants_use_to_the_teams_tokens_and_its_members_tokens(
     assert call(credential, member_raw)[0].status_code == 200
 
 
-def test_a_team_token_reaches_nothing_shared_with_another_team(call, credential_factory, user_factory):
+def test_a_team_token_reaches_nothing_shared_with_another_team(call, credential_factory, user_factory, team_factory, share_factory):
     admin = user_factory()
-    team = make_team("Pipelines", admins=[admin])
-    other = make_team("Finance", admins=[admin])
+    team = team_factory("Pipelines", admins=[admin])
+    other = team_factory("Finance", admins=[admin])
     credential = credential_factory(owner=admin)
-    share(credential, other)
+    share_factory(credential, other)
     _, team_raw = make_token(admin, USE, team=team)
 
     _problem(call(credential, team_raw)[0], 404)

@@ -9,7 +9,6 @@ from connectors.registry import get_connector
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Credential, CredentialShare
 from tests.credentials_app.machine_support import READ_SECRET, USE, make_token
-from tests.credentials_app.sharing_support import make_team, share
 
 Action = AuditEvent.Action
 PEOPLEAI_STAGING = {"base_url": "https://api-staging.people.ai/v0/public"}
@@ -96,11 +95,11 @@ def test_reads_are_forbidden_without_the_scope_without_a_grant_or_when_disabled(
     assert not AuditEvent.objects.filter(action=Action.SECRET_READ).exists()
 
 
-def test_a_team_token_reads_a_credential_shared_with_its_team(live_server, granted, user_factory):
+def test_a_team_token_reads_a_credential_shared_with_its_team(live_server, granted, user_factory, team_factory, share_factory):
     credential, _, _ = granted
     admin = user_factory()
-    team = make_team("Data platform", admins=[admin])
-    share(credential, team, CredentialShare.Level.USE)
+    team = team_factory("Data platform", admins=[admin])
+    share_factory(credential, team, CredentialShare.Level.USE)
     _, team_raw = make_token(admin, READ_SECRET, team=team, name="airflow team")
 
     assert _read(live_server, team_raw, "peopleai_prod")["data"]["data"]["password"] == keys.PEOPLEAI_STAGING
@@ -146,10 +145,10 @@ def test_a_connection_id_must_be_slug_like_unique_and_present_to_allow_reads(cli
 
 
 @pytest.mark.django_db
-def test_only_managers_may_allow_machine_reads(client, credential_factory, user_factory):
+def test_only_managers_may_allow_machine_reads(client, credential_factory, user_factory, team_factory, share_factory):
     member = user_factory()
     credential = credential_factory()
-    share(credential, make_team("Users", members=[member]), CredentialShare.Level.USE)
+    share_factory(credential, team_factory("Users", members=[member]), CredentialShare.Level.USE)
     client.force_login(member)
 
     response = client.post(f"/credentials/{credential.pk}/machine-reads/", {"allowed": "on", "connection_name": "x"})
