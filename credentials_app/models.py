@@ -50,7 +50,11 @@ class Credential(models.Model):
 
     class Status(models.TextChoices):
         VERIFIED = "verified", "Verified"
+        # A valid key the provider lets read less than the check reads (Custify's 403, accepted).
+        RESTRICTED = "restricted", "Limited access"
         NOT_VERIFIED = "not_verified", "Not verified"
+        # Saved with "Save without checking" after the provider could not be asked; never verified since.
+        COULD_NOT_CHECK = "could_not_check", "Could not check"
         REJECTED = "rejected", "Rejected"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)

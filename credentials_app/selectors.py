@@ -55,6 +55,7 @@ def attention_reasons() -> dict[str, Q]:
     stale_before = timezone.now() - timedelta(days=settings.CREDENTIAL_STALE_AFTER_DAYS)
     return {
         "Rejected by the provider": Q(status=Credential.Status.REJECTED),
+        "Saved without checking and never checked since": Q(status=Credential.Status.COULD_NOT_CHECK),
         "Never checked": Q(last_checked_at__isnull=True),
         f"Not checked for more than {settings.CREDENTIAL_STALE_AFTER_DAYS} days": Q(last_checked_at__lt=stale_before),
         # The key id is stored in its own column, so this needs no decryption.

@@ -14,7 +14,7 @@ from credentials_app.models import Credential, mask_fingerprint
 from credentials_app.names import clean_description, clean_name
 from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
-from credentials_app.services.permits import permit_issue, permit_valid
+from credentials_app.services.permits import FailedCheck, permit_check, permit_issue
 
 KEY_MAX_LENGTH = 4096
 
@@ -103,7 +103,7 @@ def status_for(result: ValidationResult, *, accept_restricted: bool = False) -> 
     if result.outcome == Outcome.VERIFIED:
         return Credential.Status.VERIFIED
     if result.outcome == Outcome.RESTRICTED and accept_restricted:
-        return Credential.Status.VERIFIED
+        return Credential.Status.RESTRICTED
     return None
 
 
@@ -142,20 +142,23 @@ def credential_create(
 
     permit_context = {"owner": owner, "provider": provider, "creation_token": creation_token, "key": key,
                       "options": options}
-    unchecked = permit_valid(unverified_permit, **permit_context)
-    if unchecked:
-        result = ValidationResult(Outcome.COULD_NOT_CHECK, "Saved without checking.")
-        status = Credential.Status.NOT_VERIFIED
+    failed = permit_check(unverified_permit, **permit_context)
+    if failed is not None:
+        # Saved unchecked: the credential says when the check was tried and why it could not be done.
+        result = ValidationResult(Outcome.COULD_NOT_CHECK, f"Saved without checking. {failed.message}")
+        status, checked_at = Credential.Status.COULD_NOT_CHECK, failed.attempted_at
     else:
         result = run_check(connector, key, options)
-        status = status_for(result, accept_restricted=accept_restricted)
+        status, checked_at = status_for(result, accept_restricted=accept_restricted), timezone.now()
         if status is None:
-            permit = permit_issue(**permit_context) if result.outcome == Outcome.COULD_NOT_CHECK else None
+            permit = None
+            if result.outcome == Outcome.COULD_NOT_CHECK:
+                permit = permit_issue(**permit_context, failed=FailedCheck(result.message, checked_at))
             raise CheckFailed(result, permit)
 
     credential = Credential(
         owner=owner, provider=provider, name=name, description=description, options=options, status=status,
-        status_message=result.message, last_checked_at=None if unchecked else timezone.now(),
+        status_message=result.message, last_checked_at=checked_at,
         last_check_ms=result.duration_ms, creation_token=creation_token,
     )
     credential.set_key(key)
@@ -177,13 +180,16 @@ def credential_create(
 # --- Check again ----------------------------------------------------------------
 
 
+VERDICTS = {
+    Outcome.VERIFIED: Credential.Status.VERIFIED,
+    Outcome.RESTRICTED: Credential.Status.RESTRICTED,
+    Outcome.REJECTED: Credential.Status.REJECTED,
+}
+
+
 def status_after_check(current: str, result: ValidationResult) -> str:
     """Return the status a re-check leaves: a key that could not be checked keeps its last one."""
-    if result.outcome in (Outcome.VERIFIED, Outcome.RESTRICTED):
-        return Credential.Status.VERIFIED
-    if result.outcome == Outcome.REJECTED:
-        return Credential.Status.REJECTED
-    return current
+    return VERDICTS.get(result.outcome, current)
 
 
 @sensitive_variables()

@@ -100,6 +100,8 @@ def credential_check_now(request, pk):
         )
     elif result.outcome == Outcome.REJECTED:
         messages.error(request, f"Checked: Rejected. {result.message}")
+    elif result.outcome == Outcome.RESTRICTED:
+        messages.warning(request, f"Checked: Limited access. {result.message}")
     else:
         messages.success(request, f"Checked: Verified. {result.message}")
     return _back(credential)

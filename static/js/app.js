@@ -182,7 +182,7 @@ class CredentialForm {
     this.permit = data.unverified_permit || "";
     if (data.can_save_unverified) {
       this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
-      this.alert.textContent += " Or choose “Save without checking” to store it as “Not verified” and check it later.";
+      this.alert.textContent += " Or choose “Save without checking” to store it as “Could not check” and check it later.";
     }
     if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
     const invalid = this.form.querySelector("[aria-invalid=true]");

@@ -178,7 +178,7 @@ def test_rejected_key_keeps_everything_typed_and_stores_nothing(signed_in_page, 
 
 
 def test_could_not_check_offers_save_without_checking(signed_in_page, sandbox, key_watch):
-    """A 503 from Humanitix stores nothing and offers "Save without checking", which stores it as Not verified."""
+    """A 503 from Humanitix stores nothing and offers "Save without checking", which stores it as Could not check."""
     page = signed_in_page
     dialog = open_add_dialog(page)
     fill_and_save(dialog, key=keys.SERVER_ERROR)
@@ -192,9 +192,10 @@ def test_could_not_check_offers_save_without_checking(signed_in_page, sandbox, k
     dialog.get_by_role("button", name="Save without checking").click()
     expect(dialog).to_be_hidden()
     tile = page.locator(".credential-tile", has_text="Box office")
-    expect(tile.locator(".badge")).to_have_text("Not verified")
+    expect(tile.locator(".badge")).to_have_text("Could not check")
+    expect(tile).not_to_contain_text("Never checked")
     expect(tile.get_by_role("radio")).to_be_checked()
-    assert Credential.objects.get().status == Credential.Status.NOT_VERIFIED
+    assert Credential.objects.get().status == Credential.Status.COULD_NOT_CHECK
     assert keys.SERVER_ERROR not in page.content()
     key_watch.assert_never_returned(keys.SERVER_ERROR)
 

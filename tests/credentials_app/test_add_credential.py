@@ -63,8 +63,8 @@ def test_rejected_key_stores_nothing_and_says_why_in_humanitix_terms(client, sig
     assert not Credential.objects.exists()
 
 
-def test_could_not_check_offers_save_without_checking_then_stores_not_verified(client, signed_in, sandbox):
-    """A 503 stores nothing at first; "Save without checking" then stores it as Not verified."""
+def test_could_not_check_offers_save_without_checking_then_stores_could_not_check(client, signed_in, sandbox):
+    """A 503 stores nothing at first; "Save without checking" then stores it as Could not check, saying why."""
     data = form_data(key=keys.SERVER_ERROR)
     first = client.post(add_url(), data)
     assert first.status_code == 422
@@ -74,7 +74,9 @@ def test_could_not_check_offers_save_without_checking_then_stores_not_verified(c
     second = client.post(add_url(), {**data, "save_unverified": first.json()["unverified_permit"]})
 
     assert second.status_code == 201
-    assert Credential.objects.get().status == Credential.Status.NOT_VERIFIED
+    credential = Credential.objects.get()
+    assert credential.status == Credential.Status.COULD_NOT_CHECK
+    assert "server error (HTTP 503)" in credential.status_message
 
 
 def test_save_without_checking_cannot_be_forged_for_a_rejected_key(client, signed_in, sandbox):
