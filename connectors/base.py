@@ -41,6 +41,8 @@ class ValidationResult:
     status_code: int | None = None
     retry_after: int | None = None
     duration_ms: int | None = None
+    # The setting a refusal is about (TIXY's token type, People.ai's environment), if any.
+    field: str | None = None
 
     @property
     def is_verified(self) -> bool:

@@ -40,4 +40,5 @@ class PeopleAi(Connector):
             f"People.ai rejected the key for {environment} (401 Unauthorized). Keys are issued per "
             "environment: check that the Base URL matches the key, or copy the key again.",
             status,
+            field="base_url",
         )

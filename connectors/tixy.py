@@ -63,5 +63,8 @@ class Tixy(Connector):
                 'Access Denied: this looks like a private token; choose "Private API Token" as the '
                 "Token Type, or paste the Public API Token.",
                 status,
+                field="token_type",
             )
+        if status == 403:
+            return ValidationResult(Outcome.REJECTED, self.rejected_statuses[status], status, field="token_type")
         return super().rejected(status, options)

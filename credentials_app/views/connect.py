@@ -10,6 +10,7 @@ from django.template.loader import render_to_string
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
+from connectors.base import Outcome
 from connectors.registry import connectors_for, get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
@@ -130,9 +131,11 @@ def _invalid_answer(form) -> JsonResponse:
 
 
 def _check_failed_answer(failure: CheckFailed) -> JsonResponse:
+    """Return the answer to a check that refused saving; field names the input to mark, if any."""
     result = failure.result
+    field = result.field or ("key" if result.outcome == Outcome.REJECTED else None)
     return _failure_answer(
-        outcome=str(result.outcome), message=result.message, status=422, retry_after=result.retry_after,
+        outcome=str(result.outcome), message=result.message, status=422, retry_after=result.retry_after, field=field,
         can_save_unverified=failure.can_save_unverified, unverified_permit=failure.permit,
         can_accept_restricted=failure.can_accept_restricted,
     )

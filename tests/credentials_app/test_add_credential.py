@@ -153,3 +153,22 @@ def test_a_permit_for_one_key_does_not_save_another_unchecked(client, signed_in,
     assert swapped.status_code == 422
     assert swapped.json()["outcome"] == "rejected"
     assert not Credential.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("provider", "key", "options", "field"),
+    [
+        ("tixy", keys.TIXY_PRIVATE, {"token_type": "public"}, "token_type"),
+        ("tixy", keys.VALID, {"token_type": "private"}, "token_type"),
+        ("peopleai", keys.PEOPLEAI_STAGING, {"base_url": "https://api.people.ai/v0/public"}, "base_url"),
+        ("humanitix", keys.REJECTED, {}, "key"),
+        ("humanitix", keys.SERVER_ERROR, {}, None),
+    ],
+)
+def test_a_refusal_names_the_field_to_mark(client, signed_in, sandbox, provider, key, options, field):
+    """A refusal about a setting marks that setting; another refusal marks the key; could-not-check marks none."""
+    response = client.post(add_url(provider), form_data(key=key, **options))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == field
+    assert not Credential.objects.exists()
