@@ -106,6 +106,29 @@ def used(*, connection: Connection, actor, moved_from: Credential | None = None)
     )
 
 
+def creation_cancelled(*, credential: Credential, actor) -> AuditEvent:
+    """Record a credential deleted because its Save was cancelled while the check ran."""
+    return _record(
+        credential=credential, actor=actor, action=Action.CREATION_CANCELLED, fingerprint=credential.masked_fingerprint,
+    )
+
+
+def connection_renamed(*, connection: Connection, actor, old_name: str) -> AuditEvent:
+    return _record(
+        credential=connection.credential, actor=actor, action=Action.CONNECTION_RENAMED,
+        kind=connection.kind, connection_id=str(connection.pk), old_name=old_name, new_name=connection.name,
+    )
+
+
+def released(*, connection: Connection, credential: Credential, actor, moved_to: Credential | None = None) -> AuditEvent:
+    """Record that connection no longer uses credential: deleted, or moved to another credential."""
+    return _record(
+        credential=credential, actor=actor, action=Action.RELEASED,
+        connection=connection.name, kind=connection.kind, connection_id=str(connection.pk),
+        moved_to=moved_to.name if moved_to else None,
+    )
+
+
 def owner_changed(*, credential: Credential, from_user, reason: str, via_team=None, renamed_from=None) -> AuditEvent:
     return _record(
         credential=credential, actor=None, action=Action.OWNER_CHANGED,
@@ -189,10 +212,28 @@ def _deleted(d: dict) -> str:
 
 
 def _used(d: dict) -> str:
-    kind = _label(Connection.Kind.choices, d.get("kind")) or "Connection"
+    kind = _kind(d)
     if d.get("moved_from"):
         return f"{kind} “{d.get('connection', '')}” moved here from “{d['moved_from']}”"
     return f"Used by {kind.lower()} “{d.get('connection', '')}”"
+
+
+def _kind(d: dict) -> str:
+    return _label(Connection.Kind.choices, d.get("kind")) or "Connection"
+
+
+def _creation_cancelled(d: dict) -> str:
+    return f"Deleted: its Save was cancelled while the key {d.get('fingerprint') or '—'} was being checked"
+
+
+def _connection_renamed(d: dict) -> str:
+    return f"{_kind(d)} renamed from “{d.get('old_name', '')}” to “{d.get('new_name', '')}”"
+
+
+def _released(d: dict) -> str:
+    if d.get("moved_to"):
+        return f"{_kind(d)} “{d.get('connection', '')}” moved to “{d['moved_to']}”"
+    return f"{_kind(d)} “{d.get('connection', '')}” deleted; it no longer uses this credential"
 
 
 def _owner_changed(d: dict) -> str:
@@ -223,6 +264,9 @@ SUMMARIES = {
     Action.USED: _used,
     Action.OWNER_CHANGED: _owner_changed,
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
+    Action.CREATION_CANCELLED: _creation_cancelled,
+    Action.CONNECTION_RENAMED: _connection_renamed,
+    Action.RELEASED: _released,
 }
 
 

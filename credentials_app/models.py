@@ -175,6 +175,17 @@ class Connection(models.Model):
         return self.name
 
 
+class CreationCancel(models.Model):
+    """An Add Credential form whose Save the user cancelled: its creation token may never save."""
+
+    creation_token = models.UUIDField(primary_key=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self):
+        return str(self.creation_token)
+
+
 class AuditEvent(models.Model):
     """One thing that happened to a credential: who, when, what changed. Never a secret."""
 
@@ -192,6 +203,9 @@ class AuditEvent(models.Model):
         USED = "used", "Used by a data source"
         OWNER_CHANGED = "owner_changed", "Ownership handed over"
         MASTER_KEY_ROTATED = "master_key_rotated", "Master key rotated"
+        CREATION_CANCELLED = "creation_cancelled", "Cancelled while saving"
+        CONNECTION_RENAMED = "connection_renamed", "Data source or destination renamed"
+        RELEASED = "released", "No longer used by a data source or destination"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

@@ -12,6 +12,11 @@ urlpatterns = [
     path("connect/<str:kind>/", connect.catalog, name="catalog"),
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),
     path("connect/<str:kind>/<str:provider>/credentials/", connect.credential_add, name="credential_add"),
+    path(
+        "connect/<str:kind>/<str:provider>/credentials/cancel/",
+        connect.credential_add_cancel,
+        name="credential_add_cancel",
+    ),
     path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),

@@ -2,6 +2,7 @@
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -10,7 +11,7 @@ from django.views.decorators.debug import sensitive_variables
 from connectors.base import KeyFormatError, Outcome, ValidationResult
 from connectors.registry import get_connector
 from credentials_app import crypto, events
-from credentials_app.models import Credential, mask_fingerprint
+from credentials_app.models import CreationCancel, Credential, mask_fingerprint
 from credentials_app.names import clean_description, clean_name
 from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
@@ -38,6 +39,13 @@ class CheckFailed(Exception):
     @property
     def can_accept_restricted(self) -> bool:
         return self.result.outcome == Outcome.RESTRICTED
+
+
+class CreationCancelled(Exception):
+    """The user cancelled this Add Credential form's Save; nothing was stored."""
+
+    def __init__(self):
+        super().__init__("This Save was cancelled, so nothing was stored.")
 
 
 class CredentialInUse(Exception):
@@ -98,6 +106,16 @@ def _created_with(*, owner, provider: str, creation_token) -> Credential | None:
     return existing
 
 
+def _lock_owner(owner) -> None:
+    """Serialise a save and a cancel of the same owner's forms (call inside a transaction)."""
+    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+
+
+def _ensure_not_cancelled(creation_token) -> None:
+    if creation_token is not None and CreationCancel.objects.filter(creation_token=creation_token).exists():
+        raise CreationCancelled
+
+
 def status_for(result: ValidationResult, *, accept_restricted: bool = False) -> str | None:
     """Return the status to store for a new key's result, or None if it must not be stored."""
     if result.outcome == Outcome.VERIFIED:
@@ -134,6 +152,7 @@ def credential_create(
     existing = _created_with(owner=owner, provider=provider, creation_token=creation_token)
     if existing is not None:
         return existing
+    _ensure_not_cancelled(creation_token)
     name = clean_name(name, field="name", what="credential")
     description = clean_description(description)
     key = clean_key_input(connector, key)
@@ -165,6 +184,9 @@ def credential_create(
     credential.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
+            # The check took seconds: a Cancel pressed meanwhile must win over this insert.
+            _lock_owner(owner)
+            _ensure_not_cancelled(creation_token)
             credential.save(force_insert=True)
             events.created(credential=credential, actor=owner, result=result)
     except IntegrityError:
@@ -175,6 +197,23 @@ def credential_create(
         ensure_name_free(owner=owner, provider=provider, name=name)
         raise
     return credential
+
+
+def credential_creation_cancel(*, owner, creation_token: uuid.UUID) -> bool:
+    """Cancel the Save of the Add Credential form creation_token; return True if one was undone.
+
+    The token can never save afterwards. If its Save already stored a credential that nothing
+    uses yet, that credential is deleted (audited), so a cancelled Save leaves nothing behind.
+    """
+    with transaction.atomic():
+        _lock_owner(owner)
+        CreationCancel.objects.get_or_create(creation_token=creation_token, defaults={"owner": owner})
+        credential = Credential.objects.filter(creation_token=creation_token, owner=owner).first()
+        if credential is None or credential.connections.exists():
+            return False
+        events.creation_cancelled(credential=credential, actor=owner)
+        credential.delete()
+    return True
 
 
 # --- Check again ----------------------------------------------------------------

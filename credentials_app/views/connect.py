@@ -17,7 +17,12 @@ from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
 from credentials_app.selectors import credential_tile, credential_tiles
 from credentials_app.services.connections import connection_create
-from credentials_app.services.credentials import CheckFailed, credential_create
+from credentials_app.services.credentials import (
+    CheckFailed,
+    CreationCancelled,
+    credential_create,
+    credential_creation_cancel,
+)
 from credentials_app.views.form_errors import add_service_errors
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
@@ -163,6 +168,8 @@ def credential_add(request, kind, provider):
         return _invalid_answer(form)
     except CheckFailed as failure:
         return _check_failed_answer(failure)
+    except CreationCancelled as cancelled:
+        return _failure_answer(outcome="cancelled", message=str(cancelled), status=409)
     tile = credential_tile(request.user, credential)
     tile_html = render_to_string("credentials_app/_credential_tile.html", {"tile": tile, "selected": True}, request=request)
     return JsonResponse(
@@ -174,6 +181,19 @@ def credential_add(request, kind, provider):
         },
         status=201,
     )
+
+
+@login_required
+@require_POST
+def credential_add_cancel(request, kind, provider):
+    """Cancel the overlay's Save in progress: its form never stores a credential; answer a fresh token."""
+    _kind_and_connector(kind, provider)
+    try:
+        creation_token = uuid.UUID(request.POST.get("creation_token", ""))
+    except ValueError:
+        return _failure_answer(outcome="invalid", message="Nothing to cancel.", status=400)
+    credential_creation_cancel(owner=request.user, creation_token=creation_token)
+    return JsonResponse({"ok": True, "next_creation_token": str(uuid.uuid4())})
 
 
 @login_required

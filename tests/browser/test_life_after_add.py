@@ -1,0 +1,35 @@
+"""Browser: cancel during a check, the edit dialog, Add on the Credentials page, a data source's life."""
+import pytest
+from playwright.sync_api import expect
+
+from connectors.sandbox import keys
+from credentials_app.models import Credential
+from tests.browser.helpers import open_add_dialog
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_page, sandbox, monkeypatch):
+    """Cancel while "Checking with …" shows: no credential appears, even after the check would have ended."""
+    page = signed_in_page
+    monkeypatch.setattr(sandbox.state, "delay_seconds", 0.8)
+    dialog = open_add_dialog(page)
+    dialog.get_by_label("Credential Name").fill("Slow one")
+    dialog.get_by_label("API Key").fill(keys.VALID)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog.locator("[data-progress]")).to_be_visible()
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+    page.wait_for_timeout(1500)
+    assert not Credential.objects.exists()
+    expect(page.locator(".credential-tile")).to_have_count(0)
+
+    monkeypatch.setattr(sandbox.state, "delay_seconds", 0.0)
+    page.get_by_role("button", name="Add Credential").click()
+    dialog.get_by_label("Credential Name").fill("Next one")
+    dialog.get_by_label("API Key").fill(keys.VALID)
+    dialog.get_by_role("button", name="Save").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator(".credential-tile", has_text="Next one")).to_be_visible()
+    assert list(Credential.objects.values_list("name", flat=True)) == ["Next one"]
