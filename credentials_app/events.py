@@ -57,6 +57,22 @@ def key_replaced(*, credential: Credential, actor, old_fingerprint: str) -> Audi
     )
 
 
+def _settings_in_words(credential: Credential, options: dict) -> str:
+    """Return options as "Label: chosen label" pairs, e.g. "Base URL: Staging"."""
+    return ", ".join(
+        f"{setting.label}: {setting.label_for(options.get(setting.name, setting.default))}"
+        for setting in credential.connector.settings
+    )
+
+
+def settings_changed(*, credential: Credential, actor, old_options: dict) -> AuditEvent:
+    return _record(
+        credential=credential, actor=actor, action=Action.SETTINGS_CHANGED,
+        old_settings=_settings_in_words(credential, old_options),
+        new_settings=_settings_in_words(credential, credential.options),
+    )
+
+
 def renamed(*, credential: Credential, actor, old_name: str) -> AuditEvent:
     return _record(credential=credential, actor=actor, action=Action.RENAMED, old_name=old_name, new_name=credential.name)
 
@@ -182,6 +198,10 @@ def _key_replaced(d: dict) -> str:
     return f"Key replaced: {d.get('old_fingerprint') or '—'} → {d.get('new_fingerprint') or '—'}"
 
 
+def _settings_changed(d: dict) -> str:
+    return f"Settings changed after a verified check: {d.get('old_settings') or '—'} → {d.get('new_settings') or '—'}"
+
+
 def _renamed(d: dict) -> str:
     return f"Renamed from “{d.get('old_name', '')}” to “{d.get('new_name', '')}”"
 
@@ -254,6 +274,7 @@ SUMMARIES = {
     Action.CREATED: _created,
     Action.CHECKED: _checked,
     Action.KEY_REPLACED: _key_replaced,
+    Action.SETTINGS_CHANGED: _settings_changed,
     Action.RENAMED: _renamed,
     Action.DESCRIPTION_EDITED: _description_edited,
     Action.SHARED: _shared,

@@ -53,13 +53,23 @@ class CredentialForm(forms.Form):
         self.connector = connector
         self.fields["key"].label = connector.key_label
         self.fields["key"].help_text = connector.key_help
-        for setting in connector.settings:
-            self.fields[setting.name] = forms.ChoiceField(
-                label=setting.label, choices=setting.choices, initial=setting.default, help_text=setting.help_text,
-            )
+        _add_setting_fields(self, connector)
 
     def options(self) -> dict[str, str]:
-        return {setting.name: self.cleaned_data[setting.name] for setting in self.connector.settings}
+        return _options(self)
+
+
+def _add_setting_fields(form: forms.Form, connector: Connector, current: dict | None = None) -> None:
+    """Add one choice field per provider setting, set to current (or the default)."""
+    for setting in connector.settings:
+        form.fields[setting.name] = forms.ChoiceField(
+            label=setting.label, choices=setting.choices, help_text=setting.help_text,
+            initial=(current or {}).get(setting.name, setting.default),
+        )
+
+
+def _options(form: forms.Form) -> dict[str, str]:
+    return {setting.name: form.cleaned_data[setting.name] for setting in form.connector.settings}
 
 
 class ConnectionNameForm(forms.Form):
@@ -111,22 +121,37 @@ class CredentialFilterForm(forms.Form):
         )
 
 
-class RenameForm(forms.Form):
+class CredentialEditForm(forms.Form):
+    """The edit dialog: name, description and settings together, and an optional new key.
+
+    Fields missing from the data keep the credential's current values, so a post that changes
+    one thing (the old single-field forms) is an edit too.
+    """
+
     name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
-
-
-class DescriptionForm(forms.Form):
     description = _description_field()
+    key = KeyField(required=False)
 
+    def __init__(self, data=None, *, credential: Credential, require_key: bool = False, **kwargs):
+        self.connector = credential.connector
+        current = {
+            "name": credential.name, "description": credential.description,
+            **credential.settings_values(),
+        }
+        if data is not None:
+            data = {**current, **{name: data[name] for name in data}}
+        super().__init__(data, initial=current, **kwargs)
+        self.fields["key"].required = require_key
+        self.fields["key"].label = f"New {self.connector.key_label}"
+        self.fields["key"].help_text = (
+            "Leave empty to keep the current key. A new key, or a changed setting, is checked with "
+            f"{self.connector.name} first and saved only if verified."
+        )
+        _add_setting_fields(self, self.connector, current)
+        self.order_fields(["name", "description", *(setting.name for setting in self.connector.settings), "key"])
 
-class ReplaceKeyForm(forms.Form):
-    key = KeyField(
-        help_text="The new key is checked with the provider first; only a verified key replaces the old one."
-    )
-
-    def __init__(self, *args, credential: Credential, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key"].label = f"New {credential.connector.key_label}"
+    def options(self) -> dict[str, str]:
+        return _options(self)
 
 
 class MoveAndDeleteForm(forms.Form):

@@ -123,6 +123,10 @@ class Credential(models.Model):
     def connector(self):
         return get_connector(self.provider)
 
+    def settings_values(self) -> dict[str, str]:
+        """Return the value of every provider setting, the default where none is stored."""
+        return {setting.name: self.options.get(setting.name, setting.default) for setting in self.connector.settings}
+
     def settings_display(self) -> list[tuple[str, str]]:
         """Return the provider settings as (label, chosen label) pairs."""
         return [
@@ -193,6 +197,7 @@ class AuditEvent(models.Model):
         CREATED = "created", "Created"
         CHECKED = "checked", "Checked"
         KEY_REPLACED = "key_replaced", "Key replaced"
+        SETTINGS_CHANGED = "settings_changed", "Settings changed"
         RENAMED = "renamed", "Renamed"
         DESCRIPTION_EDITED = "description_edited", "Description edited"
         SHARED = "shared", "Shared"

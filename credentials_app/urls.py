@@ -22,13 +22,11 @@ urlpatterns = [
     path("credentials/", credentials.credential_list_view, name="credential_list"),
     path("credentials/<uuid:pk>/", credentials.credential_detail, name="credential_detail"),
     path("credentials/<uuid:pk>/check/", credentials.credential_check_now, name="credential_check_now"),
+    path("credentials/<uuid:pk>/edit/", credentials.credential_edit_view, name="credential_edit"),
+    # The single-field forms these replaced post here still: each is an edit of one thing.
     path("credentials/<uuid:pk>/key/", credentials.credential_replace_key_view, name="credential_replace_key"),
-    path("credentials/<uuid:pk>/name/", credentials.credential_rename_view, name="credential_rename"),
-    path(
-        "credentials/<uuid:pk>/description/",
-        credentials.credential_edit_description_view,
-        name="credential_edit_description",
-    ),
+    path("credentials/<uuid:pk>/name/", credentials.credential_edit_view, name="credential_rename"),
+    path("credentials/<uuid:pk>/description/", credentials.credential_edit_view, name="credential_edit_description"),
     path("credentials/<uuid:pk>/disable/", credentials.credential_disable_view, name="credential_disable"),
     path("credentials/<uuid:pk>/enable/", credentials.credential_enable_view, name="credential_enable"),
     path("credentials/<uuid:pk>/delete/", credentials.credential_delete_view, name="credential_delete"),

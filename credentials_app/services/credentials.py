@@ -294,15 +294,18 @@ def credential_record_check(
 
 
 @sensitive_variables()
-def credential_check_new_key(*, credential: Credential, key: str, actor) -> tuple[str, ValidationResult]:
+def credential_check_new_key(
+    *, credential: Credential, key: str, actor, options: dict | None = None
+) -> tuple[str, ValidationResult]:
     """Return the normalised new key and its verified check, or raise ValidationError or CheckFailed.
 
-    A refused key is recorded in the history (who tried, the new key's fingerprint, what the
-    provider said); the stored key is unchanged.
+    The key is checked with options, by default the credential's settings. A refused key is
+    recorded in the history (who tried, the new key's fingerprint, what the provider said); the
+    stored key is unchanged.
     """
     connector = credential.connector
     key = clean_key_input(connector, key)
-    result = run_check(connector, key, credential.options)
+    result = run_check(connector, key, credential.options if options is None else options)
     if result.outcome != Outcome.VERIFIED:
         events.key_refused(credential=credential, actor=actor, new_fingerprint=mask_fingerprint(key), result=result)
         raise CheckFailed(result)
@@ -337,6 +340,66 @@ def credential_replace_key(*, credential: Credential, key: str, actor) -> Valida
 
 
 # --- Edit, disable, delete ---------------------------------------------------------
+
+
+@sensitive_variables()
+def _check_stored_key_with(credential: Credential, options: dict) -> ValidationResult:
+    """Return the verified check of credential's stored key under new settings, or raise CheckFailed."""
+    try:
+        key = credential.decrypt_key()
+    except crypto.SecretUnavailable as error:
+        raise CheckFailed(ValidationResult(Outcome.COULD_NOT_CHECK, str(error))) from None
+    result = run_check(credential.connector, key, options)
+    if result.outcome != Outcome.VERIFIED:
+        raise CheckFailed(result)
+    return result
+
+
+@sensitive_variables()
+def credential_edit(
+    *, credential: Credential, actor, name: str, description: str, options: dict, key: str | None = None
+) -> ValidationResult | None:
+    """Apply the edit dialog in one step; return the provider check it needed, or None.
+
+    A new key or changed settings are checked first (the new key, or else the stored key, with
+    the new settings) and saved only if verified; a name or description alone saves without a
+    check. Raise ValidationError or CheckFailed, and change nothing, when something is refused.
+    """
+    connector = credential.connector
+    name = clean_name(name, field="name", what="credential")
+    description = clean_description(description)
+    options = clean_options_input(connector, options)
+    ensure_name_free(owner=credential.owner, provider=credential.provider, name=name, exclude_pk=credential.pk)
+    settings_changed = options != credential.settings_values()
+    checked_secret = credential.secret
+    result = None
+    if key:
+        key, result = credential_check_new_key(credential=credential, key=key, actor=actor, options=options)
+    elif settings_changed:
+        result = _check_stored_key_with(credential, options)
+
+    with transaction.atomic():
+        credential_rename(credential=credential, name=name, actor=actor)
+        credential_edit_description(credential=credential, description=description, actor=actor)
+        if settings_changed:
+            old_options = credential.options
+            _change(
+                credential, actor=actor, options=options,
+                record=lambda **who: events.settings_changed(old_options=old_options, **who),
+            )
+        if key:
+            credential_store_key(credential=credential, key=key, result=result, actor=actor)
+        elif settings_changed and not credential_record_check(
+            credential=credential, result=result, actor=actor, checked_secret=checked_secret
+        ):
+            raise CheckFailed(
+                ValidationResult(
+                    Outcome.COULD_NOT_CHECK,
+                    "The key was replaced while the new settings were being checked, so nothing was changed. "
+                    "Try again.",
+                )
+            )
+    return result
 
 
 def _change(credential: Credential, *, record, actor, **fields) -> None:

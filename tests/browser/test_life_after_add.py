@@ -33,3 +33,26 @@ def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_
     expect(dialog).to_be_hidden()
     expect(page.locator(".credential-tile", has_text="Next one")).to_be_visible()
     assert list(Credential.objects.values_list("name", flat=True)) == ["Next one"]
+
+
+def test_edit_dialog_keeps_what_was_typed_when_a_setting_is_refused(signed_in_page, user, credential_factory, sandbox):
+    """Edit: a refused token type brings the dialog back open on that field with the new name kept."""
+    page = signed_in_page
+    credential = credential_factory(owner=user, provider="tixy", name="Sales", options={"token_type": "public"})
+    page.goto(f"/credentials/{credential.pk}/")
+    page.get_by_role("button", name="Edit").click()
+    dialog = page.get_by_role("dialog", name="Edit Credential")
+    dialog.get_by_label("Credential Name").fill("Sales team")
+    dialog.get_by_label("Token Type").select_option(label="Private API Token")
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(dialog).to_be_visible()
+    expect(dialog).to_contain_text("The settings were not changed")
+    expect(dialog.get_by_label("Token Type")).to_be_focused()
+    expect(dialog.get_by_label("Credential Name")).to_have_value("Sales team")
+    assert Credential.objects.get().name == "Sales"
+
+    dialog.get_by_label("Token Type").select_option(label="Public API Token")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator(".message.success")).to_contain_text("Renamed “Sales” to “Sales team”.")
+    assert Credential.objects.get().name == "Sales team"
