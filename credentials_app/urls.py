@@ -20,6 +20,7 @@ urlpatterns = [
     path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
+    path("credentials/new/<str:provider>/", connect.credential_new, name="credential_new"),
     path("credentials/<uuid:pk>/", credentials.credential_detail, name="credential_detail"),
     path("credentials/<uuid:pk>/check/", credentials.credential_check_now, name="credential_check_now"),
     path("credentials/<uuid:pk>/edit/", credentials.credential_edit_view, name="credential_edit"),

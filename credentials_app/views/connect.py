@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
@@ -116,6 +117,24 @@ def authenticate(request, kind, provider):
     )
 
 
+@login_required
+def credential_new(request, provider):
+    """Add a credential from the Credentials page: the Add Credential overlay for provider, open."""
+    try:
+        connector = get_connector(provider)
+    except KeyError:
+        raise Http404("Unknown provider.") from None
+    return render(
+        request,
+        "credentials_app/credentials/add.html",
+        {
+            "kind": connector.kinds[0],
+            "connector": connector,
+            "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
+        },
+    )
+
+
 def _usable_credential(user, provider, pk):
     """Return the enabled credential pk of provider if user may use it, else None."""
     try:
@@ -175,7 +194,10 @@ def credential_add(request, kind, provider):
     return JsonResponse(
         {
             "ok": True,
-            "credential": {"id": str(credential.pk), "name": credential.name, "status": credential.status},
+            "credential": {
+                "id": str(credential.pk), "name": credential.name, "status": credential.status,
+                "url": reverse("credential_detail", args=[credential.pk]),
+            },
             "tile_html": tile_html,
             "next_creation_token": str(uuid.uuid4()),
         },

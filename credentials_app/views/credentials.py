@@ -8,6 +8,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from connectors.base import Outcome
+from connectors.registry import CONNECTORS
 from credentials_app import events
 from credentials_app.access import MANAGE, access_level, get_credential_for
 from credentials_app.forms import CredentialEditForm, CredentialFilterForm, MoveAndDeleteForm
@@ -44,7 +45,7 @@ def credential_list_view(request):
     return render(
         request,
         "credentials_app/credentials/list.html",
-        {"form": form, "page": page, "rows": credential_rows(request.user, page.object_list)},
+        {"form": form, "page": page, "rows": credential_rows(request.user, page.object_list), "providers": CONNECTORS},
     )
 
 

@@ -169,6 +169,11 @@ class CredentialForm {
 
   succeed(data) {
     const list = document.getElementById("credential-tiles");
+    // Added from the Credentials page: there is no tile to select, so show the new credential.
+    if (!list) {
+      window.location.assign(data.credential.url);
+      return;
+    }
     const template = document.createElement("template");
     template.innerHTML = data.tile_html.trim();
     const tile = template.content.firstElementChild;

@@ -56,3 +56,21 @@ def test_edit_dialog_keeps_what_was_typed_when_a_setting_is_refused(signed_in_pa
     dialog.get_by_role("button", name="Save").click()
     expect(page.locator(".message.success")).to_contain_text("Renamed “Sales” to “Sales team”.")
     assert Credential.objects.get().name == "Sales team"
+
+
+def test_add_credential_from_the_credentials_page(signed_in_page, sandbox):
+    """Credentials › Add credential › a provider opens the same Add dialog; saving shows the new credential."""
+    page = signed_in_page
+    page.goto("/credentials/")
+    page.get_by_role("button", name="Add credential").click()
+    page.get_by_role("dialog", name="Add credential: choose a provider").get_by_role("link", name="Custify").click()
+    dialog = page.get_by_role("dialog", name="Add New Credential")
+    expect(dialog).to_be_visible()
+    dialog.get_by_label("Credential Name").fill("Custify from the list")
+    dialog.get_by_label("API Key").fill(keys.VALID)
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Custify from the list")
+    credential = Credential.objects.get()
+    assert credential.provider == "custify"
+    assert page.url.endswith(f"/credentials/{credential.pk}/")

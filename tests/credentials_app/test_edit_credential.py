@@ -122,3 +122,22 @@ def test_only_a_manager_sees_the_edit_dialog(client, owner, user_factory, creden
 
     client.force_login(user_factory())
     assert edit(client, credential, name="Mine now").status_code == 404
+
+
+# --- Add credential on the Credentials page ---
+
+
+def test_the_credentials_page_offers_add_for_every_provider(client, owner):
+    """"Add credential" leads to each provider's Add dialog; an unknown provider is not found."""
+    from connectors.registry import CONNECTORS
+
+    listing = client.get(reverse("credential_list")).content.decode()
+    assert "Add credential" in listing
+    for connector in CONNECTORS:
+        url = reverse("credential_new", args=[connector.id])
+        assert url in listing
+        page = client.get(url)
+        assert page.status_code == 200
+        assert 'id="add-credential-dialog"' in page.content.decode()
+        assert reverse("credential_add", args=[connector.kinds[0], connector.id]) in page.content.decode()
+    assert client.get(reverse("credential_new", args=["nope"])).status_code == 404
