@@ -7,7 +7,7 @@ from connectors.base import Connector
 from connectors.registry import provider_choices
 from credentials_app.models import Credential, CredentialShare, Membership, Team
 from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
-from credentials_app.selectors import CredentialFilter, credential_replacements
+from credentials_app.selectors import CredentialFilter, connection_credential_choices, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
 from credentials_app.services.teams import ensure_admins_remain
 
@@ -80,6 +80,20 @@ class ConnectionNameForm(forms.Form):
     def __init__(self, *args, kind_label: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].label = f"{kind_label} Name"
+
+
+class ConnectionRenameForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=NAME_MAX_LENGTH)
+
+
+class ConnectionCredentialForm(forms.Form):
+    credential = forms.ModelChoiceField(
+        label="Use the credential", queryset=Credential.objects.none(), empty_label="Choose a credential"
+    )
+
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["credential"].queryset = connection_credential_choices(connection)
 
 
 class OwnerSetupForm(UserCreationForm):

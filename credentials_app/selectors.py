@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from credentials_app import crypto
 from credentials_app.access import credentials_usable_by
-from credentials_app.models import AuditEvent, Credential, Membership
+from credentials_app.models import AuditEvent, Connection, Credential, Membership
 
 
 @dataclass(frozen=True)
@@ -177,3 +177,29 @@ def credential_events(credential: Credential) -> QuerySet:
         created_at__gte=credential.created_at,
     )
     return AuditEvent.objects.filter(Q(credential=credential) | rotations).order_by("-created_at", "-id")
+
+
+# --- Data sources and destinations ---
+
+
+def connection_credential_choices(connection: Connection) -> QuerySet:
+    """Return the credentials connection could move to: its provider's, enabled, usable by its owner."""
+    return (
+        credentials_usable_by(connection.owner)
+        .filter(provider=connection.provider, disabled_at__isnull=True)
+        .exclude(pk=connection.credential_id)
+        .select_related("owner")
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def connection_name_suggestion(user, *, provider_name: str, provider: str, kind: str, kind_label: str) -> str:
+    """Return a free name for user's next connection of this provider and kind, e.g. "Custify data source 2"."""
+    taken = {
+        name.lower() for name in Connection.objects.filter(owner=user, provider=provider, kind=kind)
+        .values_list("name", flat=True)
+    }
+    number = len(taken) + 1
+    while f"{provider_name} {kind_label} {number}".lower() in taken:
+        number += 1
+    return f"{provider_name} {kind_label} {number}"

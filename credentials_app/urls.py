@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, setup, sharing, teams
+from credentials_app.views import connect, connections, credentials, setup, sharing, teams
 
 urlpatterns = [
     path("", connect.home, name="home"),
@@ -17,7 +17,11 @@ urlpatterns = [
         connect.credential_add_cancel,
         name="credential_add_cancel",
     ),
-    path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
+    path("connections/<uuid:pk>/", connections.connection_detail, name="connection_detail"),
+    path("connections/<uuid:pk>/name/", connections.connection_rename_view, name="connection_rename"),
+    path("connections/<uuid:pk>/credential/", connections.connection_credential_view, name="connection_credential"),
+    path("connections/<uuid:pk>/check/", connections.connection_check_view, name="connection_check"),
+    path("connections/<uuid:pk>/delete/", connections.connection_delete_view, name="connection_delete"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
     path("credentials/new/<str:provider>/", connect.credential_new, name="credential_new"),

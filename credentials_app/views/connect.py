@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
@@ -16,7 +16,7 @@ from connectors.registry import connectors_for, get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
-from credentials_app.selectors import credential_tile, credential_tiles
+from credentials_app.selectors import connection_name_suggestion, credential_tile, credential_tiles
 from credentials_app.services.connections import connection_create
 from credentials_app.services.credentials import (
     CheckFailed,
@@ -78,9 +78,13 @@ def authenticate(request, kind, provider):
             selection_error = "Select a credential first."
         else:
             naming = "name" in request.POST
+            suggestion = connection_name_suggestion(
+                request.user, provider_name=connector.name, provider=connector.id, kind=kind,
+                kind_label=Connection.Kind(kind).label.lower(),
+            )
             form = ConnectionNameForm(
                 request.POST if naming else None,
-                initial={"credential": chosen.pk, "creation_token": uuid.uuid4()},
+                initial={"credential": chosen.pk, "creation_token": uuid.uuid4(), "name": suggestion},
                 kind_label=kind_label,
             )
             if naming and form.is_valid():
@@ -216,16 +220,3 @@ def credential_add_cancel(request, kind, provider):
         return _failure_answer(outcome="invalid", message="Nothing to cancel.", status=400)
     credential_creation_cancel(owner=request.user, creation_token=creation_token)
     return JsonResponse({"ok": True, "next_creation_token": str(uuid.uuid4())})
-
-
-@login_required
-def connection_detail(request, pk):
-    connection = get_object_or_404(
-        Connection.objects.select_related("credential", "credential__owner"), pk=pk, owner=request.user
-    )
-    still_usable = credentials_usable_by(request.user).filter(pk=connection.credential_id).exists()
-    return render(
-        request,
-        "credentials_app/connection_detail.html",
-        {"connection": connection, "connector": get_connector(connection.provider), "still_usable": still_usable},
-    )

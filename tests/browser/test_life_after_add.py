@@ -4,7 +4,7 @@ from playwright.sync_api import expect
 
 from connectors.sandbox import keys
 from credentials_app.models import Credential
-from tests.browser.helpers import open_add_dialog
+from tests.browser.helpers import label, open_add_dialog
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -74,3 +74,33 @@ def test_add_credential_from_the_credentials_page(signed_in_page, sandbox):
     credential = Credential.objects.get()
     assert credential.provider == "custify"
     assert page.url.endswith(f"/credentials/{credential.pk}/")
+
+
+def test_a_data_source_is_named_renamed_moved_and_deleted(signed_in_page, user, credential_factory):
+    """Build on an unchecked credential (warned, suggested name), then rename, move and delete it."""
+    from credentials_app.models import Connection
+
+    page = signed_in_page
+    credential_factory(owner=user, name="Old key", status=Credential.Status.COULD_NOT_CHECK)
+    credential_factory(owner=user, name="New key")
+    page.goto("/connect/source/humanitix/")
+    page.locator(".credential-tile", has_text="Old key").click()
+    page.get_by_role("button", name="Continue").click()
+    expect(page.get_by_test_id("unverified-warning")).to_contain_text("Could not check")
+    expect(page.get_by_label("Data Source Name")).to_have_value("Humanitix data source 1")
+    page.get_by_role("button", name="Create Data Source").click()
+
+    page.get_by_label(label("Name")).fill("Box office sales")
+    page.get_by_role("button", name="Rename").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Box office sales")
+    page.get_by_label(label("Use the credential")).select_option(label="New key")
+    page.get_by_role("button", name="Use this credential").click()
+    expect(page.get_by_test_id("connection-credential")).to_have_text("New key")
+    page.get_by_test_id("connection-credential").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("New key")
+    page.go_back()
+
+    page.get_by_text("Delete this data source…").click()
+    page.get_by_role("button", name="Delete “Box office sales”").click()
+    expect(page.locator(".message.success")).to_contain_text("deleted")
+    assert not Connection.objects.exists()

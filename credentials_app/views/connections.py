@@ -1,0 +1,105 @@
+"""A data source or destination after Create: its page, rename, change its credential, re-test it, delete."""
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from connectors.base import Outcome
+from connectors.registry import get_connector
+from credentials_app.access import credentials_usable_by, get_credential_for
+from credentials_app.forms import ConnectionCredentialForm, ConnectionRenameForm
+from credentials_app.models import Connection
+from credentials_app.services.connections import connection_change_credential, connection_delete, connection_rename
+from credentials_app.services.credentials import credential_check
+from credentials_app.views.form_errors import add_service_errors
+
+
+def _own_connection(user, pk) -> Connection:
+    """Return user's connection pk; anyone else's is not found."""
+    return get_object_or_404(Connection.objects.select_related("credential", "credential__owner"), pk=pk, owner=user)
+
+
+@login_required
+def connection_detail(request, pk):
+    connection = _own_connection(request.user, pk)
+    return _render_detail(request, connection)
+
+
+def _render_detail(request, connection, *, status=200, **forms_in_error):
+    context = {
+        "connection": connection,
+        "connector": get_connector(connection.provider),
+        "still_usable": credentials_usable_by(request.user).filter(pk=connection.credential_id).exists(),
+        "rename_form": ConnectionRenameForm(initial={"name": connection.name}),
+        "credential_form": ConnectionCredentialForm(connection=connection),
+    }
+    context.update(forms_in_error)
+    return render(request, "credentials_app/connection_detail.html", context, status=status)
+
+
+def _back(connection):
+    return redirect("connection_detail", pk=connection.pk)
+
+
+@login_required
+@require_POST
+def connection_rename_view(request, pk):
+    connection = _own_connection(request.user, pk)
+    form = ConnectionRenameForm(request.POST)
+    if form.is_valid():
+        old_name = connection.name
+        try:
+            connection_rename(connection=connection, name=form.cleaned_data["name"], actor=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Renamed “{old_name}” to “{connection.name}”.")
+            return _back(connection)
+    connection.refresh_from_db()
+    return _render_detail(request, connection, status=400, rename_form=form)
+
+
+@login_required
+@require_POST
+def connection_credential_view(request, pk):
+    connection = _own_connection(request.user, pk)
+    form = ConnectionCredentialForm(request.POST, connection=connection)
+    if form.is_valid():
+        credential = form.cleaned_data["credential"]
+        try:
+            connection_change_credential(connection=connection, credential=credential, actor=request.user)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"“{connection.name}” now uses the credential “{credential.name}”.")
+            return _back(connection)
+    connection.refresh_from_db()
+    return _render_detail(request, connection, status=400, credential_form=form)
+
+
+@login_required
+@require_POST
+def connection_check_view(request, pk):
+    """Check the connection's credential again; only while its owner may still use that credential."""
+    connection = _own_connection(request.user, pk)
+    credential = get_credential_for(request.user, connection.credential_id)
+    result = credential_check(credential=credential, actor=request.user)
+    text = f"“{credential.name}”: {result.outcome.label}. {result.message}"
+    if result.outcome == Outcome.VERIFIED:
+        messages.success(request, text)
+    elif result.outcome == Outcome.REJECTED:
+        messages.error(request, text)
+    else:
+        messages.warning(request, text)
+    return _back(connection)
+
+
+@login_required
+@require_POST
+def connection_delete_view(request, pk):
+    connection = _own_connection(request.user, pk)
+    name, kind = connection.name, connection.get_kind_display()
+    connection_delete(connection=connection, actor=request.user)
+    messages.success(request, f"{kind} “{name}” deleted. Its credential is kept.")
+    return redirect("home")
