@@ -85,7 +85,12 @@ class Credential(models.Model):
                 "owner", "provider", Lower("name"), name="unique_credential_name_per_owner_provider"
             ),
         ]
-        indexes = [models.Index(fields=["owner", "provider"])]
+        indexes = [
+            models.Index(fields=["owner", "provider"]),
+            # The orders pages read a screenful in: the Credentials list and the Authenticate tiles.
+            models.Index(Lower("name"), "id", name="credential_list_order"),
+            models.Index(fields=["provider", "created_at"], name="credential_newest_first"),
+        ]
 
     def __str__(self):
         return self.name

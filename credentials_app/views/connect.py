@@ -16,7 +16,13 @@ from connectors.registry import connectors_for, get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
-from credentials_app.selectors import connection_name_suggestion, credential_tile, credential_tiles
+from credentials_app.selectors import (
+    TILES_SHOWN,
+    connection_name_suggestion,
+    credential_tile,
+    credential_tile_counts,
+    credential_tiles,
+)
 from credentials_app.services.connections import connection_create
 from credentials_app.services.credentials import (
     CheckFailed,
@@ -28,6 +34,8 @@ from credentials_app.views.form_errors import add_service_errors
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
+# "Show more" grows the Authenticate screen by TILES_SHOWN at a time, up to this many tiles.
+MAX_TILES_SHOWN = 480
 
 
 def _kind_and_connector(kind: str, provider: str | None = None):
@@ -107,6 +115,9 @@ def authenticate(request, kind, provider):
                 "credentials_app/name_connection.html",
                 {"kind": kind, "kind_label": kind_label, "connector": connector, "form": form, "credential": chosen},
             )
+    query = request.GET.get("q", "").strip()
+    shown = _shown(request.GET.get("shown"))
+    matching, one_verified = credential_tile_counts(request.user, connector.id, query=query, up_to=shown)
     return render(
         request,
         "credentials_app/authenticate.html",
@@ -114,11 +125,26 @@ def authenticate(request, kind, provider):
             "kind": kind,
             "kind_label": kind_label,
             "connector": connector,
-            "tiles": credential_tiles(request.user, connector.id),
+            "tiles": credential_tiles(
+                request.user, connector.id, query=query, limit=shown,
+                preselect_verified=one_verified and not selection_error,
+            ),
+            "query": query,
+            "matching": matching,
+            "show_more": shown + TILES_SHOWN if matching > shown else None,
+            "searchable": matching > TILES_SHOWN or bool(query),
             "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
             "selection_error": selection_error,
         },
     )
+
+
+def _shown(value) -> int:
+    """Return how many tiles to show: TILES_SHOWN, or more after "Show more" (capped)."""
+    try:
+        return min(max(int(value), TILES_SHOWN), MAX_TILES_SHOWN)
+    except (TypeError, ValueError):
+        return TILES_SHOWN
 
 
 @login_required
