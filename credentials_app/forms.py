@@ -85,6 +85,10 @@ class ConnectionNameForm(forms.Form):
 class ConnectionRenameForm(forms.Form):
     name = forms.CharField(label="Name", max_length=NAME_MAX_LENGTH)
 
+    # Takes the connection like ConnectionCredentialForm, so the views build both the same way.
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+
 
 class ConnectionCredentialForm(forms.Form):
     credential = forms.ModelChoiceField(

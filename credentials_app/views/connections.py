@@ -31,7 +31,7 @@ def _render_detail(request, connection, *, status=200, **forms_in_error):
         "connection": connection,
         "connector": get_connector(connection.provider),
         "still_usable": credentials_usable_by(request.user).filter(pk=connection.credential_id).exists(),
-        "rename_form": ConnectionRenameForm(initial={"name": connection.name}),
+        "rename_form": ConnectionRenameForm(connection=connection, initial={"name": connection.name}),
         "credential_form": ConnectionCredentialForm(connection=connection),
     }
     context.update(forms_in_error)
@@ -42,40 +42,41 @@ def _back(connection):
     return redirect("connection_detail", pk=connection.pk)
 
 
-@login_required
-@require_POST
-def connection_rename_view(request, pk):
+def _change(request, pk, *, form_class, form_name: str, save):
+    """Run one change of the connection: save(connection, cleaned_data) returns the success message."""
     connection = _own_connection(request.user, pk)
-    form = ConnectionRenameForm(request.POST)
+    form = form_class(request.POST, connection=connection)
     if form.is_valid():
-        old_name = connection.name
         try:
-            connection_rename(connection=connection, name=form.cleaned_data["name"], actor=request.user)
+            message = save(connection, form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, f"Renamed “{old_name}” to “{connection.name}”.")
+            messages.success(request, message)
             return _back(connection)
     connection.refresh_from_db()
-    return _render_detail(request, connection, status=400, rename_form=form)
+    return _render_detail(request, connection, status=400, **{form_name: form})
+
+
+@login_required
+@require_POST
+def connection_rename_view(request, pk):
+    def save(connection, data):
+        old_name = connection.name
+        connection_rename(connection=connection, name=data["name"], actor=request.user)
+        return f"Renamed “{old_name}” to “{connection.name}”."
+
+    return _change(request, pk, form_class=ConnectionRenameForm, form_name="rename_form", save=save)
 
 
 @login_required
 @require_POST
 def connection_credential_view(request, pk):
-    connection = _own_connection(request.user, pk)
-    form = ConnectionCredentialForm(request.POST, connection=connection)
-    if form.is_valid():
-        credential = form.cleaned_data["credential"]
-        try:
-            connection_change_credential(connection=connection, credential=credential, actor=request.user)
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"“{connection.name}” now uses the credential “{credential.name}”.")
-            return _back(connection)
-    connection.refresh_from_db()
-    return _render_detail(request, connection, status=400, credential_form=form)
+    def save(connection, data):
+        connection_change_credential(connection=connection, credential=data["credential"], actor=request.user)
+        return f"“{connection.name}” now uses the credential “{data['credential'].name}”."
+
+    return _change(request, pk, form_class=ConnectionCredentialForm, form_name="credential_form", save=save)
 
 
 @login_required

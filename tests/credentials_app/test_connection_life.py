@@ -10,13 +10,6 @@ from credentials_app.services.connections import connection_create
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner(client, user_factory):
-    user = user_factory()
-    client.force_login(user)
-    return user
-
-
 def build(credential, name="Weekly events", owner=None):
     return connection_create(owner=owner or credential.owner, kind="source", provider=credential.provider,
                              name=name, credential=credential)

@@ -11,13 +11,6 @@ from credentials_app.services.credentials import credential_edit
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner(client, user_factory):
-    user = user_factory()
-    client.force_login(user)
-    return user
-
-
 def edit(client, credential, **data):
     return client.post(reverse("credential_edit", args=[credential.pk]), data)
 

@@ -10,13 +10,6 @@ from credentials_app.models import Credential
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def owner(client, user_factory):
-    user = user_factory()
-    client.force_login(user)
-    return user
-
-
 def add(client, provider, key, **extra):
     data = {"name": "Limited", "key": key, "creation_token": str(uuid.uuid4()), **extra}
     return client.post(reverse("credential_add", args=["source", provider]), data)
