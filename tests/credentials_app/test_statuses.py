@@ -84,3 +84,16 @@ def test_a_verified_recheck_clears_could_not_check(client, owner, sandbox, crede
 
     credential.refresh_from_db()
     assert credential.status == Credential.Status.VERIFIED
+
+
+def test_the_admin_shows_and_filters_the_new_statuses(client, user_factory, credential_factory):
+    """The admin changelist names Limited access and Could not check, and filters by each."""
+    client.force_login(user_factory(is_staff=True, is_superuser=True))
+    credential_factory(name="Limited one", status=Credential.Status.RESTRICTED)
+    credential_factory(name="Unchecked one", status=Credential.Status.COULD_NOT_CHECK)
+    url = reverse("admin:credentials_app_credential_changelist")
+
+    page = client.get(url).content.decode()
+    assert "Limited access" in page and "Could not check" in page
+    filtered = client.get(url, {"status__exact": "restricted"}).content.decode()
+    assert "Limited one" in filtered and "Unchecked one" not in filtered
