@@ -108,7 +108,7 @@ def _created_with(*, owner, provider: str, creation_token) -> Credential | None:
 
 def _lock_owner(owner) -> None:
     """Serialise a save and a cancel of the same owner's forms (call inside a transaction)."""
-    get_user_model().objects.select_for_update().filter(pk=owner.pk).exists()
+    list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
 
 
 def _ensure_not_cancelled(creation_token) -> None:
