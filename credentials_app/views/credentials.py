@@ -69,7 +69,8 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         "connections": connections,
         "history_page": history_page,
         "history": [(event, events.summary(event)) for event in history_page],
-        "edit_form": CredentialEditForm(credential=credential) if can_manage else None,
+        # The dialog is rendered only when asked for, so the page holds no key field otherwise.
+        "edit_form": CredentialEditForm(credential=credential) if can_manage and request.GET.get("edit") else None,
         "move_form": MoveAndDeleteForm(user=request.user, credential=credential),
         "delete_error": "",
     }

@@ -1,4 +1,6 @@
-// The edit dialog comes back open after a refused save, on the field to fix, with what was typed.
+// The edit dialog opens on the page that asked for it (?edit=1), and comes back open after a
+// refused save, on the field to fix, with what was typed. Once on the page, "Edit" reopens it
+// without a reload, so nothing typed is lost by closing it.
 "use strict";
 
 document.addEventListener("DOMContentLoaded", () => {
@@ -10,5 +12,13 @@ document.addEventListener("DOMContentLoaded", () => {
       invalid.focus();
       invalid.scrollIntoView({ block: "nearest" });
     }
+  });
+  document.querySelectorAll("a[data-edit-dialog]").forEach((link) => {
+    link.addEventListener("click", (event) => {
+      const dialog = document.getElementById(link.dataset.editDialog);
+      if (!dialog) return;
+      event.preventDefault();
+      dialog.showModal();
+    });
   });
 });

@@ -1,4 +1,6 @@
 """Issue 2 in a real browser: New Data Source → Humanitix → Add Credential → Continue."""
+import json
+
 import pytest
 from playwright.sync_api import expect
 
@@ -283,15 +285,19 @@ def test_check_now_shows_progress_and_a_double_click_checks_once(signed_in_page,
     page = signed_in_page
     try:
         page.goto(f"/credentials/{credential.pk}/")
-        page.get_by_role("button", name="Check now").dblclick()
-        # Read the page still on screen while the check runs (locators would wait for the next page).
-        busy = page.evaluate(
-            """() => new Promise((resolve) => setTimeout(() => {
+        # Read the page still on screen while the check runs: the page reports it itself, since a
+        # page that is being left may no longer answer an evaluate() started after the click.
+        states = []
+        page.on("console", lambda message: states.append(message.text) if message.text.startswith("busy:") else None)
+        page.evaluate(
+            """() => document.addEventListener("submit", () => setTimeout(() => {
                 const button = document.querySelector("form[aria-busy=true] button");
-                resolve(button && {text: button.textContent, disabled: button.disabled});
+                console.log("busy:" + JSON.stringify(button && {text: button.textContent, disabled: button.disabled}));
             }, 100))"""
         )
-        assert busy == {"text": "Checking with Humanitix…", "disabled": True}
+        page.get_by_role("button", name="Check now").dblclick()
+        expect(page.locator(".message")).to_be_visible()  # the check ended and its page is shown
+        assert states and json.loads(states[0].removeprefix("busy:")) == {"text": "Checking with Humanitix…", "disabled": True}
         expect(page.get_by_role("button", name="Check now")).to_be_enabled()
     finally:
         sandbox.state.slow_seconds = 2.0

@@ -40,7 +40,7 @@ def test_edit_dialog_keeps_what_was_typed_when_a_setting_is_refused(signed_in_pa
     page = signed_in_page
     credential = credential_factory(owner=user, provider="tixy", name="Sales", options={"token_type": "public"})
     page.goto(f"/credentials/{credential.pk}/")
-    page.get_by_role("button", name="Edit").click()
+    page.get_by_role("link", name="Edit").click()
     dialog = page.get_by_role("dialog", name="Edit Credential")
     dialog.get_by_label("Credential Name").fill("Sales team")
     dialog.get_by_label("Token Type").select_option(label="Private API Token")
@@ -104,3 +104,19 @@ def test_a_data_source_is_named_renamed_moved_and_deleted(signed_in_page, user, 
     page.get_by_role("button", name="Delete “Box office sales”").click()
     expect(page.locator(".message.success")).to_contain_text("deleted")
     assert not Connection.objects.exists()
+
+
+def test_closing_the_edit_dialog_keeps_what_was_typed(signed_in_page, user, credential_factory):
+    """Cancel by mistake, press Edit again: the name typed is still there."""
+    page = signed_in_page
+    credential = credential_factory(owner=user, name="Box office")
+    page.goto(f"/credentials/{credential.pk}/")
+    page.get_by_role("link", name="Edit").click()
+    dialog = page.get_by_role("dialog", name="Edit Credential")
+    dialog.get_by_label("Credential Name").fill("Front desk")
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+
+    page.get_by_role("link", name="Edit").click()
+    expect(dialog.get_by_label("Credential Name")).to_have_value("Front desk")
+    assert Credential.objects.get().name == "Box office"

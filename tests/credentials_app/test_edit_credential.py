@@ -111,7 +111,9 @@ def test_the_service_refuses_a_name_in_use_before_any_check(owner, credential_fa
 def test_only_a_manager_sees_the_edit_dialog(client, owner, user_factory, credential_factory):
     """The page of someone who may only use the credential has no Edit dialog, and a post is refused."""
     credential = credential_factory(owner=owner)
-    assert "edit-credential-dialog" in client.get(reverse("credential_detail", args=[credential.pk])).content.decode()
+    page_url = reverse("credential_detail", args=[credential.pk])
+    assert "edit-credential-dialog" in client.get(page_url, {"edit": "1"}).content.decode()
+    assert 'name="key"' not in client.get(page_url).content.decode()
 
     client.force_login(user_factory())
     assert edit(client, credential, name="Mine now").status_code == 404

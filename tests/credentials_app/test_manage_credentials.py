@@ -152,7 +152,7 @@ def test_page_shows_facts_with_masked_fingerprint_and_never_the_key(client, owne
     )
     use_in(credential, name="Pipeline import")
 
-    response = client.get(detail_url(credential))
+    response = client.get(detail_url(credential), {"edit": "1"})  # with the edit dialog and its key field
 
     page = response.content.decode()
     assert response.status_code == 200
