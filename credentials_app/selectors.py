@@ -105,7 +105,8 @@ def credential_tile(user, credential: Credential) -> CredentialTile:
 
 # --- Credentials management ---
 
-CREDENTIALS_PER_PAGE = 50
+# A screenful: the list's cost then stays the same from ten credentials to ten thousand.
+CREDENTIALS_PER_PAGE = 25
 
 
 def attention_reasons() -> dict[str, Q]:
