@@ -41,6 +41,8 @@ class ValidationResult:
     status_code: int | None = None
     retry_after: int | None = None
     duration_ms: int | None = None
+    # The setting a refusal is about (TIXY's token type, People.ai's environment), if any.
+    field: str | None = None
 
     @property
     def is_verified(self) -> bool:
@@ -299,10 +301,19 @@ class Connector:
         target = self.target(options)
         return {**self.rejected_statuses, **(target.rejected_statuses if target else {})}
 
+    def target_setting(self, options: Mapping[str, str]) -> Setting | None:
+        """Return the Setting whose chosen option says where the check goes, if any."""
+        return next((s for s in self.settings if s.chosen(options.get(s.name)).base_url), None)
+
     def rejected(self, status: int, options: Mapping[str, str]) -> ValidationResult:
         target = self.target(options)
-        message = self.rejected_messages(options)[status].format(choice=target.label if target else self.name)
-        return ValidationResult(Outcome.REJECTED, message, status)
+        template = self.rejected_messages(options)[status]
+        # A refusal worded for the chosen target (its own wording, or one naming it) is about that
+        # setting, so the form marks the setting; any other refusal is about the key.
+        about_setting = target is not None and (status in target.rejected_statuses or "{choice}" in template)
+        field = self.target_setting(options).name if about_setting else "key"
+        message = template.format(choice=target.label if target else self.name)
+        return ValidationResult(Outcome.REJECTED, message, status, field=field)
 
     def rate_limited(self, response: ProviderResponse) -> ValidationResult:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))

@@ -76,6 +76,22 @@ def key_replaced(*, credential: Credential, actor, old_fingerprint: str) -> Audi
     )
 
 
+def _settings_in_words(credential: Credential, options: dict) -> str:
+    """Return options as "Label: chosen label" pairs, e.g. "Base URL: Staging"."""
+    return ", ".join(
+        f"{setting.label}: {setting.label_for(options.get(setting.name, setting.default))}"
+        for setting in credential.connector.settings
+    )
+
+
+def settings_changed(*, credential: Credential, actor, old_options: dict) -> AuditEvent:
+    return _record(
+        credential=credential, actor=actor, action=Action.SETTINGS_CHANGED,
+        old_settings=_settings_in_words(credential, old_options),
+        new_settings=_settings_in_words(credential, credential.options),
+    )
+
+
 def renamed(*, credential: Credential, actor, old_name: str) -> AuditEvent:
     return _record(credential=credential, actor=actor, action=Action.RENAMED, old_name=old_name, new_name=credential.name)
 
@@ -122,6 +138,29 @@ def used(*, connection: Connection, actor, moved_from: Credential | None = None)
         credential=connection.credential, actor=actor, action=Action.USED,
         connection=connection.name, kind=connection.kind, connection_id=str(connection.pk),
         moved_from=moved_from.name if moved_from else None,
+    )
+
+
+def creation_cancelled(*, credential: Credential, actor) -> AuditEvent:
+    """Record a credential deleted because its Save was cancelled while the check ran."""
+    return _record(
+        credential=credential, actor=actor, action=Action.CREATION_CANCELLED, fingerprint=credential.masked_fingerprint,
+    )
+
+
+def connection_renamed(*, connection: Connection, actor, old_name: str) -> AuditEvent:
+    return _record(
+        credential=connection.credential, actor=actor, action=Action.CONNECTION_RENAMED,
+        kind=connection.kind, connection_id=str(connection.pk), old_name=old_name, new_name=connection.name,
+    )
+
+
+def released(*, connection: Connection, credential: Credential, actor, moved_to: Credential | None = None) -> AuditEvent:
+    """Record that connection no longer uses credential: deleted, or moved to another credential."""
+    return _record(
+        credential=credential, actor=actor, action=Action.RELEASED,
+        connection=connection.name, kind=connection.kind, connection_id=str(connection.pk),
+        moved_to=moved_to.name if moved_to else None,
     )
 
 
@@ -221,6 +260,10 @@ def _key_replaced(d: dict) -> str:
     return f"Key replaced: {d.get('old_fingerprint') or '—'} → {d.get('new_fingerprint') or '—'}"
 
 
+def _settings_changed(d: dict) -> str:
+    return f"Settings changed after a verified check: {d.get('old_settings') or '—'} → {d.get('new_settings') or '—'}"
+
+
 def _renamed(d: dict) -> str:
     return f"Renamed from “{d.get('old_name', '')}” to “{d.get('new_name', '')}”"
 
@@ -251,10 +294,28 @@ def _deleted(d: dict) -> str:
 
 
 def _used(d: dict) -> str:
-    kind = _label(Connection.Kind.choices, d.get("kind")) or "Connection"
+    kind = _kind(d)
     if d.get("moved_from"):
         return f"{kind} “{d.get('connection', '')}” moved here from “{d['moved_from']}”"
     return f"Used by {kind.lower()} “{d.get('connection', '')}”"
+
+
+def _kind(d: dict) -> str:
+    return _label(Connection.Kind.choices, d.get("kind")) or "Connection"
+
+
+def _creation_cancelled(d: dict) -> str:
+    return f"Deleted: its Save was cancelled while the key {d.get('fingerprint') or '—'} was being checked"
+
+
+def _connection_renamed(d: dict) -> str:
+    return f"{_kind(d)} renamed from “{d.get('old_name', '')}” to “{d.get('new_name', '')}”"
+
+
+def _released(d: dict) -> str:
+    if d.get("moved_to"):
+        return f"{_kind(d)} “{d.get('connection', '')}” moved to “{d['moved_to']}”"
+    return f"{_kind(d)} “{d.get('connection', '')}” deleted; it no longer uses this credential"
 
 
 def _owner_changed(d: dict) -> str:
@@ -306,6 +367,7 @@ SUMMARIES = {
     Action.CREATED: _created,
     Action.CHECKED: _checked,
     Action.KEY_REPLACED: _key_replaced,
+    Action.SETTINGS_CHANGED: _settings_changed,
     Action.RENAMED: _renamed,
     Action.DESCRIPTION_EDITED: _description_edited,
     Action.SHARED: _shared,
@@ -322,6 +384,9 @@ SUMMARIES = {
     Action.SECRET_READ: _secret_read,
     Action.MACHINE_READS_ALLOWED: lambda d: f"Machine reads allowed. {_machine_reads(d)}",
     Action.MACHINE_READS_DISALLOWED: lambda d: f"Machine reads not allowed. {_machine_reads(d)}",
+    Action.CREATION_CANCELLED: _creation_cancelled,
+    Action.CONNECTION_RENAMED: _connection_renamed,
+    Action.RELEASED: _released,
 }
 
 

@@ -7,7 +7,7 @@ from connectors.base import Connector
 from connectors.registry import provider_choices
 from credentials_app.models import ApiToken, Credential, CredentialShare, Membership, Team
 from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
-from credentials_app.selectors import CredentialFilter, credential_replacements
+from credentials_app.selectors import CredentialFilter, connection_credential_choices, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
 from credentials_app.services.teams import ensure_admins_remain
 from credentials_app.throttles import CheckThrottled
@@ -54,13 +54,23 @@ class CredentialForm(forms.Form):
         self.connector = connector
         self.fields["key"].label = connector.key_label
         self.fields["key"].help_text = connector.key_help
-        for setting in connector.settings:
-            self.fields[setting.name] = forms.ChoiceField(
-                label=setting.label, choices=setting.choices, initial=setting.default, help_text=setting.help_text,
-            )
+        _add_setting_fields(self, connector)
 
     def options(self) -> dict[str, str]:
-        return {setting.name: self.cleaned_data[setting.name] for setting in self.connector.settings}
+        return _options(self)
+
+
+def _add_setting_fields(form: forms.Form, connector: Connector, current: dict | None = None) -> None:
+    """Add one choice field per provider setting, set to current (or the default)."""
+    for setting in connector.settings:
+        form.fields[setting.name] = forms.ChoiceField(
+            label=setting.label, choices=setting.choices, help_text=setting.help_text,
+            initial=(current or {}).get(setting.name, setting.default),
+        )
+
+
+def _options(form: forms.Form) -> dict[str, str]:
+    return {setting.name: form.cleaned_data[setting.name] for setting in form.connector.settings}
 
 
 class ConnectionNameForm(forms.Form):
@@ -71,6 +81,24 @@ class ConnectionNameForm(forms.Form):
     def __init__(self, *args, kind_label: str, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["name"].label = f"{kind_label} Name"
+
+
+class ConnectionRenameForm(forms.Form):
+    name = forms.CharField(label="Name", max_length=NAME_MAX_LENGTH)
+
+    # Takes the connection like ConnectionCredentialForm, so the views build both the same way.
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+
+
+class ConnectionCredentialForm(forms.Form):
+    credential = forms.ModelChoiceField(
+        label="Use the credential", queryset=Credential.objects.none(), empty_label="Choose a credential"
+    )
+
+    def __init__(self, *args, connection, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["credential"].queryset = connection_credential_choices(connection)
 
 
 class OwnerSetupForm(UserCreationForm):
@@ -112,8 +140,37 @@ class CredentialFilterForm(forms.Form):
         )
 
 
-class RenameForm(forms.Form):
+class CredentialEditForm(forms.Form):
+    """The edit dialog: name, description and settings together, and an optional new key.
+
+    Fields missing from the data keep the credential's current values, so a post that changes
+    one thing (the old single-field forms) is an edit too.
+    """
+
     name = forms.CharField(label="Credential Name", max_length=NAME_MAX_LENGTH)
+    description = _description_field()
+    key = KeyField(required=False)
+
+    def __init__(self, data=None, *, credential: Credential, require_key: bool = False, **kwargs):
+        self.connector = credential.connector
+        current = {
+            "name": credential.name, "description": credential.description,
+            **credential.settings_values(),
+        }
+        if data is not None:
+            data = {**current, **{name: data[name] for name in data}}
+        super().__init__(data, initial=current, **kwargs)
+        self.fields["key"].required = require_key
+        self.fields["key"].label = f"New {self.connector.key_label}"
+        self.fields["key"].help_text = (
+            "Leave empty to keep the current key. A new key, or a changed setting, is checked with "
+            f"{self.connector.name} first and saved only if verified."
+        )
+        _add_setting_fields(self, self.connector, current)
+        self.order_fields(["name", "description", *(setting.name for setting in self.connector.settings), "key"])
+
+    def options(self) -> dict[str, str]:
+        return _options(self)
 
 
 class MachineReadsForm(forms.Form):
@@ -126,20 +183,6 @@ class MachineReadsForm(forms.Form):
         label="Connection id", max_length=100, required=False,
         help_text="The name tools read it by, e.g. an Airflow connection id: letters, digits, - and _.",
     )
-
-
-class DescriptionForm(forms.Form):
-    description = _description_field()
-
-
-class ReplaceKeyForm(forms.Form):
-    key = KeyField(
-        help_text="The new key is checked with the provider first; only a verified key replaces the old one."
-    )
-
-    def __init__(self, *args, credential: Credential, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["key"].label = f"New {credential.connector.key_label}"
 
 
 class MoveAndDeleteForm(forms.Form):

@@ -5,19 +5,20 @@ from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 from django.utils import timezone
 
 from credentials_app import crypto
 from credentials_app.access import credentials_usable_by
-from credentials_app.models import AuditEvent, Credential, Membership
+from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership
 
 
 @dataclass(frozen=True)
 class CredentialTile:
     credential: Credential
     origin: str  # "Yours" or "Shared by <user> via <team>"
+    selected: bool = False
 
 
 def origin_label(user, credential: Credential, user_team_ids: set) -> str:
@@ -28,17 +29,74 @@ def origin_label(user, credential: Credential, user_team_ids: set) -> str:
     return f"Shared by {credential.owner.get_username()} via {', '.join(teams)}"
 
 
-def credential_tiles(user, provider: str) -> list[CredentialTile]:
-    """Return the tiles of provider's credentials that user may select, enabled ones only."""
-    team_ids = user_team_ids(user)
-    credentials = (
-        credentials_usable_by(user)
-        .filter(provider=provider, disabled_at__isnull=True)
-        .select_related("owner")
-        .prefetch_related("shares__team")
+TILES_SHOWN = 24
+# What "recently used" looks back on: the user's latest data sources and destinations of the provider.
+RECENT_CONNECTIONS = 50
+
+
+def _matching(query: str) -> Q:
+    """Return the condition of a tile search: name or description holds query."""
+    query = query.strip()
+    return Q(name__icontains=query) | Q(description__icontains=query) if query else Q()
+
+
+def _selectable(user, provider: str) -> QuerySet:
+    return credentials_usable_by(user).filter(provider=provider, disabled_at__isnull=True)
+
+
+def _recently_used_ids(user, provider: str) -> list:
+    """Return the credentials user's latest connections of provider use, most recent first."""
+    ids = (
+        Connection.objects.filter(owner=user, provider=provider)
         .order_by("-created_at")
+        .values_list("credential_id", flat=True)[:RECENT_CONNECTIONS]
     )
-    return [CredentialTile(credential, origin_label(user, credential, team_ids)) for credential in credentials]
+    return list(dict.fromkeys(ids))
+
+
+def credential_tiles(
+    user, provider: str, *, query: str = "", limit: int | None = None, preselect_verified: bool = False
+) -> list[CredentialTile]:
+    """Return the tiles of provider's credentials that user may select, enabled ones only.
+
+    Most relevant first: those user's data sources used most recently, then verified ones, then
+    the others, newest first. query narrows to names and descriptions holding it; limit caps how
+    many; with preselect_verified, a verified credential comes selected (pass it when only one is
+    verified). Each group is read up to limit along an index, so the cost does not grow with the
+    number of credentials.
+    """
+    team_ids = user_team_ids(user)
+    selectable = _selectable(user, provider).filter(_matching(query))
+    recent = _recently_used_ids(user, provider)
+    groups = (
+        selectable.filter(pk__in=recent),
+        selectable.filter(status=Credential.Status.VERIFIED).order_by("-created_at", "-pk"),
+        selectable.exclude(status=Credential.Status.VERIFIED).order_by("-created_at", "-pk"),
+    )
+    pks = list(dict.fromkeys(pk for group in groups for pk in group.values_list("pk", flat=True)[: limit or None]))
+    pks.sort(key=lambda pk: recent.index(pk) if pk in recent else len(recent))  # stable: keeps the groups' order
+    pks = pks[:limit]
+    credentials = Credential.objects.filter(pk__in=pks).select_related("owner").prefetch_related(
+        _shares_of_teams(team_ids)
+    )
+    by_pk = {credential.pk: credential for credential in credentials}
+    return [
+        CredentialTile(
+            by_pk[pk], origin_label(user, by_pk[pk], team_ids),
+            selected=preselect_verified and by_pk[pk].status == Credential.Status.VERIFIED,
+        )
+        for pk in pks
+        if pk in by_pk
+    ]
+
+
+def credential_tile_counts(user, provider: str, *, query: str = "", up_to: int) -> tuple[int, bool]:
+    """Return how many selectable credentials match query, counted up to up_to + 1, and whether
+    exactly one selectable credential is verified; each count stops early, so its cost stays flat."""
+    selectable = _selectable(user, provider)
+    matching = selectable.filter(_matching(query)).order_by().values("pk")[: up_to + 1].count()
+    verified = selectable.filter(status=Credential.Status.VERIFIED).order_by().values("pk")[:2].count()
+    return matching, verified == 1
 
 
 def credential_tile(user, credential: Credential) -> CredentialTile:
@@ -47,7 +105,8 @@ def credential_tile(user, credential: Credential) -> CredentialTile:
 
 # --- Credentials management ---
 
-CREDENTIALS_PER_PAGE = 50
+# A screenful: the list's cost then stays the same from ten credentials to ten thousand.
+CREDENTIALS_PER_PAGE = 25
 
 
 def attention_reasons() -> dict[str, Q]:
@@ -55,6 +114,7 @@ def attention_reasons() -> dict[str, Q]:
     stale_before = timezone.now() - timedelta(days=settings.CREDENTIAL_STALE_AFTER_DAYS)
     return {
         "Rejected by the provider": Q(status=Credential.Status.REJECTED),
+        "Saved without checking and never checked since": Q(status=Credential.Status.COULD_NOT_CHECK),
         "Never checked": Q(last_checked_at__isnull=True),
         f"Not checked for more than {settings.CREDENTIAL_STALE_AFTER_DAYS} days": Q(last_checked_at__lt=stale_before),
         # The key id is stored in its own column, so this needs no decryption.
@@ -102,8 +162,11 @@ class CredentialFilter:
 
 
 def credential_list(user, filters: CredentialFilter) -> QuerySet:
-    """Return the credentials user may use matching filters, annotated for the list, by name."""
-    credentials = with_attention(credentials_usable_by(user))
+    """Return the pks of the credentials user may use matching filters, by name.
+
+    Only pks, so counting and paging stay a plain indexed scan; credential_rows annotates one page.
+    """
+    credentials = credentials_usable_by(user)
     if filters.provider:
         credentials = credentials.filter(provider=filters.provider)
     if filters.status == CredentialFilter.DISABLED:
@@ -117,12 +180,7 @@ def credential_list(user, filters: CredentialFilter) -> QuerySet:
     query = filters.query.strip()
     if query:
         credentials = credentials.filter(Q(name__icontains=query) | Q(description__icontains=query))
-    return (
-        credentials.select_related("owner")
-        .prefetch_related("shares__team")
-        .annotate(connection_count=Count("connections", distinct=True))
-        .order_by(Lower("name"), "pk")
-    )
+    return credentials.order_by(Lower("name"), "pk").values_list("pk", flat=True)
 
 
 def user_team_ids(user) -> set:
@@ -130,10 +188,23 @@ def user_team_ids(user) -> set:
     return set(Membership.objects.filter(user=user).values_list("team_id", flat=True))
 
 
-def credential_rows(user, credentials) -> list[CredentialTile]:
-    """Return credentials (one page) with where each comes from for user."""
+def credential_rows(user, pks) -> list[CredentialTile]:
+    """Return the credentials pks (one page), in that order, annotated for the list, with where each comes from."""
+    pks = list(pks)
     team_ids = user_team_ids(user)
-    return [CredentialTile(credential, origin_label(user, credential, team_ids)) for credential in credentials]
+    credentials = (
+        with_attention(Credential.objects.filter(pk__in=pks))
+        .select_related("owner")
+        .prefetch_related(_shares_of_teams(team_ids))
+        .annotate(connection_count=Count("connections"))
+    )
+    by_pk = {credential.pk: credential for credential in credentials}
+    return [CredentialTile(by_pk[pk], origin_label(user, by_pk[pk], team_ids)) for pk in pks if pk in by_pk]
+
+
+def _shares_of_teams(team_ids) -> Prefetch:
+    """Return a prefetch of only the shares origin_label reads: those with the user's teams."""
+    return Prefetch("shares", queryset=CredentialShare.objects.filter(team_id__in=team_ids).select_related("team"))
 
 
 def credential_annotated(credential: Credential) -> Credential:
@@ -176,3 +247,29 @@ def credential_events(credential: Credential) -> QuerySet:
         created_at__gte=credential.created_at,
     )
     return AuditEvent.objects.filter(Q(credential=credential) | rotations).order_by("-created_at", "-id")
+
+
+# --- Data sources and destinations ---
+
+
+def connection_credential_choices(connection: Connection) -> QuerySet:
+    """Return the credentials connection could move to: its provider's, enabled, usable by its owner."""
+    return (
+        credentials_usable_by(connection.owner)
+        .filter(provider=connection.provider, disabled_at__isnull=True)
+        .exclude(pk=connection.credential_id)
+        .select_related("owner")
+        .order_by(Lower("name"), "pk")
+    )
+
+
+def connection_name_suggestion(user, *, provider_name: str, provider: str, kind: str, kind_label: str) -> str:
+    """Return a free name for user's next connection of this provider and kind, e.g. "Custify data source 2"."""
+    taken = {
+        name.lower() for name in Connection.objects.filter(owner=user, provider=provider, kind=kind)
+        .values_list("name", flat=True)
+    }
+    number = len(taken) + 1
+    while f"{provider_name} {kind_label} {number}".lower() in taken:
+        number += 1
+    return f"{provider_name} {kind_label} {number}"

@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, machine, setup, sharing, teams, tokens
+from credentials_app.views import connect, connections, credentials, machine, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
 # Password reset sends a link by email: without email configured its pages do not exist.
@@ -35,18 +35,26 @@ urlpatterns = [
     path("connect/<str:kind>/", connect.catalog, name="catalog"),
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),
     path("connect/<str:kind>/<str:provider>/credentials/", connect.credential_add, name="credential_add"),
-    path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
+    path(
+        "connect/<str:kind>/<str:provider>/credentials/cancel/",
+        connect.credential_add_cancel,
+        name="credential_add_cancel",
+    ),
+    path("connections/<uuid:pk>/", connections.connection_detail, name="connection_detail"),
+    path("connections/<uuid:pk>/name/", connections.connection_rename_view, name="connection_rename"),
+    path("connections/<uuid:pk>/credential/", connections.connection_credential_view, name="connection_credential"),
+    path("connections/<uuid:pk>/check/", connections.connection_check_view, name="connection_check"),
+    path("connections/<uuid:pk>/delete/", connections.connection_delete_view, name="connection_delete"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
+    path("credentials/new/<str:provider>/", connect.credential_new, name="credential_new"),
     path("credentials/<uuid:pk>/", credentials.credential_detail, name="credential_detail"),
     path("credentials/<uuid:pk>/check/", credentials.credential_check_now, name="credential_check_now"),
+    path("credentials/<uuid:pk>/edit/", credentials.credential_edit_view, name="credential_edit"),
+    # The single-field forms these replaced post here still: each is an edit of one thing.
     path("credentials/<uuid:pk>/key/", credentials.credential_replace_key_view, name="credential_replace_key"),
-    path("credentials/<uuid:pk>/name/", credentials.credential_rename_view, name="credential_rename"),
-    path(
-        "credentials/<uuid:pk>/description/",
-        credentials.credential_edit_description_view,
-        name="credential_edit_description",
-    ),
+    path("credentials/<uuid:pk>/name/", credentials.credential_edit_view, name="credential_rename"),
+    path("credentials/<uuid:pk>/description/", credentials.credential_edit_view, name="credential_edit_description"),
     path("credentials/<uuid:pk>/disable/", credentials.credential_disable_view, name="credential_disable"),
     path("credentials/<uuid:pk>/enable/", credentials.credential_enable_view, name="credential_enable"),
     path("credentials/<uuid:pk>/delete/", credentials.credential_delete_view, name="credential_delete"),

@@ -10,6 +10,9 @@ are not skewed by this process and nothing touches var/ or the test database.
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through.
 4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
    counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read.
+5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
+   changelist, with 10 and with 10,000 credentials of one provider visible to one user: query
+   count and median time at each size, and the ratio (target: at most 1.5x, constant queries).
 """
 import os
 import resource
@@ -29,6 +32,9 @@ CHECK_TARGET_SECONDS = 10.0
 CHECK_PROVIDERS = ("humanitix", "moshtix", "custify", "tixy", "peopleai")
 PROXY_CALLS = {1: 300, 16: 800}
 VAULT_READS = 300
+PAGE_SIZES = (10, 10_000)
+PAGE_RUNS = 9
+PAGE_TARGET_RATIO = 1.5
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -51,6 +57,8 @@ def main() -> int:
             _child("proxy", dict(os.environ), sandbox_env["PROVIDER_SANDBOX_URL"],
                    sandbox_env["PROVIDER_SANDBOX_CA_BUNDLE"])
     app_benchmark()
+    with tempfile.TemporaryDirectory(prefix="bench-pages-") as directory:
+        _child("pages", _child_env(Path(directory)))
     return 0
 
 
@@ -214,6 +222,69 @@ def child_check(*args: str) -> None:
           f"({elapsed / floor:.2f}x that)")
     print(f"   target {CHECK_TARGET_SECONDS:.0f} s: {elapsed / CHECK_TARGET_SECONDS:.2f} of the target")
     print(f"   peak memory (max RSS of the process): {_peak_memory_mb():.0f} MB")
+
+
+PAGES = {
+    "Authenticate screen": "/connect/source/humanitix/",
+    "Credentials list": "/credentials/",
+    "admin changelist": "/admin/credentials_app/credential/",
+}
+
+
+def _measure_page(client, url: str) -> tuple[int, float]:
+    """Return the query count and the median time (s) of GET url over PAGE_RUNS runs, after a warm-up."""
+    import statistics
+
+    from django.db import connection
+
+    assert client.get(url).status_code == 200, url
+    queries = []
+    with connection.execute_wrapper(lambda execute, sql, *args: queries.append(sql) or execute(sql, *args)):
+        client.get(url)
+    times = []
+    for _ in range(PAGE_RUNS):
+        started = time.perf_counter()
+        client.get(url)
+        times.append(time.perf_counter() - started)
+    return len(queries), statistics.median(times)
+
+
+def child_pages() -> None:
+    """Measure the pages at PAGE_SIZES credentials of one provider, all visible to one (staff) user."""
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from credentials_app.models import Connection, Credential
+
+    viewer = get_user_model().objects.create_superuser("bench-viewer", password="unused-bench-password")
+    client = Client(SERVER_NAME="localhost")
+    client.force_login(viewer)
+    figures = {}
+    created = 0
+    for size in PAGE_SIZES:
+        rows = []
+        for n in range(created, size):
+            credential = Credential(owner=viewer, provider="humanitix", name=f"Credential {n:05d}",
+                                    status=Credential.Status.VERIFIED if n % 3 else Credential.Status.REJECTED)
+            credential.set_key(f"secret-{n:06d}")
+            rows.append(credential)
+        Credential.objects.bulk_create(rows, batch_size=1000)
+        if not created:
+            Connection.objects.create(owner=viewer, kind="source", provider="humanitix", name="Used",
+                                      credential=Credential.objects.order_by("name").first())
+        created = size
+        figures[size] = {name: _measure_page(client, url) for name, url in PAGES.items()}
+    small, large = PAGE_SIZES
+    print(f"\n5. Pages at scale: {small:,} and {large:,} Humanitix credentials visible to one user, "
+          f"median of {PAGE_RUNS} runs (target: at most {PAGE_TARGET_RATIO}x, constant queries)")
+    for name in PAGES:
+        (q_small, t_small), (q_large, t_large) = figures[small][name], figures[large][name]
+        print(f"   {name}: {q_small} queries, {t_small * 1000:.1f} ms at {small:,}; "
+              f"{q_large} queries, {t_large * 1000:.1f} ms at {large:,}; ratio {t_large / t_small:.2f}x")
+
+
+    "pages": child_pages,
 
 
 def child_proxy(sandbox_url: str, ca_bundle: str) -> None:

@@ -1,4 +1,4 @@
-"""Data sources and destinations: build one on a credential, move them to another credential."""
+"""Data sources and destinations: build one on a credential, rename it, move it to another credential, delete it."""
 import uuid
 
 from django.core.exceptions import ValidationError
@@ -21,6 +21,16 @@ def _created_with(*, owner, creation_token) -> Connection | None:
     return existing
 
 
+def ensure_usable_by_owner(*, connection_owner, provider: str, credential: Credential) -> None:
+    """Raise ValidationError on "credential" unless it is an enabled provider credential the owner may use."""
+    if credential.provider != provider:
+        raise ValidationError({"credential": "That credential belongs to another provider."})
+    if credential.is_disabled:
+        raise ValidationError({"credential": "That credential is disabled. Choose another one."})
+    if not credentials_usable_by(connection_owner).filter(pk=credential.pk).exists():
+        raise ValidationError({"credential": "That credential is not shared with you. Choose another one."})
+
+
 def connection_create(
     *, owner, kind: str, provider: str, name: str, credential: Credential, creation_token: uuid.UUID | None = None
 ) -> Connection:
@@ -35,12 +45,7 @@ def connection_create(
     if kind not in connector.kinds:
         raise ValidationError({"kind": f"{connector.name} cannot be a {kind}."})
     name = clean_name(name, field="name", what=Connection.Kind(kind).label.lower())
-    if credential.provider != provider:
-        raise ValidationError({"credential": "That credential belongs to another provider."})
-    if credential.is_disabled:
-        raise ValidationError({"credential": "That credential is disabled. Choose another one."})
-    if not credentials_usable_by(owner).filter(pk=credential.pk).exists():
-        raise ValidationError({"credential": "That credential is not shared with you. Choose another one."})
+    ensure_usable_by_owner(connection_owner=owner, provider=provider, credential=credential)
     try:
         with transaction.atomic():
             connection = Connection.objects.create(
@@ -78,3 +83,35 @@ def connections_move(*, source: Credential, target: Credential, actor) -> list[C
             connection.credential = target
             events.used(connection=connection, actor=actor, moved_from=source)
     return connections
+
+
+def connection_rename(*, connection: Connection, name: str, actor) -> None:
+    """Rename a data source or destination, recorded in its credential's history."""
+    name = clean_name(name, field="name", what=connection.get_kind_display().lower())
+    old_name = connection.name
+    if name == old_name:
+        return
+    with transaction.atomic():
+        connection.name = name
+        connection.save(update_fields=["name"])
+        events.connection_renamed(connection=connection, actor=actor, old_name=old_name)
+
+
+def connection_change_credential(*, connection: Connection, credential: Credential, actor) -> None:
+    """Point connection at another enabled credential of its provider that its owner may use."""
+    if credential.pk == connection.credential_id:
+        raise ValidationError({"credential": "It already uses that credential. Choose another one."})
+    ensure_usable_by_owner(connection_owner=connection.owner, provider=connection.provider, credential=credential)
+    with transaction.atomic():
+        previous = connection.credential
+        connection.credential = credential
+        connection.save(update_fields=["credential"])
+        events.released(connection=connection, credential=previous, actor=actor, moved_to=credential)
+        events.used(connection=connection, actor=actor, moved_from=previous)
+
+
+def connection_delete(*, connection: Connection, actor) -> None:
+    """Delete a data source or destination; its credential's history keeps that it was used."""
+    with transaction.atomic():
+        events.released(connection=connection, credential=connection.credential, actor=actor)
+        connection.delete()

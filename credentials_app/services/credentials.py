@@ -2,6 +2,7 @@
 import uuid
 
 from django.core.exceptions import ValidationError
+from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
@@ -10,11 +11,11 @@ from django.views.decorators.debug import sensitive_variables
 from connectors.base import KeyFormatError, Outcome, ValidationResult
 from connectors.registry import get_connector
 from credentials_app import crypto, events
-from credentials_app.models import Credential, mask_fingerprint
+from credentials_app.models import CreationCancel, Credential, mask_fingerprint
 from credentials_app.names import clean_description, clean_name
 from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
-from credentials_app.services.permits import permit_issue, permit_valid
+from credentials_app.services.permits import FailedCheck, permit_check, permit_issue
 from credentials_app.throttles import check_budget_spend
 
 KEY_MAX_LENGTH = 4096
@@ -39,6 +40,13 @@ class CheckFailed(Exception):
     @property
     def can_accept_restricted(self) -> bool:
         return self.result.outcome == Outcome.RESTRICTED
+
+
+class CreationCancelled(Exception):
+    """The user cancelled this Add Credential form's Save; nothing was stored."""
+
+    def __init__(self):
+        super().__init__("This Save was cancelled, so nothing was stored.")
 
 
 class CredentialInUse(Exception):
@@ -99,12 +107,22 @@ def _created_with(*, owner, provider: str, creation_token) -> Credential | None:
     return existing
 
 
+def _lock_owner(owner) -> None:
+    """Serialise a save and a cancel of the same owner's forms (call inside a transaction)."""
+    list(get_user_model().objects.select_for_update().filter(pk=owner.pk).values_list("pk", flat=True))
+
+
+def _ensure_not_cancelled(creation_token) -> None:
+    if creation_token is not None and CreationCancel.objects.filter(creation_token=creation_token).exists():
+        raise CreationCancelled
+
+
 def status_for(result: ValidationResult, *, accept_restricted: bool = False) -> str | None:
     """Return the status to store for a new key's result, or None if it must not be stored."""
     if result.outcome == Outcome.VERIFIED:
         return Credential.Status.VERIFIED
     if result.outcome == Outcome.RESTRICTED and accept_restricted:
-        return Credential.Status.VERIFIED
+        return Credential.Status.RESTRICTED
     return None
 
 
@@ -127,7 +145,8 @@ def credential_create(
     """Check key with the provider, then store it encrypted and return the new credential.
 
     Raise ValidationError for bad input, CheckThrottled when owner's check budget is spent, and
-    CheckFailed when the check does not allow saving; in each case nothing is stored. A "could not check" answer carries a permit: presented as
+    CheckFailed when the check does not allow saving; in each case nothing is stored. A "could
+    not check" answer carries a permit: presented as
     unverified_permit with the same key and settings, it saves the key unchecked. A repeated
     creation_token returns the credential it made.
     """
@@ -135,6 +154,7 @@ def credential_create(
     existing = _created_with(owner=owner, provider=provider, creation_token=creation_token)
     if existing is not None:
         return existing
+    _ensure_not_cancelled(creation_token)
     name = clean_name(name, field="name", what="credential")
     description = clean_description(description)
     key = clean_key_input(connector, key)
@@ -143,27 +163,33 @@ def credential_create(
 
     permit_context = {"owner": owner, "provider": provider, "creation_token": creation_token, "key": key,
                       "options": options}
-    unchecked = permit_valid(unverified_permit, **permit_context)
-    if unchecked:
-        result = ValidationResult(Outcome.COULD_NOT_CHECK, "Saved without checking.")
-        status = Credential.Status.NOT_VERIFIED
+    failed = permit_check(unverified_permit, **permit_context)
+    if failed is not None:
+        # Saved unchecked: the credential says when the check was tried and why it could not be done.
+        result = ValidationResult(Outcome.COULD_NOT_CHECK, f"Saved without checking. {failed.message}")
+        status, checked_at = Credential.Status.COULD_NOT_CHECK, failed.attempted_at
     else:
         check_budget_spend(actor=owner, provider=provider)
         result = run_check(connector, key, options)
-        status = status_for(result, accept_restricted=accept_restricted)
+        status, checked_at = status_for(result, accept_restricted=accept_restricted), timezone.now()
         if status is None:
-            permit = permit_issue(**permit_context) if result.outcome == Outcome.COULD_NOT_CHECK else None
+            permit = None
+            if result.outcome == Outcome.COULD_NOT_CHECK:
+                permit = permit_issue(**permit_context, failed=FailedCheck(result.message, checked_at))
             raise CheckFailed(result, permit)
 
     credential = Credential(
         owner=owner, provider=provider, name=name, description=description, options=options, status=status,
-        status_message=result.message, last_checked_at=None if unchecked else timezone.now(),
+        status_message=result.message, last_checked_at=checked_at,
         last_check_ms=result.duration_ms, creation_token=creation_token,
     )
     credential.set_key(key)
     credential.full_clean(validate_unique=False, validate_constraints=False)
     try:
         with transaction.atomic():
+            # The check took seconds: a Cancel pressed meanwhile must win over this insert.
+            _lock_owner(owner)
+            _ensure_not_cancelled(creation_token)
             credential.save(force_insert=True)
             events.created(credential=credential, actor=owner, result=result)
     except IntegrityError:
@@ -176,16 +202,36 @@ def credential_create(
     return credential
 
 
+def credential_creation_cancel(*, owner, creation_token: uuid.UUID) -> bool:
+    """Cancel the Save of the Add Credential form creation_token; return True if one was undone.
+
+    The token can never save afterwards. If its Save already stored a credential that nothing
+    uses yet, that credential is deleted (audited), so a cancelled Save leaves nothing behind.
+    """
+    with transaction.atomic():
+        _lock_owner(owner)
+        CreationCancel.objects.get_or_create(creation_token=creation_token, defaults={"owner": owner})
+        credential = Credential.objects.filter(creation_token=creation_token, owner=owner).first()
+        if credential is None or credential.connections.exists():
+            return False
+        events.creation_cancelled(credential=credential, actor=owner)
+        credential.delete()
+    return True
+
+
 # --- Check again ----------------------------------------------------------------
+
+
+VERDICTS = {
+    Outcome.VERIFIED: Credential.Status.VERIFIED,
+    Outcome.RESTRICTED: Credential.Status.RESTRICTED,
+    Outcome.REJECTED: Credential.Status.REJECTED,
+}
 
 
 def status_after_check(current: str, result: ValidationResult) -> str:
     """Return the status a re-check leaves: a key that could not be checked keeps its last one."""
-    if result.outcome in (Outcome.VERIFIED, Outcome.RESTRICTED):
-        return Credential.Status.VERIFIED
-    if result.outcome == Outcome.REJECTED:
-        return Credential.Status.REJECTED
-    return current
+    return VERDICTS.get(result.outcome, current)
 
 
 @sensitive_variables()
@@ -255,16 +301,19 @@ def credential_record_check(
 
 
 @sensitive_variables()
-def credential_check_new_key(*, credential: Credential, key: str, actor) -> tuple[str, ValidationResult]:
+def credential_check_new_key(
+    *, credential: Credential, key: str, actor, options: dict | None = None
+) -> tuple[str, ValidationResult]:
     """Return the normalised new key and its verified check, or raise ValidationError or CheckFailed.
 
-    A refused key is recorded in the history (who tried, the new key's fingerprint, what the
-    provider said); the stored key is unchanged.
+    The key is checked with options, by default the credential's settings. A refused key is
+    recorded in the history (who tried, the new key's fingerprint, what the provider said); the
+    stored key is unchanged.
     """
     connector = credential.connector
     key = clean_key_input(connector, key)
     check_budget_spend(actor=actor, provider=credential.provider, credential=credential)
-    result = run_check(connector, key, credential.options)
+    result = run_check(connector, key, credential.options if options is None else options)
     if result.outcome != Outcome.VERIFIED:
         events.key_refused(credential=credential, actor=actor, new_fingerprint=mask_fingerprint(key), result=result)
         raise CheckFailed(result)
@@ -299,6 +348,67 @@ def credential_replace_key(*, credential: Credential, key: str, actor) -> Valida
 
 
 # --- Edit, disable, delete ---------------------------------------------------------
+
+
+@sensitive_variables()
+def _check_stored_key_with(credential: Credential, options: dict, *, actor) -> ValidationResult:
+    """Return the verified check of credential's stored key under new settings, or raise CheckFailed."""
+    check_budget_spend(actor=actor, provider=credential.provider, credential=credential)
+    try:
+        key = credential.decrypt_key()
+    except crypto.SecretUnavailable as error:
+        raise CheckFailed(ValidationResult(Outcome.COULD_NOT_CHECK, str(error))) from None
+    result = run_check(credential.connector, key, options)
+    if result.outcome != Outcome.VERIFIED:
+        raise CheckFailed(result)
+    return result
+
+
+@sensitive_variables()
+def credential_edit(
+    *, credential: Credential, actor, name: str, description: str, options: dict, key: str | None = None
+) -> ValidationResult | None:
+    """Apply the edit dialog in one step; return the provider check it needed, or None.
+
+    A new key or changed settings are checked first (the new key, or else the stored key, with
+    the new settings) and saved only if verified; a name or description alone saves without a
+    check. Raise ValidationError or CheckFailed, and change nothing, when something is refused.
+    """
+    connector = credential.connector
+    name = clean_name(name, field="name", what="credential")
+    description = clean_description(description)
+    options = clean_options_input(connector, options)
+    ensure_name_free(owner=credential.owner, provider=credential.provider, name=name, exclude_pk=credential.pk)
+    settings_changed = options != credential.settings_values()
+    checked_secret = credential.secret
+    result = None
+    if key:
+        key, result = credential_check_new_key(credential=credential, key=key, actor=actor, options=options)
+    elif settings_changed:
+        result = _check_stored_key_with(credential, options, actor=actor)
+
+    with transaction.atomic():
+        credential_rename(credential=credential, name=name, actor=actor)
+        credential_edit_description(credential=credential, description=description, actor=actor)
+        if settings_changed:
+            old_options = credential.options
+            _change(
+                credential, actor=actor, options=options,
+                record=lambda **who: events.settings_changed(old_options=old_options, **who),
+            )
+        if key:
+            credential_store_key(credential=credential, key=key, result=result, actor=actor)
+        elif settings_changed and not credential_record_check(
+            credential=credential, result=result, actor=actor, checked_secret=checked_secret
+        ):
+            raise CheckFailed(
+                ValidationResult(
+                    Outcome.COULD_NOT_CHECK,
+                    "The key was replaced while the new settings were being checked, so nothing was changed. "
+                    "Try again.",
+                )
+            )
+    return result
 
 
 def _change(credential: Credential, *, record, actor, **fields) -> None:

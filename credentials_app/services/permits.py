@@ -1,5 +1,7 @@
 """Permits to save a key unchecked: issued only with a "could not check" answer, for that key alone."""
 import json
+from dataclasses import dataclass
+from datetime import datetime
 
 from django.core import signing
 from django.utils.crypto import salted_hmac
@@ -18,21 +20,43 @@ def _payload(*, owner, provider: str, creation_token, key: str, options: dict) -
     return [owner.pk, provider, str(creation_token), digest]
 
 
+@dataclass(frozen=True)
+class FailedCheck:
+    """Why and when the check that issued a permit could not be done."""
+
+    message: str
+    attempted_at: datetime
+
+
 @sensitive_variables()
-def permit_issue(*, owner, provider: str, creation_token, key: str, options: dict) -> str:
-    """Return a signed permit to save this normalised key, with these settings, unchecked."""
+def permit_issue(*, owner, provider: str, creation_token, key: str, options: dict, failed: FailedCheck) -> str:
+    """Return a signed permit to save this normalised key, with these settings, unchecked.
+
+    It carries the failed check's message and time, so the saved credential can say why it is unchecked.
+    """
     return signing.dumps(
-        _payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options), salt=_SALT
+        {
+            "for": _payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options),
+            "why": failed.message,
+            "at": failed.attempted_at.isoformat(),
+        },
+        salt=_SALT,
     )
 
 
 @sensitive_variables()
-def permit_valid(permit: str, *, owner, provider: str, creation_token, key: str, options: dict) -> bool:
-    """Return True if permit was issued within the hour for exactly this owner, form, key and settings."""
+def permit_check(permit: str, *, owner, provider: str, creation_token, key: str, options: dict) -> FailedCheck | None:
+    """Return the failed check permit records, or None unless it is valid for these arguments.
+
+    Valid means issued within the hour for exactly this owner, form, key and settings.
+    """
     if not permit:
-        return False
+        return None
     try:
         payload = signing.loads(permit, salt=_SALT, max_age=MAX_AGE_SECONDS)
     except signing.BadSignature:
-        return False
-    return payload == _payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options)
+        return None
+    expected = _payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options)
+    if not isinstance(payload, dict) or payload.get("for") != expected:
+        return None
+    return FailedCheck(message=payload["why"], attempted_at=datetime.fromisoformat(payload["at"]))

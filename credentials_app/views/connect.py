@@ -5,24 +5,39 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
+from connectors.base import Outcome
 from connectors.registry import connectors_for, get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
-from credentials_app.selectors import credential_tile, credential_tiles
+from credentials_app.selectors import (
+    TILES_SHOWN,
+    connection_name_suggestion,
+    credential_tile,
+    credential_tile_counts,
+    credential_tiles,
+)
 from credentials_app.services.connections import connection_create
-from credentials_app.services.credentials import CheckFailed, credential_create
+from credentials_app.services.credentials import (
+    CheckFailed,
+    CreationCancelled,
+    credential_create,
+    credential_creation_cancel,
+)
 from credentials_app.views.form_errors import add_service_errors
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.throttled import throttled_json
 
 # The users' words, as on the home page ("New Data Source", "New Destination").
 KIND_LABELS = {Connection.Kind.SOURCE: "Data Source", Connection.Kind.DESTINATION: "Destination"}
+# "Show more" grows the Authenticate screen by TILES_SHOWN at a time, up to this many tiles.
+MAX_TILES_SHOWN = 480
 
 
 def _kind_and_connector(kind: str, provider: str | None = None):
@@ -73,9 +88,13 @@ def authenticate(request, kind, provider):
             selection_error = "Select a credential first."
         else:
             naming = "name" in request.POST
+            suggestion = connection_name_suggestion(
+                request.user, provider_name=connector.name, provider=connector.id, kind=kind,
+                kind_label=Connection.Kind(kind).label.lower(),
+            )
             form = ConnectionNameForm(
                 request.POST if naming else None,
-                initial={"credential": chosen.pk, "creation_token": uuid.uuid4()},
+                initial={"credential": chosen.pk, "creation_token": uuid.uuid4(), "name": suggestion},
                 kind_label=kind_label,
             )
             if naming and form.is_valid():
@@ -98,6 +117,9 @@ def authenticate(request, kind, provider):
                 "credentials_app/name_connection.html",
                 {"kind": kind, "kind_label": kind_label, "connector": connector, "form": form, "credential": chosen},
             )
+    query = request.GET.get("q", "").strip()
+    shown = _shown(request.GET.get("shown"))
+    matching, one_verified = credential_tile_counts(request.user, connector.id, query=query, up_to=shown)
     return render(
         request,
         "credentials_app/authenticate.html",
@@ -105,9 +127,42 @@ def authenticate(request, kind, provider):
             "kind": kind,
             "kind_label": kind_label,
             "connector": connector,
-            "tiles": credential_tiles(request.user, connector.id),
+            "tiles": credential_tiles(
+                request.user, connector.id, query=query, limit=shown,
+                preselect_verified=one_verified and not selection_error,
+            ),
+            "query": query,
+            "matching": matching,
+            "show_more": shown + TILES_SHOWN if matching > shown else None,
+            "searchable": matching > TILES_SHOWN or bool(query),
             "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
             "selection_error": selection_error,
+        },
+    )
+
+
+def _shown(value) -> int:
+    """Return how many tiles to show: TILES_SHOWN, or more after "Show more" (capped)."""
+    try:
+        return min(max(int(value), TILES_SHOWN), MAX_TILES_SHOWN)
+    except (TypeError, ValueError):
+        return TILES_SHOWN
+
+
+@login_required
+def credential_new(request, provider):
+    """Add a credential from the Credentials page: the Add Credential overlay for provider, open."""
+    try:
+        connector = get_connector(provider)
+    except KeyError:
+        raise Http404("Unknown provider.") from None
+    return render(
+        request,
+        "credentials_app/credentials/add.html",
+        {
+            "kind": connector.kinds[0],
+            "connector": connector,
+            "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
         },
     )
 
@@ -132,9 +187,11 @@ def _invalid_answer(form) -> JsonResponse:
 
 
 def _check_failed_answer(failure: CheckFailed) -> JsonResponse:
+    """Return the answer to a check that refused saving; field names the input to mark, if any."""
     result = failure.result
+    field = result.field or ("key" if result.outcome == Outcome.REJECTED else None)
     return _failure_answer(
-        outcome=str(result.outcome), message=result.message, status=422, retry_after=result.retry_after,
+        outcome=str(result.outcome), message=result.message, status=422, retry_after=result.retry_after, field=field,
         can_save_unverified=failure.can_save_unverified, unverified_permit=failure.permit,
         can_accept_restricted=failure.can_accept_restricted,
     )
@@ -164,12 +221,17 @@ def credential_add(request, kind, provider):
         return _check_failed_answer(failure)
     except CheckThrottled as refusal:
         return throttled_json(refusal)
+    except CreationCancelled as cancelled:
+        return _failure_answer(outcome="cancelled", message=str(cancelled), status=409)
     tile = credential_tile(request.user, credential)
     tile_html = render_to_string("credentials_app/_credential_tile.html", {"tile": tile, "selected": True}, request=request)
     return JsonResponse(
         {
             "ok": True,
-            "credential": {"id": str(credential.pk), "name": credential.name, "status": credential.status},
+            "credential": {
+                "id": str(credential.pk), "name": credential.name, "status": credential.status,
+                "url": reverse("credential_detail", args=[credential.pk]),
+            },
             "tile_html": tile_html,
             "next_creation_token": str(uuid.uuid4()),
         },
@@ -178,13 +240,13 @@ def credential_add(request, kind, provider):
 
 
 @login_required
-def connection_detail(request, pk):
-    connection = get_object_or_404(
-        Connection.objects.select_related("credential", "credential__owner"), pk=pk, owner=request.user
-    )
-    still_usable = credentials_usable_by(request.user).filter(pk=connection.credential_id).exists()
-    return render(
-        request,
-        "credentials_app/connection_detail.html",
-        {"connection": connection, "connector": get_connector(connection.provider), "still_usable": still_usable},
-    )
+@require_POST
+def credential_add_cancel(request, kind, provider):
+    """Cancel the overlay's Save in progress: its form never stores a credential; answer a fresh token."""
+    _kind_and_connector(kind, provider)
+    try:
+        creation_token = uuid.UUID(request.POST.get("creation_token", ""))
+    except ValueError:
+        return _failure_answer(outcome="invalid", message="Nothing to cancel.", status=400)
+    credential_creation_cancel(owner=request.user, creation_token=creation_token)
+    return JsonResponse({"ok": True, "next_creation_token": str(uuid.uuid4())})

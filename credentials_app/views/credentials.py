@@ -8,16 +8,11 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from connectors.base import Outcome
+from connectors.registry import CONNECTORS
 from credentials_app import events
 from credentials_app.access import MANAGE, access_level, get_credential_for
-from credentials_app.forms import (
-    CredentialFilterForm,
-    DescriptionForm,
-    MachineReadsForm,
-    MoveAndDeleteForm,
-    RenameForm,
-    ReplaceKeyForm,
-)
+from credentials_app.forms import CredentialEditForm, CredentialFilterForm, MachineReadsForm, MoveAndDeleteForm
+from credentials_app.models import Credential
 from credentials_app.selectors import (
     CREDENTIALS_PER_PAGE,
     attention_labels,
@@ -33,14 +28,13 @@ from credentials_app.services.credentials import (
     credential_check,
     credential_delete,
     credential_disable,
-    credential_edit_description,
+    credential_edit,
     credential_enable,
-    credential_rename,
-    credential_replace_key,
 )
-from credentials_app.throttles import CheckThrottled
-from credentials_app.views.throttled import with_retry_after
 from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
+from credentials_app.throttles import CheckThrottled
+from credentials_app.views.form_errors import add_service_errors
+from credentials_app.views.throttled import with_retry_after
 
 HISTORY_PER_PAGE = 50
 
@@ -54,7 +48,7 @@ def credential_list_view(request):
     return render(
         request,
         "credentials_app/credentials/list.html",
-        {"form": form, "page": page, "rows": credential_rows(request.user, page.object_list)},
+        {"form": form, "page": page, "rows": credential_rows(request.user, page.object_list), "providers": CONNECTORS},
     )
 
 
@@ -78,9 +72,8 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         "connections": connections,
         "history_page": history_page,
         "history": [(event, events.summary(event)) for event in history_page],
-        "rename_form": RenameForm(initial={"name": credential.name}),
-        "description_form": DescriptionForm(initial={"description": credential.description}),
-        "replace_key_form": ReplaceKeyForm(credential=credential),
+        # The dialog is rendered only when asked for, so the page holds no key field otherwise.
+        "edit_form": CredentialEditForm(credential=credential) if can_manage and request.GET.get("edit") else None,
         "move_form": MoveAndDeleteForm(user=request.user, credential=credential),
         "machine_reads_form": MachineReadsForm(
             initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
@@ -112,6 +105,8 @@ def credential_check_now(request, pk):
         )
     elif result.outcome == Outcome.REJECTED:
         messages.error(request, f"Checked: Rejected. {result.message}")
+    elif result.outcome == Outcome.RESTRICTED:
+        messages.warning(request, f"Checked: Limited access. {result.message}")
     else:
         messages.success(request, f"Checked: Verified. {result.message}")
     return _back(credential)
@@ -121,66 +116,65 @@ def credential_check_now(request, pk):
 @sensitive_variables()
 @login_required
 @require_POST
-def credential_replace_key_view(request, pk):
+def credential_edit_view(request, pk, *, require_key: bool = False):
+    """Save the edit dialog; on a refusal show it again, open, with everything typed but the key."""
     credential = get_credential_for(request.user, pk, manage=True)
-    form = ReplaceKeyForm(request.POST, credential=credential)
+    form = CredentialEditForm(request.POST, credential=credential, require_key=require_key)
     if form.is_valid():
+        before = Credential.objects.get(pk=credential.pk)
+        data = form.cleaned_data
         try:
-            credential_replace_key(credential=credential, key=form.cleaned_data["key"], actor=request.user)
-        except CheckThrottled as refusal:
-            form.add_error("key", f"The key was not replaced. {refusal.message}")
-            credential.refresh_from_db()
-            return with_retry_after(_render_detail(request, credential, replace_key_form=form), refusal)
-        except CheckFailed as failure:
-            form.add_error("key", f"The key was not replaced: {failure.result.message}")
-        except ValidationError as error:
-            form.add_error("key", error.message_dict.get("key", error.messages))
-        else:
-            messages.success(
-                request, f"Key replaced. The new key {credential.masked_fingerprint} was verified; the old key is gone."
+            credential_edit(
+                credential=credential, actor=request.user, name=data["name"], description=data["description"],
+                options=form.options(), key=data["key"] or None,
             )
-            return _back(credential)
-    credential.refresh_from_db()
-    return _render_detail(request, credential, status=400, replace_key_form=form)
-
-
-def _edit_field(request, pk, *, form_class, field: str, form_name: str, save):
-    """Run one single-field edit: save(credential, value) returns the success message or raises ValidationError."""
-    credential = get_credential_for(request.user, pk, manage=True)
-    form = form_class(request.POST)
-    if form.is_valid():
-        try:
-            message = save(credential, form.cleaned_data[field])
+        except CheckFailed as failure:
+            _show_check_failure(form, failure, before=before)
+        except CheckThrottled as refusal:
+            what = "The key was not replaced." if data["key"] else "Nothing was changed."
+            form.add_error("key" if data["key"] else None, f"{what} {refusal.message}")
+            credential.refresh_from_db()
+            return with_retry_after(_render_detail(request, credential, edit_form=form), refusal)
         except ValidationError as error:
-            form.add_error(field, error.message_dict.get(field, error.messages))
+            add_service_errors(form, error)
         else:
-            messages.success(request, message)
+            messages.success(request, _edit_summary(before, credential, key_replaced=bool(data["key"])))
             return _back(credential)
     credential.refresh_from_db()
-    return _render_detail(request, credential, status=400, **{form_name: form})
+    return _render_detail(request, credential, status=400, edit_form=form)
 
 
-@login_required
-@require_POST
-def credential_rename_view(request, pk):
-    def save(credential, name):
-        old_name = credential.name
-        credential_rename(credential=credential, name=name, actor=request.user)
-        return f"Renamed “{old_name}” to “{credential.name}”."
+def _show_check_failure(form, failure: CheckFailed, *, before: Credential) -> None:
+    """Put a refused check beside the input it concerns: the setting it names, else the new key."""
+    key_given = bool(form.cleaned_data["key"])
+    changed_settings = [
+        setting.name for setting in before.connector.settings
+        if form.cleaned_data[setting.name] != before.settings_values()[setting.name]
+    ]
+    field = failure.result.field if failure.result.field in form.fields else None
+    field = field or ("key" if key_given else next(iter(changed_settings), None))
+    what = "The key was not replaced" if key_given else "The settings were not changed"
+    form.add_error(field, f"{what}: {failure.result.message}")
 
-    return _edit_field(request, pk, form_class=RenameForm, field="name", form_name="rename_form", save=save)
+
+def _edit_summary(before: Credential, after: Credential, *, key_replaced: bool) -> str:
+    """Return what an edit changed, in the users' words."""
+    said = []
+    if after.name != before.name:
+        said.append(f"Renamed “{before.name}” to “{after.name}”.")
+    if after.description != before.description:
+        said.append("Description saved.")
+    if key_replaced:
+        said.append(f"Key replaced. The new key {after.masked_fingerprint} was verified; the old key is gone.")
+    if after.options != before.options:
+        settings = ", ".join(f"{label}: {value}" for label, value in after.settings_display())
+        said.append(f"Settings saved ({settings}); the key was verified with them.")
+    return " ".join(said) or "Nothing was changed."
 
 
-@login_required
-@require_POST
-def credential_edit_description_view(request, pk):
-    def save(credential, description):
-        credential_edit_description(credential=credential, description=description, actor=request.user)
-        return "Description saved."
-
-    return _edit_field(
-        request, pk, form_class=DescriptionForm, field="description", form_name="description_form", save=save
-    )
+def credential_replace_key_view(request, pk):
+    """The former Replace key form: an edit that must carry a new key."""
+    return credential_edit_view(request, pk, require_key=True)
 
 
 @login_required

@@ -78,6 +78,25 @@ class CredentialForm {
     });
     // A changed input invalidates an earlier "save anyway" offer.
     form.addEventListener("input", () => this.hideAcceptButtons());
+    // Cancel, × or Esc while checking abandons the Save: nothing is stored.
+    this.dialog.addEventListener("close", () => { if (this.busy) this.abandon(); });
+  }
+
+  abandon() {
+    this.controller.abort();
+    this.setBusy(false);
+    const token = this.form.querySelector("[name=creation_token]");
+    const body = new FormData();
+    body.set("csrfmiddlewaretoken", this.form.querySelector("[name=csrfmiddlewaretoken]").value);
+    body.set("creation_token", token.value);
+    // The server may finish the check anyway: the cancel makes sure that Save stores nothing.
+    this.cancelling = fetch(this.form.dataset.cancelUrl, {
+      method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin",
+    })
+      .then((response) => response.json())
+      .then((data) => { token.value = data.next_creation_token; })
+      .catch(() => {})
+      .finally(() => { this.cancelling = null; });
   }
 
   hideAcceptButtons() {
@@ -115,6 +134,7 @@ class CredentialForm {
 
   async submit(extra) {
     if (this.busy) return; // A double click sends one request.
+    if (this.cancelling) await this.cancelling;
     this.clearErrors();
     this.hideAcceptButtons();
     const body = new FormData(this.form);
@@ -122,15 +142,19 @@ class CredentialForm {
     this.setBusy(true);
     let response;
     let data;
+    this.controller = new AbortController();
+    const signal = this.controller.signal;
     try {
       response = await fetch(this.form.action, {
         method: "POST",
         body,
+        signal,
         headers: { "X-Requested-With": "fetch", Accept: "application/json" },
         credentials: "same-origin",
       });
       data = await response.json();
     } catch (error) {
+      if (signal.aborted) return;
       this.setBusy(false);
       this.showAlert("The app could not be reached, so it is not known whether the credential was saved. Check your connection and press Save again: it will not be saved twice.", "could_not_check");
       return;
@@ -145,6 +169,11 @@ class CredentialForm {
 
   succeed(data) {
     const list = document.getElementById("credential-tiles");
+    // Added from the Credentials page: there is no tile to select, so show the new credential.
+    if (!list) {
+      window.location.assign(data.credential.url);
+      return;
+    }
     const template = document.createElement("template");
     template.innerHTML = data.tile_html.trim();
     const tile = template.content.firstElementChild;
@@ -182,7 +211,7 @@ class CredentialForm {
     this.permit = data.unverified_permit || "";
     if (data.can_save_unverified) {
       this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
-      this.alert.textContent += " Or choose “Save without checking” to store it as “Not verified” and check it later.";
+      this.alert.textContent += " Or choose “Save without checking” to store it as “Could not check” and check it later.";
     }
     if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
     const invalid = this.form.querySelector("[aria-invalid=true]");

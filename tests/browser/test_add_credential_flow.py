@@ -180,7 +180,7 @@ def test_rejected_key_keeps_everything_typed_and_stores_nothing(signed_in_page, 
 
 
 def test_could_not_check_offers_save_without_checking(signed_in_page, sandbox, key_watch):
-    """A 503 from Humanitix stores nothing and offers "Save without checking", which stores it as Not verified."""
+    """A 503 from Humanitix stores nothing and offers "Save without checking", which stores it as Could not check."""
     page = signed_in_page
     dialog = open_add_dialog(page)
     fill_and_save(dialog, key=keys.SERVER_ERROR)
@@ -194,9 +194,10 @@ def test_could_not_check_offers_save_without_checking(signed_in_page, sandbox, k
     dialog.get_by_role("button", name="Save without checking").click()
     expect(dialog).to_be_hidden()
     tile = page.locator(".credential-tile", has_text="Box office")
-    expect(tile.locator(".badge")).to_have_text("Not verified")
+    expect(tile.locator(".badge")).to_have_text("Could not check")
+    expect(tile).not_to_contain_text("Never checked")
     expect(tile.get_by_role("radio")).to_be_checked()
-    assert Credential.objects.get().status == Credential.Status.NOT_VERIFIED
+    assert Credential.objects.get().status == Credential.Status.COULD_NOT_CHECK
     assert keys.SERVER_ERROR not in page.content()
     key_watch.assert_never_returned(keys.SERVER_ERROR)
 
@@ -286,18 +287,20 @@ def test_check_now_shows_progress_and_a_double_click_checks_once(
     page = signed_in_page
     try:
         page.goto(f"/credentials/{credential.pk}/")
-        # The page is no-store, so Playwright cannot read it while the check runs: the page itself
-        # notes what it shows 100 ms after the submit, and the next page reads the note.
+        # Read the page still on screen while the check runs: the page reports it itself, since a
+        # page that is being left may no longer answer an evaluate() started after the click.
+        states = []
+        page.on("console", lambda message: states.append(message.text) if message.text.startswith("busy:") else None)
         page.evaluate(
             """() => document.addEventListener("submit", () => setTimeout(() => {
                 const button = document.querySelector("form[aria-busy=true] button");
-                sessionStorage.setItem("busy", JSON.stringify(button && {text: button.textContent, disabled: button.disabled}));
-            }, 100), true)"""
+                console.log("busy:" + JSON.stringify(button && {text: button.textContent, disabled: button.disabled}));
+            }, 100))"""
         )
         page.get_by_role("button", name="Check now").dblclick()
+        expect(page.locator(".message")).to_be_visible()  # the check ended and its page is shown
+        assert states and json.loads(states[0].removeprefix("busy:")) == {"text": "Checking with Humanitix…", "disabled": True}
         expect(page.get_by_role("button", name="Check now")).to_be_enabled()
-        busy = json.loads(page.evaluate("() => sessionStorage.getItem('busy')"))
-        assert busy == {"text": "Checking with Humanitix…", "disabled": True}
     finally:
         sandbox.state.slow_seconds = 2.0
     assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CHECKED).count() == 1

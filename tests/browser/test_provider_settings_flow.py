@@ -78,7 +78,9 @@ def test_custify_forbidden_key_is_saved_only_after_save_anyway(signed_in_page, s
     expect(dialog).to_be_hidden()
     tile = page.locator(".credential-tile", has_text="Custify limited")
     expect(tile.get_by_role("radio")).to_be_checked()
+    expect(tile.locator(".badge")).to_have_text("Limited access")
     assert Credential.objects.get().name == "Custify limited"
+    assert Credential.objects.get().status == Credential.Status.RESTRICTED
     key_watch.assert_never_returned(keys.CUSTIFY_FORBIDDEN)
 
 

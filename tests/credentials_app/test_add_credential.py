@@ -61,8 +61,8 @@ def test_rejected_key_stores_nothing_and_says_why_in_humanitix_terms(client, sig
     assert not Credential.objects.exists()
 
 
-def test_could_not_check_offers_save_without_checking_then_stores_not_verified(client, signed_in, sandbox):
-    """A 503 stores nothing at first; "Save without checking" then stores it as Not verified."""
+def test_could_not_check_offers_save_without_checking_then_stores_could_not_check(client, signed_in, sandbox):
+    """A 503 stores nothing at first; "Save without checking" then stores it as Could not check, saying why."""
     data = form_data(key=keys.SERVER_ERROR)
     first = client.post(add_url(), data)
     assert first.status_code == 422
@@ -72,7 +72,9 @@ def test_could_not_check_offers_save_without_checking_then_stores_not_verified(c
     second = client.post(add_url(), {**data, "save_unverified": first.json()["unverified_permit"]})
 
     assert second.status_code == 201
-    assert Credential.objects.get().status == Credential.Status.NOT_VERIFIED
+    credential = Credential.objects.get()
+    assert credential.status == Credential.Status.COULD_NOT_CHECK
+    assert "server error (HTTP 503)" in credential.status_message
 
 
 def test_save_without_checking_cannot_be_forged_for_a_rejected_key(client, signed_in, sandbox):
@@ -148,4 +150,23 @@ def test_a_permit_for_one_key_does_not_save_another_unchecked(client, signed_in,
 
     assert swapped.status_code == 422
     assert swapped.json()["outcome"] == "rejected"
+    assert not Credential.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("provider", "key", "options", "field"),
+    [
+        ("tixy", keys.TIXY_PRIVATE, {"token_type": "public"}, "token_type"),
+        ("tixy", keys.VALID, {"token_type": "private"}, "token_type"),
+        ("peopleai", keys.PEOPLEAI_STAGING, {"base_url": "https://api.people.ai/v0/public"}, "base_url"),
+        ("humanitix", keys.REJECTED, {}, "key"),
+        ("humanitix", keys.SERVER_ERROR, {}, None),
+    ],
+)
+def test_a_refusal_names_the_field_to_mark(client, signed_in, sandbox, provider, key, options, field):
+    """A refusal about a setting marks that setting; another refusal marks the key; could-not-check marks none."""
+    response = client.post(add_url(provider), form_data(key=key, **options))
+
+    assert response.status_code == 422
+    assert response.json()["field"] == field
     assert not Credential.objects.exists()

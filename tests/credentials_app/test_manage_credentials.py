@@ -7,7 +7,8 @@ from django.utils import timezone
 
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
-from credentials_app.models import Connection, Credential, CredentialShare
+from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.selectors import CREDENTIALS_PER_PAGE
 from credentials_app.services.connections import connection_create
 
 pytestmark = pytest.mark.django_db
@@ -104,12 +105,12 @@ def test_needs_attention_filter_and_badge_agree(client, owner, credential_factor
     assert "Can&#x27;t decrypt: key 0123456789ab missing" in full.content.decode()
 
 
-def test_list_pages_by_fifty_with_a_fixed_number_of_queries(
+def test_list_pages_by_a_screenful_with_a_fixed_number_of_queries(
     client, owner, user_factory, credential_factory, share, django_assert_max_num_queries
 ):
-    """With 60 credentials, page 1 shows 50 and page 2 the rest, each in a handful of queries."""
+    """With 35 credentials, page 1 shows 25 and page 2 the rest, each in a handful of queries."""
     others = user_factory()
-    for number in range(55):
+    for number in range(30):
         credential = credential_factory(owner=owner, name=f"Key {number:02}", last_checked_at=timezone.now())
         use_in(credential, name=f"Source {number}")
     for number in range(5):
@@ -120,7 +121,7 @@ def test_list_pages_by_fifty_with_a_fixed_number_of_queries(
     with django_assert_max_num_queries(12):
         second = client.get(LIST_URL, {"page": 2})
 
-    assert len(first.context["rows"]) == 50
+    assert len(first.context["rows"]) == CREDENTIALS_PER_PAGE == 25
     assert len(second.context["rows"]) == 10
     assert set(names_on(first)).isdisjoint(names_on(second))
     assert 'href="?page=2"' in first.content.decode()
@@ -129,7 +130,7 @@ def test_list_pages_by_fifty_with_a_fixed_number_of_queries(
 
 def test_pagination_keeps_the_filters(client, owner, credential_factory):
     """The next-page link carries the chosen filters."""
-    for number in range(51):
+    for number in range(CREDENTIALS_PER_PAGE + 1):
         credential_factory(owner=owner, name=f"Key {number:02}", provider="custify")
 
     response = client.get(LIST_URL, {"provider": "custify"})
@@ -149,7 +150,7 @@ def test_page_shows_facts_with_masked_fingerprint_and_never_the_key(client, owne
     )
     use_in(credential, name="Pipeline import")
 
-    response = client.get(detail_url(credential))
+    response = client.get(detail_url(credential), {"edit": "1"})  # with the edit dialog and its key field
 
     page = response.content.decode()
     assert response.status_code == 200

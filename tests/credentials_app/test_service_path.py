@@ -42,7 +42,9 @@ def test_could_not_check_issues_a_permit_that_saves_that_key_only(user_factory, 
 
     sandbox.state.requests.clear()
     credential = create(owner, f"  {keys.SERVER_ERROR} ", creation_token=token, unverified_permit=permit)
-    assert credential.status == Credential.Status.NOT_VERIFIED
+    assert credential.status == Credential.Status.COULD_NOT_CHECK
+    assert "server error (HTTP 503)" in credential.status_message
+    assert credential.last_checked_at is not None
     assert not sandbox.state.requests, "A permitted save must not call the provider again."
 
 
