@@ -284,9 +284,6 @@ def child_pages() -> None:
               f"{q_large} queries, {t_large * 1000:.1f} ms at {large:,}; ratio {t_large / t_small:.2f}x")
 
 
-    "pages": child_pages,
-
-
 def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
     """Time the proxy engine against a direct requests call to the same emulated endpoint."""
     import requests
@@ -487,6 +484,7 @@ CHILDREN = {
     "check": child_check,
     "proxy": child_proxy,
     "setup-app": child_setup_app,
+    "pages": child_pages,
     "app-proxy": child_app_proxy,
     "app": app_benchmark,
 }
