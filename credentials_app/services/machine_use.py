@@ -57,7 +57,7 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
     without the credentials:use scope, 409 when the credential is disabled or its key cannot be
     decrypted, 429 over the credential's rate limit.
     """
-    credential = Credential.objects.filter(pk=credential_id).first()
+    credential = Credential.objects.filter(pk=credential_id).order_by().first()
     try:
         if token is None:
             raise _no_token("Authorization: Bearer <token>")
@@ -210,7 +210,9 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
         raise _no_token("X-Vault-Token")
     if not token.has_scope(READ_SECRET_SCOPE):
         raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
-    credential = Credential.objects.filter(connection_name=connection_name).first() if connection_name else None
+    credential = (
+        Credential.objects.filter(connection_name=connection_name).order_by().first() if connection_name else None
+    )
     if credential is None or access_level(token, credential) is None:
         raise _unseen()
     if not credential.machine_reads_allowed:

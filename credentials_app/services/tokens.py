@@ -76,11 +76,11 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
     """
     if not raw_token or not raw_token.startswith(TOKEN_PREFIX):
         return None
-    token = (
-        ApiToken.objects.select_related("user", "team", "created_by")
-        .filter(token_hash=token_hash(raw_token))
-        .first()
-    )
+    # get(), not first(): a hash is unique, and first() would make every request sort the match.
+    try:
+        token = ApiToken.objects.select_related("user", "team", "created_by").get(token_hash=token_hash(raw_token))
+    except ApiToken.DoesNotExist:
+        token = None
     now = timezone.now()
     if token is None or not token.is_usable(now):
         return None
