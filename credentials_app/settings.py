@@ -26,6 +26,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    # Serves the API docs' scripts from our own static files, as the strict CSP requires.
+    "ninja",
     "credentials_app",
 ]
 
@@ -44,6 +46,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
     "credentials_app.middleware.KeyringErrorMiddleware",
+    "credentials_app.api.idempotency.IdempotencyMiddleware",
 ]
 
 ROOT_URLCONF = "credentials_app.urls"

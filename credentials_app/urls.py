@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from credentials_app.api import api
 from credentials_app.views import connect, credentials, setup, sharing, teams, tokens
 
 urlpatterns = [
@@ -8,6 +9,7 @@ urlpatterns = [
     path("setup/", setup.setup, name="setup"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     # --- The connect flow ---
     path("connect/<str:kind>/", connect.catalog, name="catalog"),
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),
