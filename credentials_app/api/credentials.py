@@ -20,6 +20,7 @@ from credentials_app.api.schemas import (
     EventPage,
     KeyIn,
     MoveAndDeleteIn,
+    Text,
 )
 from credentials_app.models import Credential, CredentialShare
 from credentials_app.selectors import (
@@ -82,12 +83,12 @@ def _one(token, credential: Credential) -> dict:
 
 
 class ListFilters(Schema):
-    provider: str = ""
-    status: str = ""
+    provider: Text = ""
+    status: Text = ""
     team: UUID | None = None
     needs_attention: bool = False
-    q: str = ""
-    cursor: str = ""
+    q: Text = ""
+    cursor: Text = ""
     limit: int = DEFAULT_LIMIT
 
 
@@ -217,7 +218,7 @@ def move_and_delete_credential(request, credential_id: UUID, payload: MoveAndDel
 
 
 @router.get("/{uuid:credential_id}/history", response={200: EventPage, **problem_responses(404)}, auth=READ)
-def credential_history(request, credential_id: UUID, cursor: str = "", limit: int = DEFAULT_LIMIT):
+def credential_history(request, credential_id: UUID, cursor: Text = "", limit: int = DEFAULT_LIMIT):
     """Return the credential's audit history, newest first, each event in the history page's words."""
     credential = get_credential_for(request.auth, credential_id)
     rows, next_cursor = keyset_page(

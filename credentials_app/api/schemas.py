@@ -1,6 +1,6 @@
 """The API's contract: what each endpoint takes and answers. No schema has a field that could hold a stored key."""
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
@@ -10,6 +10,10 @@ from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 
 # An enum in the OpenAPI document, so a client sees every provider id it may send.
 ProviderId = Literal[tuple(provider for provider, _name in provider_choices())]
+
+# PostgreSQL cannot store or compare text holding NUL; refuse it at the door, as the schema says.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL)]
 
 Level = Literal["use", "manage"]
 Kind = Literal["source", "destination"]
@@ -70,21 +74,21 @@ class CredentialPage(Schema):
 
 class CredentialCreateIn(Schema):
     provider: ProviderId
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2)
-    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH * 2)
-    key: str = Field(description="Checked with the provider, stored encrypted, never returned.")
-    settings: dict[str, str] = {}
-    unverified_permit: str = Field("", description="The permit of a could-not-check answer: saves the same key unchecked.")
+    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
+    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH * 2, pattern=NO_NUL)
+    key: str = Field(description="Checked with the provider, stored encrypted, never returned.", pattern=NO_NUL)
+    settings: dict[str, Text] = {}
+    unverified_permit: str = Field("", pattern=NO_NUL, description="The permit of a could-not-check answer: saves the same key unchecked.")
     accept_restricted: bool = Field(False, description="Save a key the provider accepts with limited access.")
 
 
 class CredentialEditIn(Schema):
-    name: str | None = None
-    description: str | None = None
+    name: Text | None = None
+    description: Text | None = None
 
 
 class KeyIn(Schema):
-    key: str
+    key: Text
 
 
 class CheckOut(Schema):
@@ -115,7 +119,7 @@ class EventPage(Schema):
 class ConnectionIn(Schema):
     kind: Kind
     provider: ProviderId
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2)
+    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
     credential: UUID
 
 
@@ -130,7 +134,7 @@ class ConnectionOut(Schema):
 
 
 class TeamIn(Schema):
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2)
+    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
 
 
 class TeamOut(Schema):
@@ -141,7 +145,7 @@ class TeamOut(Schema):
 
 
 class MemberIn(Schema):
-    user: str = Field(description="A username or email address.")
+    user: str = Field(description="A username or email address.", pattern=NO_NUL)
     role: Role = "member"
 
 

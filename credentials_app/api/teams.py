@@ -1,9 +1,10 @@
 """Teams and their members. Changing them is a person's act: team tokens may only read their own team."""
+from typing import Annotated
 from uuid import UUID
 
 from django.db.models import Count
 from django.http import Http404
-from ninja import Router, Status
+from ninja import Path, Router, Status
 
 from credentials_app.access import get_team_for
 from credentials_app.api.auth import READ, WRITE, audited_as_token
@@ -15,6 +16,10 @@ from credentials_app.services.teams import membership_add, membership_change_rol
 
 router = Router(tags=["teams"])
 router.add_decorator(audited_as_token)
+
+
+# Database integers are 64-bit; a larger id names nothing and must not reach the query.
+MemberId = Annotated[int, Path(ge=1, le=2**63 - 1)]
 
 
 def _team_out(team: Team, *, role: str | None) -> dict:
@@ -73,7 +78,7 @@ def add_member(request, team_id: UUID, payload: MemberIn):
     return Status(201, _member_out(membership_add(team=team, identifier=payload.user, role=payload.role)))
 
 
-def _membership(token, team_id: UUID, member_id: int, *, admin: bool) -> Membership:
+def _membership(token, team_id: UUID, member_id: MemberId, *, admin: bool) -> Membership:
     person_of(token)
     team = get_team_for(token, team_id)
     membership = Membership.objects.select_related("team", "user").filter(team=team, pk=member_id).first()
@@ -87,7 +92,7 @@ def _membership(token, team_id: UUID, member_id: int, *, admin: bool) -> Members
 @router.patch(
     "/{uuid:team_id}/members/{int:member_id}", response={200: MemberOut, **problem_responses(404)}, auth=WRITE
 )
-def change_member_role(request, team_id: UUID, member_id: int, payload: RoleIn):
+def change_member_role(request, team_id: UUID, member_id: MemberId, payload: RoleIn):
     """Make a member an admin or a member (team admins only); a team keeps at least one admin."""
     person_of(request.auth)
     get_team_for(request.auth, team_id, admin=True)
@@ -98,7 +103,7 @@ def change_member_role(request, team_id: UUID, member_id: int, payload: RoleIn):
 @router.delete(
     "/{uuid:team_id}/members/{int:member_id}", response={204: None, **problem_responses(404)}, auth=WRITE
 )
-def remove_member(request, team_id: UUID, member_id: int):
+def remove_member(request, team_id: UUID, member_id: MemberId):
     """Remove a member (team admins), or leave the team (your own membership); never the last admin."""
     membership_remove(membership=_membership(request.auth, team_id, member_id, admin=True))
     return Status(204, None)
