@@ -78,13 +78,17 @@ def add_member(request, team_id: UUID, payload: MemberIn):
     return Status(201, _member_out(membership_add(team=team, identifier=payload.user, role=payload.role)))
 
 
-def _membership(token, team_id: UUID, member_id: MemberId, *, admin: bool) -> Membership:
-    person_of(token)
+def _membership(token, team_id: UUID, member_id: int, *, own_allowed: bool) -> Membership:
+    """Return the membership a person's token may change: 404 outside their teams, 403 unless admin.
+
+    With own_allowed, a person may act on their own membership (leave) without being an admin.
+    """
+    person = person_of(token)
     team = get_team_for(token, team_id)
     membership = Membership.objects.select_related("team", "user").filter(team=team, pk=member_id).first()
     if membership is None:
         raise Http404("No such member.")
-    if admin and membership.user_id != token.user_id:
+    if not (own_allowed and membership.user_id == person.pk):
         get_team_for(token, team_id, admin=True)
     return membership
 
@@ -94,9 +98,7 @@ def _membership(token, team_id: UUID, member_id: MemberId, *, admin: bool) -> Me
 )
 def change_member_role(request, team_id: UUID, member_id: MemberId, payload: RoleIn):
     """Make a member an admin or a member (team admins only); a team keeps at least one admin."""
-    person_of(request.auth)
-    get_team_for(request.auth, team_id, admin=True)
-    membership = _membership(request.auth, team_id, member_id, admin=True)
+    membership = _membership(request.auth, team_id, member_id, own_allowed=False)
     return _member_out(membership_change_role(membership=membership, role=payload.role))
 
 
@@ -105,5 +107,5 @@ def change_member_role(request, team_id: UUID, member_id: MemberId, payload: Rol
 )
 def remove_member(request, team_id: UUID, member_id: MemberId):
     """Remove a member (team admins), or leave the team (your own membership); never the last admin."""
-    membership_remove(membership=_membership(request.auth, team_id, member_id, admin=True))
+    membership_remove(membership=_membership(request.auth, team_id, member_id, own_allowed=True))
     return Status(204, None)

@@ -136,3 +136,16 @@ def test_a_team_tokens_credential_is_owned_by_its_creator_and_managed_by_the_tea
     assert credential.owner == ada
     assert credential.shares.get().team == team and credential.shares.get().level == "manage"
     assert api.get("/connections/").status_code == 403
+
+
+def test_a_member_leaves_a_team_through_the_api_but_removes_nobody_else(user_factory, api_client_for):
+    """Deleting one's own membership is leaving; a member deleting another's is refused (403)."""
+    ada, bob, carol = user_factory("ada"), user_factory("bob"), user_factory("carol")
+    team = make_team("Ops", admins=[ada], members=[bob, carol])
+    api = api_client_for(bob)
+    carols = team.memberships.get(user=carol).pk
+    bobs = team.memberships.get(user=bob).pk
+
+    assert api.delete(f"/teams/{team.pk}/members/{carols}").status_code == 403
+    assert api.delete(f"/teams/{team.pk}/members/{bobs}").status_code == 204
+    assert set(team.memberships.values_list("user__username", flat=True)) == {"ada", "carol"}
