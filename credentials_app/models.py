@@ -325,3 +325,20 @@ class ProxyUsage(models.Model):
 
     def __str__(self):
         return f"{self.token} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.status}"
+
+
+class IdempotencyRecord(models.Model):
+    """The first answer to a POST sent with an Idempotency-Key, replayed when the same token retries it."""
+
+    token = models.ForeignKey(ApiToken, on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=255)
+    # A keyed digest of method, path and body: the body may hold a key, so it is never stored.
+    fingerprint = models.CharField(max_length=64)
+    # Empty while the first request is still running.
+    status = models.PositiveSmallIntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["token", "key"], name="unique_idempotency_key_per_token")]

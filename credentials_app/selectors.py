@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When
+from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -161,11 +161,8 @@ class CredentialFilter:
     query: str = ""
 
 
-def credential_list(user, filters: CredentialFilter) -> QuerySet:
-    """Return the pks of the credentials user may use matching filters, by name.
-
-    Only pks, so counting and paging stay a plain indexed scan; credential_rows annotates one page.
-    """
+def credentials_matching(user, filters: CredentialFilter) -> QuerySet:
+    """Return the credentials user (a person or a token) may use matching filters, unordered."""
     credentials = credentials_usable_by(user)
     if filters.provider:
         credentials = credentials.filter(provider=filters.provider)
@@ -180,7 +177,25 @@ def credential_list(user, filters: CredentialFilter) -> QuerySet:
     query = filters.query.strip()
     if query:
         credentials = credentials.filter(Q(name__icontains=query) | Q(description__icontains=query))
-    return credentials.order_by(Lower("name"), "pk").values_list("pk", flat=True)
+    return credentials
+
+
+def credential_list(user, filters: CredentialFilter) -> QuerySet:
+    """Return the pks of the credentials user may use matching filters, by name.
+
+    Only pks, so counting and paging stay a plain indexed scan; credential_rows annotates one page.
+    """
+    return credentials_matching(user, filters).order_by(Lower("name"), "pk").values_list("pk", flat=True)
+
+
+def credentials_for_rows(pks) -> dict:
+    """Return the credentials pks by pk, annotated for a list: attention flags, owner, connection count."""
+    credentials = (
+        with_attention(Credential.objects.filter(pk__in=list(pks)))
+        .select_related("owner")
+        .annotate(connection_count=Count("connections"))
+    )
+    return {credential.pk: credential for credential in credentials}
 
 
 def user_team_ids(user) -> set:
@@ -192,13 +207,8 @@ def credential_rows(user, pks) -> list[CredentialTile]:
     """Return the credentials pks (one page), in that order, annotated for the list, with where each comes from."""
     pks = list(pks)
     team_ids = user_team_ids(user)
-    credentials = (
-        with_attention(Credential.objects.filter(pk__in=pks))
-        .select_related("owner")
-        .prefetch_related(_shares_of_teams(team_ids))
-        .annotate(connection_count=Count("connections"))
-    )
-    by_pk = {credential.pk: credential for credential in credentials}
+    by_pk = credentials_for_rows(pks)
+    prefetch_related_objects(list(by_pk.values()), _shares_of_teams(team_ids))
     return [CredentialTile(by_pk[pk], origin_label(user, by_pk[pk], team_ids)) for pk in pks if pk in by_pk]
 
 

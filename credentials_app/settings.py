@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "axes",
+    # Serves the API docs' scripts from our own static files, as the strict CSP requires.
+    "ninja",
     "credentials_app",
 ]
 
@@ -48,6 +50,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
     "credentials_app.middleware.KeyringErrorMiddleware",
+    "credentials_app.api.idempotency.IdempotencyMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from credentials_app.api import api
 from credentials_app.views import connect, connections, credentials, machine, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
@@ -31,6 +32,7 @@ urlpatterns = [
     path("accounts/", include(password_reset_patterns)),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
     # --- The connect flow ---
     path("connect/<str:kind>/", connect.catalog, name="catalog"),
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),

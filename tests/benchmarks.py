@@ -13,6 +13,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
    changelist, with 10 and with 10,000 credentials of one provider visible to one user: query
    count and median time at each size, and the ratio (target: at most 1.5x, constant queries).
+6. The API's credential list (GET /api/v1/credentials/): queries and median time for a person with
+   10 credentials and one with 10,000, first page and a page deep in the cursor walk.
 """
 import os
 import resource
@@ -59,6 +61,8 @@ def main() -> int:
     app_benchmark()
     with tempfile.TemporaryDirectory(prefix="bench-pages-") as directory:
         _child("pages", _child_env(Path(directory)))
+    with tempfile.TemporaryDirectory(prefix="bench-api-") as directory:
+        _child("api-list", _child_env(Path(directory)))
     return 0
 
 
@@ -133,12 +137,12 @@ def _django():
     call_command("migrate", verbosity=0)
 
 
-def _create_credentials(count: int, providers: tuple[str, ...], key: str) -> None:
+def _create_credentials(count: int, providers: tuple[str, ...], key: str, username: str = "bench-owner"):
     from django.contrib.auth import get_user_model
 
     from credentials_app.models import Credential
 
-    owner = get_user_model().objects.create_user("bench-owner")
+    owner = get_user_model().objects.create_user(username)
     for start in range(0, count, 5000):
         rows = []
         for n in range(start, min(count, start + 5000)):
@@ -146,6 +150,7 @@ def _create_credentials(count: int, providers: tuple[str, ...], key: str) -> Non
             credential.set_key(key if key else f"secret-{n:06d}")
             rows.append(credential)
         Credential.objects.bulk_create(rows, batch_size=1000)
+    return owner
 
 
 def _peak_memory_mb() -> float:
@@ -477,7 +482,51 @@ def _timed_calls(call, calls: int, concurrency: int) -> tuple[float, float, floa
     return latencies[len(latencies) // 2], latencies[int(len(latencies) * 0.99)], calls / elapsed
 
 
+API_LIST_SIZES = (10, 10_000)
+API_LIST_REPEATS = 20
+
+
+def child_api_list() -> None:
+    import statistics
+
+    from django.db import connection
+    from django.test import Client
+
+    _django()
+    from credentials_app.services.tokens import token_create
+
+    client = Client(HTTP_HOST="127.0.0.1")
+    print(f"\n6. GET /api/v1/credentials/ (50 per page), SQLite, median of {API_LIST_REPEATS} requests")
+    figures = {}
+    for size in API_LIST_SIZES:
+        owner = _create_credentials(size, CHECK_PROVIDERS, key="", username=f"owner-{size}")
+        _, raw = token_create(creator=owner, name="Bench", scopes=["credentials:read"])
+        headers = {"Authorization": f"Bearer {raw}"}
+        # A page deep in the walk: follow the cursor as far as the list goes, at most 20 pages.
+        cursor = ""
+        for _ in range(min(20, size // 50)):
+            cursor = client.get("/api/v1/credentials/", {"cursor": cursor}, headers=headers).json()["next_cursor"] or ""
+        for label, params in (("first page", {}), ("a later page", {"cursor": cursor})):
+            queries = []
+            with connection.execute_wrapper(lambda execute, sql, *rest: queries.append(sql) or execute(sql, *rest)):
+                response = client.get("/api/v1/credentials/", params, headers=headers)
+            assert response.status_code == 200, response.content
+            times = []
+            for _ in range(API_LIST_REPEATS):
+                started = time.perf_counter()
+                client.get("/api/v1/credentials/", params, headers=headers)
+                times.append(time.perf_counter() - started)
+            figures[size, label] = (len(queries), statistics.median(times))
+            print(f"   {size:>6,} credentials, {label:<12}: {len(queries)} queries, "
+                  f"median {statistics.median(times) * 1000:.1f} ms")
+    small, large = API_LIST_SIZES
+    for label in ("first page", "a later page"):
+        (q_small, t_small), (q_large, t_large) = figures[small, label], figures[large, label]
+        print(f"   {label}: {large:,} vs {small}: queries {q_large} vs {q_small}, time ratio {t_large / t_small:.1f}x")
+
+
 CHILDREN = {
+    "api-list": child_api_list,
     "setup": child_setup,
     "rotation": child_rotation,
     "setup-check": child_setup_check,

@@ -110,3 +110,54 @@ def test_debug_error_page_never_shows_the_key(client, settings, user_factory, sa
     assert MARKER not in page
     assert "Keyring(" not in page  # the master keys live there
     assert settings.CREDENTIALS_ENCRYPTION_KEYS[0] not in page
+
+
+def test_no_api_response_carries_the_key(client, user_factory, sandbox, caplog, team_factory):
+    """Every API endpoint, refusals included, answers without the key; logs and the audit log hold none either."""
+    from credentials_app.services.tokens import token_create
+    from tests.credentials_app.api.conftest import ALL_SCOPES, ApiClient
+
+    caplog.set_level(logging.DEBUG)
+    ada = user_factory()
+    team = team_factory("Ops", admins=[ada])
+    api = ApiClient(client, token_create(creator=ada, name="Leak scan", scopes=ALL_SCOPES)[1])
+    body = {"provider": "humanitix", "name": "Box office", "key": MARKER}
+    created = api.post("/credentials/", body).json()
+    pk = created["id"]
+    api.post("/credentials/", body)  # name taken: refused
+    api.post("/credentials/", {**body, "name": "Bad", "key": [MARKER]})  # malformed
+    api.post("/credentials/", {**body, "name": "Other", "provider": "moshtix"}, headers={"Idempotency-Key": "k"})
+    api.post("/credentials/", {**body, "name": "Other", "provider": "moshtix"}, headers={"Idempotency-Key": "k"})
+    second = api.post("/credentials/", {**body, "name": "Second"}).json()["id"]
+    api.get("/providers/")
+    api.get("/credentials/")
+    api.get(f"/credentials/{pk}")
+    api.patch(f"/credentials/{pk}", json={"name": "Renamed", "description": "Tickets"})
+    api.post(f"/credentials/{pk}/key", json={"key": MARKER})
+    api.post(f"/credentials/{pk}/key", json={"key": "sandbox_rejected_key"})
+    api.post(f"/credentials/{pk}/check")
+    api.post(f"/credentials/{pk}/disable")
+    api.post(f"/credentials/{pk}/enable")
+    api.post(f"/credentials/{pk}/shares", json={"team": str(team.pk), "level": "use"})
+    api.get(f"/credentials/{pk}/shares")
+    connection = api.post("/connections/", {"kind": "source", "provider": "humanitix", "name": "S",
+                                            "credential": pk}).json()["id"]
+    api.get("/connections/")
+    api.get(f"/connections/{connection}")
+    api.delete(f"/credentials/{pk}")  # in use: refused
+    api.get(f"/credentials/{pk}/history")
+    api.get("/teams/")
+    api.post(f"/credentials/{pk}/move-and-delete", json={"replacement": second})
+    api.get(f"/credentials/{second}/history")
+
+    assert len(api.responses) >= 25 and all(response.status_code < 500 for response in api.responses)
+    for response in api.responses:
+        assert MARKER.encode() not in response.content
+        assert all(MARKER not in value for value in response.headers.values())
+    assert MARKER not in caplog.text
+    for event in AuditEvent.objects.all():
+        assert MARKER not in json.dumps([event.credential_name, event.actor_name, event.details])
+    from credentials_app.models import IdempotencyRecord
+
+    assert IdempotencyRecord.objects.exists()
+    assert all(MARKER.encode() not in bytes(record.body) for record in IdempotencyRecord.objects.all())

@@ -1,0 +1,132 @@
+"""Every API refusal as an RFC 9457 problem: application/problem+json with a stable type per error."""
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpResponse
+from ninja import Schema
+from ninja.errors import AuthenticationError, ValidationError
+
+from connectors.base import Outcome
+from credentials_app.crypto import KeyringError
+from credentials_app.services.credentials import CheckFailed, CredentialInUse
+
+logger = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/problem+json"
+# URNs, not URLs: a type names the error for good and need not be served anywhere.
+TYPE_PREFIX = "urn:credential-manager:problem:"
+
+# slug: (status, title). The slugs are the API's contract; never rename one.
+PROBLEMS = {
+    "unauthenticated": (401, "A valid API token is needed"),
+    "missing-scope": (403, "The token lacks the scope this needs"),
+    "forbidden": (403, "Not allowed"),
+    "not-found": (404, "Not found"),
+    "invalid-request": (422, "The request does not match the API's schema"),
+    "invalid-input": (422, "The input was refused"),
+    "key-rejected": (422, "The provider rejected the key"),
+    "could-not-check": (409, "The provider could not be asked"),
+    "key-restricted": (409, "The key is valid but has limited access"),
+    "credential-in-use": (409, "The credential is still in use"),
+    "idempotency-key-reused": (422, "This Idempotency-Key was used with another request"),
+    "idempotency-key-in-progress": (409, "A request with this Idempotency-Key is still running"),
+    "keyring-unavailable": (503, "The encryption keyring is missing or malformed"),
+    "server-error": (500, "Something went wrong on our side"),
+}
+
+
+class Problem(Schema):
+    """RFC 9457 problem details; some types add members (errors, permit, connections)."""
+
+    type: str
+    title: str
+    status: int
+    detail: str = ""
+
+    model_config = {"extra": "allow", "json_schema_extra": {"additionalProperties": True}}
+
+
+def problem(slug: str, detail: str = "", *, headers: dict | None = None, **extra) -> HttpResponse:
+    """Return the problem response for slug, with detail and any extra members."""
+    status, title = PROBLEMS[slug]
+    body = {"type": TYPE_PREFIX + slug, "title": title, "status": status, "detail": detail, **extra}
+    response = HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def problem_responses(*statuses: int) -> dict:
+    """Return the OpenAPI responses entries documenting the problems an operation may answer."""
+    return {status: Problem for status in (401, 403, 422, *statuses)}
+
+
+class MissingScope(Exception):
+    def __init__(self, scope: str):
+        self.scope = scope
+        super().__init__(f"This needs a token with the {scope} scope.")
+
+
+def _check_failed(failure: CheckFailed) -> HttpResponse:
+    result = failure.result
+    extra = {"outcome": str(result.outcome), "provider_message": result.message}
+    if result.outcome == Outcome.REJECTED:
+        return problem("key-rejected", result.message, **extra)
+    if result.outcome == Outcome.RESTRICTED:
+        return problem(
+            "key-restricted",
+            f"{result.message} Send the same request with accept_restricted true to save it anyway.",
+            **extra,
+        )
+    headers = {"Retry-After": str(result.retry_after)} if result.retry_after else None
+    detail = result.message
+    if failure.permit:
+        detail += " Send the same request with unverified_permit set to this permit to save it unchecked."
+    return problem(
+        "could-not-check", detail, headers=headers, permit=failure.permit, retry_after=result.retry_after, **extra
+    )
+
+
+def _invalid_input(error: DjangoValidationError) -> HttpResponse:
+    errors = error.message_dict if hasattr(error, "error_dict") else {"__all__": error.messages}
+    return problem("invalid-input", " ".join(error.messages), errors=errors)
+
+
+def _invalid_request(error: ValidationError) -> HttpResponse:
+    # Pydantic echoes the offending input; a key sent in the wrong shape must not come back.
+    errors = [{"loc": list(item.get("loc", ())), "msg": item.get("msg", ""), "type": item.get("type", "")}
+              for item in error.errors]
+    return problem("invalid-request", "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in errors),
+                   errors=errors)
+
+
+def _server_error(error: Exception) -> HttpResponse:
+    # Tracebacks carry no locals and no message holds a key, so the log stays free of secrets.
+    logger.exception("API request failed")
+    return problem("server-error")
+
+
+def install_handlers(api) -> None:
+    """Answer every exception the API knows with its problem; anything else is a bare 500 problem."""
+    handlers = {
+        AuthenticationError: lambda error: problem(
+            "unauthenticated", "Send Authorization: Bearer <token> with a live token.",
+            headers={"WWW-Authenticate": 'Bearer realm="api"'},
+        ),
+        MissingScope: lambda error: problem("missing-scope", str(error), scope=error.scope),
+        PermissionDenied: lambda error: problem("forbidden", str(error)),
+        Http404: lambda error: problem("not-found", str(error) or "No such object."),
+        ValidationError: _invalid_request,
+        DjangoValidationError: _invalid_input,
+        CheckFailed: _check_failed,
+        CredentialInUse: lambda error: problem(
+            "credential-in-use", str(error),
+            connections=[{"id": str(c.pk), "name": c.name, "kind": c.kind} for c in error.connections],
+        ),
+        KeyringError: lambda error: problem("keyring-unavailable", f"Nothing was saved. {error}"),
+        Exception: _server_error,
+    }
+    for exception_class, handler in handlers.items():
+        api.add_exception_handler(exception_class, lambda request, error, handler=handler: handler(error))
