@@ -116,7 +116,7 @@ def list_credentials(request, filters: Query[ListFilters]):
     return {"items": items, "next_cursor": next_cursor}
 
 
-@router.post("/", response={201: CredentialOut, **problem_responses(409)}, auth=WRITE)
+@router.post("/", response={201: CredentialOut, **problem_responses(409, 429)}, auth=WRITE)
 @sensitive_variables()
 def create_credential(request, payload: CredentialCreateIn):
     """Check the key with the provider and store it: 422 if rejected, 409 with a permit if it could not be asked.
@@ -157,7 +157,7 @@ def edit_credential(request, credential_id: UUID, payload: CredentialEditIn):
     return _one(token, credential)
 
 
-@router.post("/{uuid:credential_id}/key", response={200: CredentialOut, **problem_responses(404, 409)}, auth=WRITE)
+@router.post("/{uuid:credential_id}/key", response={200: CredentialOut, **problem_responses(404, 409, 429)}, auth=WRITE)
 @sensitive_variables()
 def replace_key(request, credential_id: UUID, payload: KeyIn):
     """Replace the key with one the provider verifies; otherwise nothing changes (422 or 409)."""
@@ -167,7 +167,7 @@ def replace_key(request, credential_id: UUID, payload: KeyIn):
     return _one(token, credential)
 
 
-@router.post("/{uuid:credential_id}/check", response={200: CheckOut, **problem_responses(404)}, auth=CHECK)
+@router.post("/{uuid:credential_id}/check", response={200: CheckOut, **problem_responses(404, 429)}, auth=CHECK)
 def check_credential(request, credential_id: UUID):
     """Check the stored key with the provider again; anyone who may use the credential may ask."""
     token = request.auth

@@ -11,6 +11,7 @@ from ninja.errors import AuthenticationError, ValidationError
 from connectors.base import Outcome
 from credentials_app.crypto import KeyringError
 from credentials_app.services.credentials import CheckFailed, CredentialInUse
+from credentials_app.throttles import CheckThrottled
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,7 @@ PROBLEMS = {
     "could-not-check": (409, "The provider could not be asked"),
     "key-restricted": (409, "The key is valid but has limited access"),
     "credential-in-use": (409, "The credential is still in use"),
+    "check-budget-spent": (429, "Too many key checks in a short time"),
     "idempotency-key-reused": (422, "This Idempotency-Key was used with another request"),
     "idempotency-key-in-progress": (409, "A request with this Idempotency-Key is still running"),
     "keyring-unavailable": (503, "The encryption keyring is missing or malformed"),
@@ -124,6 +126,10 @@ def install_handlers(api) -> None:
         CredentialInUse: lambda error: problem(
             "credential-in-use", str(error),
             connections=[{"id": str(c.pk), "name": c.name, "kind": c.kind} for c in error.connections],
+        ),
+        CheckThrottled: lambda error: problem(
+            "check-budget-spent", error.message, headers={"Retry-After": str(error.retry_after)},
+            retry_after=error.retry_after,
         ),
         KeyringError: lambda error: problem("keyring-unavailable", f"Nothing was saved. {error}"),
         Exception: _server_error,

@@ -147,3 +147,17 @@ def test_a_member_leaves_a_team_through_the_api_but_removes_nobody_else(user_fac
     assert api.delete(f"/teams/{team.pk}/members/{carols}").status_code == 403
     assert api.delete(f"/teams/{team.pk}/members/{bobs}").status_code == 204
     assert set(team.memberships.values_list("user__username", flat=True)) == {"ada", "carol"}
+
+
+def test_the_apis_checks_spend_the_same_budgets_as_the_pages(user_factory, api_client_for, sandbox, settings):
+    """Past the check budget the API answers a 429 problem with Retry-After, and asks the provider nothing."""
+    settings.CHECK_BUDGET_PER_USER = 1
+    api = api_client_for(user_factory())
+    api.post("/credentials/", {"provider": "humanitix", "name": "First", "key": "sandbox_rejected_key"})
+    sandbox.state.requests.clear()
+
+    answer = api.post("/credentials/", {"provider": "humanitix", "name": "Second", "key": "sandbox_valid_key"})
+
+    assert answer.status_code == 429 and answer.json()["type"] == PROBLEM + "check-budget-spent"
+    assert int(answer["Retry-After"]) >= 1 and answer.json()["retry_after"] >= 1
+    assert not sandbox.state.requests and not Credential.objects.exists()
