@@ -12,6 +12,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import timedelta
 from http.cookiejar import DefaultCookiePolicy
 
@@ -140,13 +141,14 @@ class BulkChecker:
     ) -> Counter:
         """Check every credential, store its result and a CHECKED event; return outcome counts."""
         counts: Counter = Counter()
-        pending: list[tuple[Credential, ValidationResult, str | None]] = []
+        pending: list[tuple[Credential, Checked]] = []
         flushed_at = time.monotonic()
         with ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="check") as pool:
             futures = {pool.submit(self.check, credential): credential for credential in _interleaved(credentials)}
             for future in as_completed(futures):
-                credential, (result, resealed) = futures[future], future.result()
-                pending.append((credential, result, resealed))
+                credential, checked = futures[future], future.result()
+                result = checked.result
+                pending.append((credential, checked))
                 counts[result.outcome] += 1
                 if on_result is not None:
                     on_result(credential, result)
@@ -158,20 +160,17 @@ class BulkChecker:
         return counts
 
     @sensitive_variables()
-    def check(self, credential: Credential) -> tuple[ValidationResult, str | None]:
-        """Return what the provider says of credential's key, retrying once after a short 429.
-
-        The second item is the secret re-sealed under the primary master key, if it was under an old one.
-        """
+    def check(self, credential: Credential) -> "Checked":
+        """Return what the provider says of credential's key, retrying once after a short 429."""
         try:
             key = credential.decrypt_key()
             connector = credential.connector
         except SecretUnavailable as error:
-            return ValidationResult(Outcome.COULD_NOT_CHECK, str(error)), None
+            return Checked(ValidationResult(Outcome.COULD_NOT_CHECK, str(error)), undecryptable=True)
         except KeyError:
-            return ValidationResult(
+            return Checked(ValidationResult(
                 Outcome.COULD_NOT_CHECK, f"This app no longer knows the provider “{credential.provider}”."
-            ), None
+            ))
         for attempt in range(RETRIES + 1):
             with self.gate.slot(credential.provider):
                 result = run_check(connector, key, credential.options, session=_thread_session())
@@ -179,17 +178,27 @@ class BulkChecker:
             if result.status_code != 429 or attempt == RETRIES or wait > self.max_retry_wait:
                 break
             self.gate.pause(credential.provider, wait)
-        return result, credential_resealed_secret(credential, key)
+        return Checked(result, resealed_secret=credential_resealed_secret(credential, key))
 
 
-def _record_all(pending: list[tuple[Credential, ValidationResult, str | None]]) -> None:
+@dataclass(frozen=True)
+class Checked:
+    """One worker's check: the result, the secret re-sealed under the primary master key if it was
+    under an old one, and whether the secret failed to decrypt."""
+
+    result: ValidationResult
+    resealed_secret: str | None = None
+    undecryptable: bool = False
+
+
+def _record_all(pending: list[tuple[Credential, Checked]]) -> None:
     """Store each result with a system CHECKED event, in one transaction; empty pending."""
     with transaction.atomic():
-        for credential, result, resealed in pending:
+        for credential, checked in pending:
             # credential.secret is still the value loaded before the check: the one that was checked.
             credential_record_check(
-                credential=credential, result=result, actor=None, checked_secret=credential.secret,
-                resealed_secret=resealed,
+                credential=credential, result=checked.result, actor=None, checked_secret=credential.secret,
+                resealed_secret=checked.resealed_secret, undecryptable=checked.undecryptable,
             )
     pending.clear()
 

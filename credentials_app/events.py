@@ -249,9 +249,9 @@ def _created(d: dict) -> str:
 
 def _checked(d: dict) -> str:
     if d.get("attempt"):
+        key = f"New key {d['new_fingerprint']}" if d.get("new_fingerprint") else "A new key"
         return (
-            f"New key {d.get('new_fingerprint', '')} refused, key not replaced: {_outcome(d.get('outcome', ''))}. "
-            f"{d.get('message', '')}"
+            f"{key} refused, key not replaced: {_outcome(d.get('outcome', ''))}. {d.get('message', '')}"
         ).strip()
     return f"Checked: {_outcome(d.get('outcome', ''))}. {d.get('message', '')}".strip()
 
@@ -390,9 +390,12 @@ SUMMARIES = {
 }
 
 
-def summary(event: AuditEvent) -> str:
-    """Return what event changed, in the users' words."""
-    details = event.details or {}
+def summary(event: AuditEvent, *, may_manage: bool = True) -> str:
+    """Return what event changed, in the users' words, for a reader who may (or may not) manage it."""
+    details = dict(event.details or {})
+    if not may_manage:
+        # A refused key is not the credential's: only its managers see even its fingerprint.
+        details.pop("new_fingerprint", None)
     formatter = SUMMARIES.get(event.action)
     text = formatter(details) if formatter else event.get_action_display()
     if details.get("token"):

@@ -9,9 +9,19 @@ from connectors.registry import get_connector
 from credentials_app import crypto
 
 
+# A key this short would be mostly revealed by its last 4 characters, so it shows none.
+FINGERPRINT_MIN_KEY_LENGTH = 9
+
+
+def fingerprint_of(key: str) -> str:
+    """Return the last 4 characters of key, or "" when key is too short to show any of it."""
+    return key[-4:] if len(key or "") >= FINGERPRINT_MIN_KEY_LENGTH else ""
+
+
 def mask_fingerprint(key: str) -> str:
-    """Return the only form of a key ever shown: its last 4 characters behind dots."""
-    return f"••••{key[-4:]}" if key else ""
+    """Return the only form of a key ever shown: its last 4 characters behind dots, or "" for a short key."""
+    fingerprint = fingerprint_of(key)
+    return f"••••{fingerprint}" if fingerprint else ""
 
 
 class Team(models.Model):
@@ -56,6 +66,8 @@ class Credential(models.Model):
         # Saved with "Save without checking" after the provider could not be asked; never verified since.
         COULD_NOT_CHECK = "could_not_check", "Could not check"
         REJECTED = "rejected", "Rejected"
+        # Its stored secret did not decrypt (a missing master key, a corrupted or swapped value).
+        CANT_DECRYPT = "cant_decrypt", "Can't decrypt"
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="credentials")
@@ -107,7 +119,7 @@ class Credential(models.Model):
         """Encrypt key into this credential; the plaintext is not kept on the instance."""
         self.secret = crypto.encrypt(key, associated_data=self.associated_data)
         self.key_id = crypto.key_id_of(self.secret)
-        self.fingerprint = key[-4:]
+        self.fingerprint = fingerprint_of(key)
 
     def decrypt_key(self) -> str:
         """Return the plaintext key, for sending to the provider only; raise SecretUnavailable."""
@@ -115,7 +127,7 @@ class Credential(models.Model):
 
     @property
     def masked_fingerprint(self) -> str:
-        return mask_fingerprint(self.fingerprint)
+        return f"••••{self.fingerprint}" if self.fingerprint else ""
 
     @property
     def is_disabled(self) -> bool:

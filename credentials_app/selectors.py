@@ -40,8 +40,13 @@ def _matching(query: str) -> Q:
     return Q(name__icontains=query) | Q(description__icontains=query) if query else Q()
 
 
-def _selectable(user, provider: str) -> QuerySet:
-    return credentials_usable_by(user).filter(provider=provider, disabled_at__isnull=True)
+def selectable_credentials(user, provider: str) -> QuerySet:
+    """Return the credentials of provider user may pick: enabled, and with a key that decrypts."""
+    return (
+        credentials_usable_by(user)
+        .filter(provider=provider, disabled_at__isnull=True, key_id__in=list(crypto.get_keyring().keys))
+        .exclude(status=Credential.Status.CANT_DECRYPT)
+    )
 
 
 def _recently_used_ids(user, provider: str) -> list:
@@ -66,7 +71,7 @@ def credential_tiles(
     number of credentials.
     """
     team_ids = user_team_ids(user)
-    selectable = _selectable(user, provider).filter(_matching(query))
+    selectable = selectable_credentials(user, provider).filter(_matching(query))
     recent = _recently_used_ids(user, provider)
     groups = (
         selectable.filter(pk__in=recent),
@@ -93,7 +98,7 @@ def credential_tiles(
 def credential_tile_counts(user, provider: str, *, query: str = "", up_to: int) -> tuple[int, bool]:
     """Return how many selectable credentials match query, counted up to up_to + 1, and whether
     exactly one selectable credential is verified; each count stops early, so its cost stays flat."""
-    selectable = _selectable(user, provider)
+    selectable = selectable_credentials(user, provider)
     matching = selectable.filter(_matching(query)).order_by().values("pk")[: up_to + 1].count()
     verified = selectable.filter(status=Credential.Status.VERIFIED).order_by().values("pk")[:2].count()
     return matching, verified == 1
@@ -118,7 +123,8 @@ def attention_reasons() -> dict[str, Q]:
         "Never checked": Q(last_checked_at__isnull=True),
         f"Not checked for more than {settings.CREDENTIAL_STALE_AFTER_DAYS} days": Q(last_checked_at__lt=stale_before),
         # The key id is stored in its own column, so this needs no decryption.
-        "Key can't be decrypted": ~Q(key_id__in=list(crypto.get_keyring().keys)),
+        "Key can't be decrypted": ~Q(key_id__in=list(crypto.get_keyring().keys))
+        | Q(status=Credential.Status.CANT_DECRYPT),
     }
 
 

@@ -224,13 +224,14 @@ def move_and_delete_credential(request, credential_id: UUID, payload: MoveAndDel
 def credential_history(request, credential_id: UUID, cursor: Text = "", limit: int = DEFAULT_LIMIT):
     """Return the credential's audit history, newest first, each event in the history page's words."""
     credential = get_credential_for(request.auth, credential_id)
+    may_manage = access_level(request.auth, credential) == MANAGE
     rows, next_cursor = keyset_page(
         credential_events(credential), keys=("created_at", "id"), descending=True, cursor=cursor,
         limit=min(max(limit, 1), MAX_LIMIT),
     )
     items = [
         {
-            "id": event.pk, "action": event.action, "summary": events.summary(event), "actor": event.actor_name,
+            "id": event.pk, "action": event.action, "summary": events.summary(event, may_manage=may_manage), "actor": event.actor_name,
             "token": (event.details or {}).get("token"), "created_at": event.created_at,
         }
         for event in rows

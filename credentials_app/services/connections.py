@@ -27,6 +27,8 @@ def ensure_usable_by_owner(*, connection_owner, provider: str, credential: Crede
         raise ValidationError({"credential": "That credential belongs to another provider."})
     if credential.is_disabled:
         raise ValidationError({"credential": "That credential is disabled. Choose another one."})
+    if credential.status == Credential.Status.CANT_DECRYPT:
+        raise ValidationError({"credential": "That credential's key can't be decrypted. Choose another one."})
     if not credentials_usable_by(connection_owner).filter(pk=credential.pk).exists():
         raise ValidationError({"credential": "That credential is not shared with you. Choose another one."})
 

@@ -252,10 +252,9 @@ def credential_check(*, credential: Credential, actor) -> ValidationResult:
     try:
         key = credential.decrypt_key()
     except crypto.SecretUnavailable as error:
-        result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
-    else:
-        result = run_check(credential.connector, key, credential.options)
-        resealed = credential_resealed_secret(credential, key)
+        return credential_note_undecryptable(credential=credential, error=error, actor=actor)
+    result = run_check(credential.connector, key, credential.options)
+    resealed = credential_resealed_secret(credential, key)
     stored = credential_record_check(
         credential=credential, result=result, actor=actor, checked_secret=checked_secret, resealed_secret=resealed
     )
@@ -268,8 +267,23 @@ def credential_check(*, credential: Credential, actor) -> ValidationResult:
     return result
 
 
+def credential_note_undecryptable(*, credential: Credential, error: crypto.SecretUnavailable, actor) -> ValidationResult:
+    """Mark credential "Can't decrypt" after its secret failed to open; return that as a check result.
+
+    It then needs attention and is offered as no tile, until its key is replaced or the master key
+    put back and it is checked again. Recorded once, not on every attempt.
+    """
+    result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
+    if credential.status != Credential.Status.CANT_DECRYPT:
+        credential_record_check(
+            credential=credential, result=result, actor=actor, checked_secret=credential.secret, undecryptable=True
+        )
+    return result
+
+
 def credential_record_check(
-    *, credential: Credential, result: ValidationResult, actor, checked_secret: str, resealed_secret: str | None = None
+    *, credential: Credential, result: ValidationResult, actor, checked_secret: str, resealed_secret: str | None = None,
+    undecryptable: bool = False,
 ) -> bool:
     """Store a re-check's outcome and a CHECKED event; return False if nothing was stored.
 
@@ -283,6 +297,8 @@ def credential_record_check(
     if result.outcome != Outcome.COULD_NOT_CHECK:
         # Only a verdict changes the status; a failed check must not write back a status read earlier.
         fields["status"] = status_after_check(credential.status, result)
+    if undecryptable:
+        fields["status"] = Credential.Status.CANT_DECRYPT
     if resealed_secret:
         fields.update(secret=resealed_secret, key_id=crypto.key_id_of(resealed_secret))
     with transaction.atomic():
@@ -357,7 +373,7 @@ def _check_stored_key_with(credential: Credential, options: dict, *, actor) -> V
     try:
         key = credential.decrypt_key()
     except crypto.SecretUnavailable as error:
-        raise CheckFailed(ValidationResult(Outcome.COULD_NOT_CHECK, str(error))) from None
+        raise CheckFailed(credential_note_undecryptable(credential=credential, error=error, actor=actor)) from None
     result = run_check(credential.connector, key, options)
     if result.outcome != Outcome.VERIFIED:
         raise CheckFailed(result)

@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_variables
 from credentials_app import crypto, events
 from credentials_app.access import access_level
 from credentials_app.models import ApiToken, Credential, ProxyUsage
+from credentials_app.services.credentials import credential_note_undecryptable
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
@@ -111,7 +112,8 @@ def machine_key(credential: Credential) -> str:
     """Return credential's plaintext key, for the proxy to send or a granted read; raise MachineRefusal (409)."""
     try:
         return credential.decrypt_key()
-    except crypto.SecretUnavailable:
+    except crypto.SecretUnavailable as error:
+        credential_note_undecryptable(credential=credential, error=error, actor=None)
         raise MachineRefusal(409, "Key unavailable", "The key cannot be decrypted with this install's keys.") from None
 
 

@@ -13,7 +13,6 @@ from django.views.decorators.http import require_POST
 
 from connectors.base import Outcome
 from connectors.registry import connectors_for, get_connector
-from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
 from credentials_app.selectors import (
@@ -22,6 +21,7 @@ from credentials_app.selectors import (
     credential_tile,
     credential_tile_counts,
     credential_tiles,
+    selectable_credentials,
 )
 from credentials_app.services.connections import connection_create
 from credentials_app.services.credentials import (
@@ -168,12 +168,12 @@ def credential_new(request, provider):
 
 
 def _usable_credential(user, provider, pk):
-    """Return the enabled credential pk of provider if user may use it, else None."""
+    """Return the credential pk of provider if user may pick it (enabled, decryptable), else None."""
     try:
         pk = uuid.UUID(str(pk))
     except ValueError:
         return None
-    return credentials_usable_by(user).filter(provider=provider, disabled_at__isnull=True, pk=pk).first()
+    return selectable_credentials(user, provider).filter(pk=pk).first()
 
 
 def _failure_answer(*, outcome: str, message: str, status: int, **extra) -> JsonResponse:

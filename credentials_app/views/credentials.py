@@ -71,7 +71,7 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         "can_manage": can_manage,
         "connections": connections,
         "history_page": history_page,
-        "history": [(event, events.summary(event)) for event in history_page],
+        "history": [(event, events.summary(event, may_manage=can_manage)) for event in history_page],
         # The dialog is rendered only when asked for, so the page holds no key field otherwise.
         "edit_form": CredentialEditForm(credential=credential) if can_manage and request.GET.get("edit") else None,
         "move_form": MoveAndDeleteForm(user=request.user, credential=credential),
