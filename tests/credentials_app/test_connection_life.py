@@ -136,10 +136,18 @@ def test_name_step_suggests_a_free_name_and_has_back(client, owner, credential_f
     assert reverse("authenticate", args=["source", "humanitix"]) in response.content.decode()
 
 
-@pytest.mark.parametrize("status", [s for s in Credential.Status if s != Credential.Status.VERIFIED])
+@pytest.mark.parametrize(
+    "status", [s for s in Credential.Status if s not in (Credential.Status.VERIFIED, Credential.Status.CANT_DECRYPT)]
+)
 def test_name_step_warns_before_building_on_an_unverified_credential(client, owner, credential_factory, status):
     credential = credential_factory(owner=owner, status=status)
     assert 'data-testid="unverified-warning"' in name_step(client, credential).content.decode()
+
+
+def test_a_credential_that_cannot_be_decrypted_cannot_be_picked(client, owner, credential_factory):
+    credential = credential_factory(owner=owner, status=Credential.Status.CANT_DECRYPT)
+    page = name_step(client, credential).content.decode()
+    assert "Select a credential first." in page and 'data-testid="unverified-warning"' not in page
 
 
 def test_name_step_does_not_warn_for_a_verified_credential(client, owner, credential_factory):
