@@ -81,3 +81,5 @@ urlpatterns = [
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<uuid:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]
+
+handler403 = "credentials_app.views.errors.permission_denied"
