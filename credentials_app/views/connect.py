@@ -14,6 +14,7 @@ from connectors.registry import connectors_for, get_connector
 from credentials_app.access import credentials_usable_by
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
+from credentials_app.provider_check import check_deadline_seconds
 from credentials_app.selectors import credential_tile, credential_tiles
 from credentials_app.services.connections import connection_create
 from credentials_app.services.credentials import CheckFailed, credential_create
@@ -108,6 +109,7 @@ def authenticate(request, kind, provider):
             "tiles": credential_tiles(request.user, connector.id),
             "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
             "selection_error": selection_error,
+            "check_deadline_seconds": check_deadline_seconds(),
         },
     )
 
