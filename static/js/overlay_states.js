@@ -26,7 +26,7 @@
       const limit = document.createElement("span");
       limit.className = "visually-hidden";
       limit.textContent = `This can take up to ${deadline} seconds.`;
-      progress.append(limit);
+      progress.append(" ", limit);
     }
     let timer = null;
     let started = 0;
