@@ -154,3 +154,9 @@ def test_cli_says_so_when_the_port_is_taken(cli, sandbox_server):
     assert process.returncode == 1
     assert "Could not start the provider sandbox" in errors
     assert "Traceback" not in errors
+
+
+def test_every_sandbox_key_has_its_own_fingerprint():
+    """The app shows a key's last four characters; no two sandbox keys share them."""
+    test_keys = [key for _, key, _ in keys.TABLE]
+    assert len({key[-4:] for key in test_keys}) == len(test_keys)

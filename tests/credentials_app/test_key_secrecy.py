@@ -14,7 +14,7 @@ from credentials_app.models import AuditEvent, Credential
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-MARKER = "sandbox_valid_key"
+MARKER = "sandbox_key_valid"
 
 
 def test_key_appears_in_no_response_log_line_or_audit_event(client, user_factory, sandbox, caplog):
