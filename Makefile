@@ -74,6 +74,8 @@ sandbox: install
 
 ## The app and the sandbox together: try every provider with the documented test keys.
 demo: migrate
+	@$(PY) -m connectors.sandbox --print-keys
+	@echo "The Add Credential overlay offers these keys under “Sandbox keys” while the demo runs."
 	@$(PY) -m connectors.sandbox --port $(SANDBOX_PORT) --cert-dir var --quiet & sandbox=$$!; \
 	trap "kill $$sandbox" EXIT; \
 	PROVIDER_SANDBOX_URL=https://127.0.0.1:$(SANDBOX_PORT) PROVIDER_SANDBOX_ALLOWED=true \
