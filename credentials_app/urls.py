@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
-from credentials_app.views import connect, credentials, machine, setup, sharing, teams, tokens
+from credentials_app.views import connect, credentials, machine, sandbox_keys, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
 # Password reset sends a link by email: without email configured its pages do not exist.
@@ -36,6 +36,7 @@ urlpatterns = [
     path("connect/<str:kind>/<str:provider>/", connect.authenticate, name="authenticate"),
     path("connect/<str:kind>/<str:provider>/credentials/", connect.credential_add, name="credential_add"),
     path("connections/<uuid:pk>/", connect.connection_detail, name="connection_detail"),
+    path("sandbox-keys/<str:provider>/", sandbox_keys.sandbox_keys, name="sandbox_keys"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
     path("credentials/<uuid:pk>/", credentials.credential_detail, name="credential_detail"),

@@ -53,3 +53,8 @@ TABLE = [
     ("People.ai", PEOPLEAI_MOCK, "Verified on Mock; rejected on Production and Staging"),
     ("Moshtix", MOSHTIX_EXPIRED, "Rejected before any request: the JWT has expired"),
 ]
+
+
+def table_for(provider_name: str) -> list[tuple[str, str]]:
+    """Return (key, outcome) for each test key that applies to provider_name (its display name)."""
+    return [(key, outcome) for provider, key, outcome in TABLE if provider in ("All", provider_name)]

@@ -38,3 +38,4 @@ def current_page(context, *sections) -> str:
     if any(path == section if section == "/" else path.startswith(section) for section in sections):
         return mark_safe(' aria-current="page"')
     return ""
+

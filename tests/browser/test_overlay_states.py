@@ -63,3 +63,22 @@ def test_a_long_check_shows_elapsed_seconds_and_the_deadline(signed_in_page, san
     expect(progress).to_contain_text("1 s of at most 8 s")
     expect(progress).to_contain_text("This can take up to 8 seconds.")
     expect(progress).to_be_hidden(timeout=15_000)
+
+
+def test_sandbox_keys_fill_the_key_field(signed_in_page, sandbox):
+    """While the sandbox is on, "Sandbox keys" lists its test keys; choosing one fills API Key and saves."""
+    page = signed_in_page
+    dialog = open_add_dialog(page)
+    dialog.get_by_text("Sandbox keys").click()
+    dialog.get_by_role("button", name=keys.VALID, exact=True).click()
+    expect(dialog.get_by_label("API Key")).to_have_value(keys.VALID)
+    expect(dialog.get_by_label("API Key")).to_be_focused()
+    dialog.get_by_label("Credential Name").fill("Demo")
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog).to_be_hidden()
+    assert Credential.objects.get(name="Demo").status == Credential.Status.VERIFIED
+
+
+def test_no_sandbox_keys_without_the_sandbox(signed_in_page):
+    dialog = open_add_dialog(signed_in_page)
+    expect(dialog.get_by_text("Sandbox keys")).to_have_count(0)
