@@ -102,3 +102,18 @@ def signed_in_page(page, user, client, live_server):
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     page.goto("/")
     return page
+
+
+@pytest.fixture
+def every_page(user, user_factory, credential_factory, team_factory, share_factory, connection_factory):
+    """Return (name, path) for every signed-in page, with data stored so each shows its tables and lists."""
+    from tests.browser.pages import build_every_page
+
+    return build_every_page(
+        user=user,
+        user_factory=user_factory,
+        credential_factory=credential_factory,
+        team_factory=team_factory,
+        share_factory=share_factory,
+        connection_factory=connection_factory,
+    )

@@ -1,9 +1,9 @@
 """axe-core finds no serious or critical accessibility problem on any page, nor in the open overlay."""
 import pytest
+from playwright.sync_api import expect
 
 from tests.browser.axe import serious_violations
 from tests.browser.helpers import open_add_dialog
-from tests.browser.pages import build_every_page
 
 pytestmark = pytest.mark.browser
 
@@ -15,19 +15,10 @@ def context_options():
 
 
 @pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
-def test_every_signed_in_page_passes_axe(
-    width, signed_in_page, user, user_factory, credential_factory, team_factory, share_factory, connection_factory
-):
+def test_every_signed_in_page_passes_axe(width, signed_in_page, every_page):
     page = signed_in_page
     page.set_viewport_size({"width": width, "height": 900})
-    pages = build_every_page(
-        user=user,
-        user_factory=user_factory,
-        credential_factory=credential_factory,
-        team_factory=team_factory,
-        share_factory=share_factory,
-        connection_factory=connection_factory,
-    )
+    pages = list(every_page)
     pages.append(("page not found", "/no-such-page/"))
     found = {}
     for name, path in pages:
@@ -42,6 +33,11 @@ def test_the_login_page_passes_axe(page):
     assert not serious_violations(page)
 
 
-def test_the_open_add_credential_overlay_passes_axe(signed_in_page):
-    open_add_dialog(signed_in_page)
+def test_the_open_add_credential_overlay_passes_axe(signed_in_page, sandbox):
+    """The overlay, with its Sandbox keys list open and after a refused save."""
+    dialog = open_add_dialog(signed_in_page)
+    dialog.get_by_text("Sandbox keys").click()
+    expect(dialog.locator("[data-sandbox-key-list] button").first).to_be_visible()
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog.locator("[data-form-alert]")).to_be_visible()
     assert not serious_violations(signed_in_page)

@@ -3,7 +3,6 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.helpers import open_add_dialog
-from tests.browser.pages import build_every_page
 
 pytestmark = pytest.mark.browser
 
@@ -20,18 +19,9 @@ def phone(signed_in_page):
     return signed_in_page
 
 
-def test_no_page_scrolls_sideways_on_a_phone(
-    phone, user, user_factory, credential_factory, team_factory, share_factory, connection_factory
-):
+def test_no_page_scrolls_sideways_on_a_phone(phone, every_page):
     """Every page fits 390 px: wide tables scroll inside their own box, not the page."""
-    pages = build_every_page(
-        user=user,
-        user_factory=user_factory,
-        credential_factory=credential_factory,
-        team_factory=team_factory,
-        share_factory=share_factory,
-        connection_factory=connection_factory,
-    )
+    pages = list(every_page)
     too_wide = {}
     for name, path in pages:
         phone.goto(path)
