@@ -9,7 +9,7 @@ PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; 
 	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
 
-.PHONY: run test test-fast sandbox demo bench install install-test chromium migrate clean
+.PHONY: run test test-fast sandbox demo bench install install-test chromium axe migrate clean
 
 $(PY):
 	@test -n "$(PYTHON)" || { echo "Python 3.11 or newer is needed: install python3 (>= 3.11) and retry."; exit 1; }
@@ -53,8 +53,15 @@ chromium:
 		echo "Install it with: sudo apt-get install chromium   (or set CHROMIUM_PATH to a Chromium binary)"; \
 	fi
 
+## axe-core for the browser tests' accessibility checks, pinned in package-lock.json.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the accessibility tests: install Node.js (apt-get install npm) and retry."; exit 1; }
+	npm ci --no-audit --no-fund
+	@touch $@
+axe: node_modules/axe-core/axe.min.js
+
 ## Run the whole suite, browser tests included.
-test: install-test chromium
+test: install-test chromium axe
 	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
 
 ## The suite without the browser tests.
@@ -67,6 +74,8 @@ sandbox: install
 
 ## The app and the sandbox together: try every provider with the documented test keys.
 demo: migrate
+	@$(PY) -m connectors.sandbox --print-keys
+	@echo "The Add Credential overlay offers these keys under “Sandbox keys” while the demo runs."
 	@$(PY) -m connectors.sandbox --port $(SANDBOX_PORT) --cert-dir var --quiet & sandbox=$$!; \
 	trap "kill $$sandbox" EXIT; \
 	PROVIDER_SANDBOX_URL=https://127.0.0.1:$(SANDBOX_PORT) PROVIDER_SANDBOX_ALLOWED=true \

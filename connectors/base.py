@@ -319,7 +319,10 @@ class Connector:
         retry_after = parse_retry_after(response.headers.get("Retry-After"))
         if retry_after is None:
             retry_after = self.default_retry_after
-        when = f"in {retry_after} seconds" if retry_after is not None else "in a minute"
+        if retry_after is None:
+            when = "in a minute"
+        else:
+            when = f"in {retry_after} second{'' if retry_after == 1 else 's'}"
         return ValidationResult(
             Outcome.COULD_NOT_CHECK,
             f"{self.name} is rate-limiting requests (HTTP 429). Try again {when}.",

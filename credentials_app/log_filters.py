@@ -11,3 +11,13 @@ class EscapeLineBreaks(logging.Filter):
             record.msg = message.replace("\r", "\\r").replace("\n", "\\n")
             record.args = ()
         return True
+
+
+class NoTracebackForRefusals(logging.Filter):
+    """Drop the traceback from a 403 warning: a refusal is the app working, not a fault to debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "status_code", None) == 403:
+            record.exc_info = None
+            record.exc_text = None
+        return True

@@ -27,6 +27,11 @@ def http_config() -> HttpConfig:
     )
 
 
+def check_deadline_seconds() -> int:
+    """Return the longest a key check can take, in whole seconds: the connect plus the read timeout."""
+    return round(settings.CONNECTOR_CONNECT_TIMEOUT + settings.CONNECTOR_READ_TIMEOUT)
+
+
 # Hide every local of this call and the connector and transport frames below it: headers
 # there carry the key, and Django's error pages show nested frames.
 @sensitive_variables()

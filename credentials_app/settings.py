@@ -207,10 +207,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     # User text (names, paths, usernames) reaches log lines: CR and LF are escaped in every message.
-    "filters": {"escape_line_breaks": {"()": "credentials_app.log_filters.EscapeLineBreaks"}},
+    "filters": {
+        "escape_line_breaks": {"()": "credentials_app.log_filters.EscapeLineBreaks"},
+        "no_traceback_for_refusals": {"()": "credentials_app.log_filters.NoTracebackForRefusals"},
+    },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape_line_breaks"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"urllib3": {"level": "WARNING"}},
+    "loggers": {
+        "urllib3": {"level": "WARNING"},
+        # Django logs PermissionDenied with its traceback; a refusal is one warning line.
+        "django.request": {"filters": ["no_traceback_for_refusals"]},
+    },
 }
 
 # --- Credentials: encryption ------------------------------------------------

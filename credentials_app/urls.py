@@ -3,7 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from credentials_app.api import api
-from credentials_app.views import connect, connections, credentials, machine, setup, sharing, teams, tokens
+from credentials_app.views import connect, connections, credentials, machine, sandbox_keys, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
 # Password reset sends a link by email: without email configured its pages do not exist.
@@ -47,6 +47,7 @@ urlpatterns = [
     path("connections/<uuid:pk>/credential/", connections.connection_credential_view, name="connection_credential"),
     path("connections/<uuid:pk>/check/", connections.connection_check_view, name="connection_check"),
     path("connections/<uuid:pk>/delete/", connections.connection_delete_view, name="connection_delete"),
+    path("sandbox-keys/<str:provider>/", sandbox_keys.sandbox_keys, name="sandbox_keys"),
     # --- Credentials management ---
     path("credentials/", credentials.credential_list_view, name="credential_list"),
     path("credentials/new/<str:provider>/", connect.credential_new, name="credential_new"),
@@ -91,3 +92,5 @@ urlpatterns = [
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<uuid:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
 ]
+
+handler403 = "credentials_app.views.errors.permission_denied"

@@ -72,7 +72,7 @@ def credential_factory(db, user_factory):
     """Return a function that stores a credential directly, without a provider check."""
     from credentials_app.models import Credential
 
-    def create(owner=None, provider="humanitix", name=None, key="sandbox_valid_key", options=None, **extra):
+    def create(owner=None, provider="humanitix", name=None, key="sandbox_key_valid", options=None, **extra):
         credential = Credential(
             owner=owner or user_factory(),
             provider=provider,

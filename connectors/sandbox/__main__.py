@@ -24,6 +24,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--cert-dir", type=Path, default=Path("var"), help="where to write sandbox-ca.pem (default: var)"
     )
     parser.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    parser.add_argument("--print-keys", action="store_true", help="print the test keys and exit")
     parser.add_argument(
         "--slow-seconds",
         type=float,
@@ -39,11 +40,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def describe(server: SandboxServer) -> str:
-    """Return the banner: where the sandbox listens, how to point the app at it, and the test keys."""
+def key_table() -> str:
+    """Return the test keys as an indented table: provider, outcome, key."""
     # The key goes last: the expired Moshtix JWT is too long for a column.
     width = max(len(outcome) for _, _, outcome in keys.TABLE)
     rows = "\n".join(f"  {provider:<10} {outcome:<{width}}  {key}" for provider, key, outcome in keys.TABLE)
+    return f"Test keys:\n  {'Provider':<10} {'Outcome':<{width}}  Key\n{rows}"
+
+
+def describe(server: SandboxServer) -> str:
+    """Return the banner: where the sandbox listens, how to point the app at it, and the test keys."""
     return (
         f"Provider sandbox listening on {server.url}\n"
         f"CA certificate: {server.ca_bundle}\n\n"
@@ -51,15 +57,16 @@ def describe(server: SandboxServer) -> str:
         f"  PROVIDER_SANDBOX_URL={server.url}\n"
         "  PROVIDER_SANDBOX_ALLOWED=true\n"
         f"  PROVIDER_SANDBOX_CA_BUNDLE={server.ca_bundle}\n\n"
-        "Test keys:\n"
-        f"  {'Provider':<10} {'Outcome':<{width}}  Key\n"
-        f"{rows}\n\n"
+        f"{key_table()}\n\n"
         "Press Ctrl-C to stop."
     )
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    if args.print_keys:
+        print(key_table(), flush=True)
+        return 0
     stopping = threading.Event()
     # Set before anything else, so a signal during start-up also ends in a clean stop. The server
     # runs in its own thread so the main thread is free to receive signals and stop it.

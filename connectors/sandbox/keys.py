@@ -1,22 +1,22 @@
 """Documented sandbox test keys: each one drives one outcome, on every provider unless noted."""
 
-VALID = "sandbox_valid_key"  # accepted (People.ai: Production only; TIXY: a public token)
-REJECTED = "sandbox_rejected_key"  # refused as the provider documents it (any unknown key too)
-SLOW = "sandbox_slow_key"  # answers only after the sandbox's slow delay (25 s: past the read timeout)
-RATE_LIMITED = "sandbox_ratelimited_key"  # HTTP 429 with Retry-After: 30
-RATE_LIMITED_BRIEFLY = "sandbox_ratelimited_briefly_key"  # HTTP 429 with Retry-After: 1
-SERVER_ERROR = "sandbox_error_key"  # HTTP 503
-BAD_BODY = "sandbox_badbody_key"  # HTTP 200 with an HTML maintenance page instead of JSON
-REDIRECT = "sandbox_redirect_key"  # HTTP 302 to another sandbox path (the app must not follow it)
-HUGE_BODY = "sandbox_hugebody_key"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
-TRICKLE = "sandbox_trickle_key"  # HTTP 200, a valid answer dripped out over the trickle delay
-BROKEN_TLS = "sandbox_brokentls_key"  # HTTP 200, then a corrupt TLS record in the middle of the body
-STREAM = "sandbox_stream_key"  # HTTP 200, a JSON body of STREAM_BYTES written in pieces (proxy streaming)
+VALID = "sandbox_key_valid"  # accepted (People.ai: Production only; TIXY: a public token)
+REJECTED = "sandbox_key_rejected"  # refused as the provider documents it (any unknown key too)
+SLOW = "sandbox_key_slow"  # answers only after the sandbox's slow delay (25 s: past the read timeout)
+RATE_LIMITED = "sandbox_key_ratelimited"  # HTTP 429 with Retry-After: 30
+RATE_LIMITED_BRIEFLY = "sandbox_key_ratelimited_brief"  # HTTP 429 with Retry-After: 1
+SERVER_ERROR = "sandbox_key_error"  # HTTP 503
+BAD_BODY = "sandbox_key_badbody"  # HTTP 200 with an HTML maintenance page instead of JSON
+REDIRECT = "sandbox_key_redirect"  # HTTP 302 to another sandbox path (the app must not follow it)
+HUGE_BODY = "sandbox_key_huge"  # HTTP 200, the success shape padded past HUGE_BODY_BYTES
+TRICKLE = "sandbox_key_trickle"  # HTTP 200, a valid answer dripped out over the trickle delay
+BROKEN_TLS = "sandbox_key_brokentls"  # HTTP 200, then a corrupt TLS record in the middle of the body
+STREAM = "sandbox_key_stream"  # HTTP 200, a JSON body of STREAM_BYTES written in pieces (proxy streaming)
 
-CUSTIFY_FORBIDDEN = "sandbox_forbidden_key"  # Custify: valid, but 403 on companies
-TIXY_PRIVATE = "sandbox_private_key"  # TIXY: a private token (403 on the public host)
-PEOPLEAI_STAGING = "sandbox_staging_key"  # People.ai: valid on Staging only
-PEOPLEAI_MOCK = "sandbox_mock_key"  # People.ai: valid on Mock only
+CUSTIFY_FORBIDDEN = "sandbox_key_forbidden"  # Custify: valid, but 403 on companies
+TIXY_PRIVATE = "sandbox_key_private"  # TIXY: a private token (403 on the public host)
+PEOPLEAI_STAGING = "sandbox_key_staging"  # People.ai: valid on Staging only
+PEOPLEAI_MOCK = "sandbox_key_mock"  # People.ai: valid on Mock only
 # Moshtix: a JWT whose exp (2020-09-13) has passed; the app refuses it without calling Moshtix.
 MOSHTIX_EXPIRED = (
     "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9."
@@ -53,3 +53,8 @@ TABLE = [
     ("People.ai", PEOPLEAI_MOCK, "Verified on Mock; rejected on Production and Staging"),
     ("Moshtix", MOSHTIX_EXPIRED, "Rejected before any request: the JWT has expired"),
 ]
+
+
+def table_for(provider_name: str) -> list[tuple[str, str]]:
+    """Return (key, outcome) for each test key that applies to provider_name (its display name)."""
+    return [(key, outcome) for provider, key, outcome in TABLE if provider in ("All", provider_name)]

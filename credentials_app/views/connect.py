@@ -15,6 +15,7 @@ from connectors.base import Outcome
 from connectors.registry import connectors_for, get_connector
 from credentials_app.forms import ConnectionNameForm, CredentialForm
 from credentials_app.models import Connection
+from credentials_app.provider_check import check_deadline_seconds
 from credentials_app.selectors import (
     TILES_SHOWN,
     connection_name_suggestion,
@@ -137,6 +138,7 @@ def authenticate(request, kind, provider):
             "searchable": matching > TILES_SHOWN or bool(query),
             "form": CredentialForm(connector=connector, initial={"creation_token": uuid.uuid4()}),
             "selection_error": selection_error,
+            "check_deadline_seconds": check_deadline_seconds(),
         },
     )
 

@@ -66,6 +66,7 @@ class CredentialForm {
     this.save = form.querySelector("[data-save]");
     this.acceptButtons = form.querySelectorAll("[data-accept]");
     this.busy = false;
+    form.credentialForm = this; // overlay_states.js clears it when the overlay closes
     form.addEventListener("submit", (event) => {
       event.preventDefault();
       this.submit({});

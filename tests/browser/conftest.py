@@ -65,9 +65,15 @@ def key_watch():
 
 
 @pytest.fixture
-def page(browser, live_server, key_watch):
+def context_options():
+    """Return extra options for the browser context; a test module may override this fixture."""
+    return {}
+
+
+@pytest.fixture
+def page(browser, live_server, key_watch, context_options):
     """Return a page in a fresh browser context, its responses recorded by key_watch."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+    context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900}, **context_options)
     context.set_default_timeout(10_000)
     page = context.new_page()
     page.on("request", key_watch.on_request)
@@ -96,3 +102,18 @@ def signed_in_page(page, user, client, live_server):
     page.context.add_cookies([{"name": cookie.key, "value": cookie.value, "url": live_server.url}])
     page.goto("/")
     return page
+
+
+@pytest.fixture
+def every_page(user, user_factory, credential_factory, team_factory, share_factory, connection_factory):
+    """Return (name, path) for every signed-in page, with data stored so each shows its tables and lists."""
+    from tests.browser.pages import build_every_page
+
+    return build_every_page(
+        user=user,
+        user_factory=user_factory,
+        credential_factory=credential_factory,
+        team_factory=team_factory,
+        share_factory=share_factory,
+        connection_factory=connection_factory,
+    )

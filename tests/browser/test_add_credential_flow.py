@@ -110,7 +110,7 @@ def test_saving_shows_progress_then_selects_the_new_tile_without_reload(signed_i
 
         progress = dialog.get_by_role("status")
         expect(progress).to_be_visible()
-        expect(progress).to_have_text("Checking with Humanitix…")
+        expect(progress).to_contain_text("Checking with Humanitix…")
         expect(dialog.get_by_role("button", name="Save")).to_be_disabled()
 
         expect(dialog).to_be_hidden()

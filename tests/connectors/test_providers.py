@@ -135,6 +135,13 @@ def test_custify_429_without_retry_after_waits_the_documented_10_seconds():
     assert "in 10 seconds" in result.message
 
 
+def test_a_one_second_retry_reads_in_the_singular():
+    """"Try again in 1 second", never "1 seconds"."""
+    result = Custify().interpret(_answer(429, {}, {"Retry-After": "1"}), {})
+
+    assert "Try again in 1 second." in result.message
+
+
 def test_retry_after_as_an_http_date_is_honoured():
     """Retry-After may be an HTTP date; it becomes seconds from now."""
     later = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(time.time() + 120))

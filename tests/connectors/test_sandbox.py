@@ -154,3 +154,19 @@ def test_cli_says_so_when_the_port_is_taken(cli, sandbox_server):
     assert process.returncode == 1
     assert "Could not start the provider sandbox" in errors
     assert "Traceback" not in errors
+
+
+def test_every_sandbox_key_has_its_own_fingerprint():
+    """The app shows a key's last four characters; no two sandbox keys share them."""
+    test_keys = [key for _, key, _ in keys.TABLE]
+    assert len({key[-4:] for key in test_keys}) == len(test_keys)
+
+
+def test_print_keys_lists_every_test_key_and_exits():
+    """`make demo` prints the keys with `--print-keys` before it starts the app."""
+    done = subprocess.run(
+        [sys.executable, "-m", "connectors.sandbox", "--print-keys"],
+        capture_output=True, text=True, cwd=SANDBOX_DIR.parents[1], timeout=30, check=True,
+    )
+    for _, key, outcome in keys.TABLE:
+        assert key in done.stdout and outcome in done.stdout

@@ -49,7 +49,7 @@ def test_deleting_a_credential_in_use_is_refused_with_the_connections_named(
 
 def test_deleting_an_unused_credential_in_the_admin_is_audited(client, root, credential_factory):
     """Deleting from the credential's admin page records who deleted it, with its fingerprint only."""
-    credential = credential_factory(name="Box office", key="sandbox_valid_key")
+    credential = credential_factory(name="Box office", key="sandbox_key_valid")
     url = reverse("admin:credentials_app_credential_delete", args=[credential.pk])
 
     assert client.get(url).status_code == 200
@@ -58,7 +58,7 @@ def test_deleting_an_unused_credential_in_the_admin_is_audited(client, root, cre
     assert not Credential.objects.filter(pk=credential.pk).exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.DELETED)
     assert event.credential_name == "Box office" and event.actor == root
-    assert event.details == {"fingerprint": "••••_key"}
+    assert event.details == {"fingerprint": "••••alid"}
 
 
 def test_bulk_delete_with_a_credential_in_use_deletes_nothing_and_names_it(

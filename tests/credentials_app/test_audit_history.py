@@ -40,7 +40,7 @@ def test_each_action_records_who_and_what_changed(client, owner, credential_fact
     (checked,) = events(credential, AuditEvent.Action.CHECKED)
     assert checked.details["outcome"] == "rejected" and checked.actor == owner
     (replaced,) = events(credential, AuditEvent.Action.KEY_REPLACED)
-    assert replaced.details == {"old_fingerprint": old_fingerprint, "new_fingerprint": "••••_key"}
+    assert replaced.details == {"old_fingerprint": old_fingerprint, "new_fingerprint": f"••••{keys.VALID[-4:]}"}
     (renamed,) = events(credential, AuditEvent.Action.RENAMED)
     assert renamed.details == {"old_name": "Box office", "new_name": "Front desk"}
     assert renamed.credential_name == "Front desk"

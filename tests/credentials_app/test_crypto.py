@@ -109,7 +109,7 @@ def test_a_broken_keyring_answers_a_clear_message_not_a_traceback(client, settin
     settings.CREDENTIALS_ENCRYPTION_KEYS = ["broken"]
     response = client.post(
         reverse("credential_add", args=["source", "humanitix"]),
-        {"name": "x", "key": "sandbox_valid_key", "creation_token": str(uuid.uuid4())},
+        {"name": "x", "key": "sandbox_key_valid", "creation_token": str(uuid.uuid4())},
         HTTP_ACCEPT="application/json",
     )
     assert response.status_code == 503

@@ -71,7 +71,7 @@ def test_every_url_with_the_other_users_ids_is_not_found_and_changes_nothing(cli
 
     for method, url_name, args in urls_with_ids_of(alice, bob):
         url = reverse(url_name, args=args)
-        data = {"name": "x", "description": "x", "key": "sandbox_valid_key", "level": "use", "role": "admin",
+        data = {"name": "x", "description": "x", "key": "sandbox_key_valid", "level": "use", "role": "admin",
                 "user": "alice", "teams": [alice["team"].pk]}
         response = getattr(client, method)(url, data if method == "post" else None)
         assert response.status_code == 404, f"{method.upper()} {url_name} answered {response.status_code}"

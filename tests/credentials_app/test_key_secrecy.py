@@ -14,7 +14,7 @@ from credentials_app.models import AuditEvent, Credential
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[2]
-MARKER = "sandbox_valid_key"
+MARKER = "sandbox_key_valid"
 
 
 def test_key_appears_in_no_response_log_line_or_audit_event(client, user_factory, sandbox, caplog):
@@ -134,7 +134,7 @@ def test_no_api_response_carries_the_key(client, user_factory, sandbox, caplog, 
     api.get(f"/credentials/{pk}")
     api.patch(f"/credentials/{pk}", json={"name": "Renamed", "description": "Tickets"})
     api.post(f"/credentials/{pk}/key", json={"key": MARKER})
-    api.post(f"/credentials/{pk}/key", json={"key": "sandbox_rejected_key"})
+    api.post(f"/credentials/{pk}/key", json={"key": "sandbox_key_rejected"})
     api.post(f"/credentials/{pk}/check")
     api.post(f"/credentials/{pk}/disable")
     api.post(f"/credentials/{pk}/enable")

@@ -65,7 +65,7 @@ def test_an_existing_key_file_keeps_working_with_secrets_stored(credential_facto
     """The check applies only when the file is missing: a present file is read as before."""
     use_key_file()
     crypto.get_keyring()
-    credential = credential_factory(key="sandbox_valid_key")
+    credential = credential_factory(key="sandbox_key_valid")
     crypto.get_keyring.cache_clear()
 
-    assert credential.decrypt_key() == "sandbox_valid_key"
+    assert credential.decrypt_key() == "sandbox_key_valid"

@@ -110,7 +110,7 @@ def test_a_team_token_reads_a_credential_shared_with_its_team(live_server, grant
 
 @pytest.mark.django_db
 def test_machine_reads_are_off_by_default_and_a_manager_turns_them_on_audited(client, credential_factory):
-    credential = credential_factory(key="sandbox_valid_key")
+    credential = credential_factory(key="sandbox_key_valid")
     client.force_login(credential.owner)
     assert "Machine reads: off" in client.get(f"/credentials/{credential.pk}/").content.decode()
 
@@ -120,7 +120,7 @@ def test_machine_reads_are_off_by_default_and_a_manager_turns_them_on_audited(cl
     page = response.content.decode()
     assert "Machine reads: allowed, as connection id <code>humanitix_events</code>" in page
     assert "Machine reads allowed. Connection id “humanitix_events”" in page
-    assert "sandbox_valid_key" not in page
+    assert "sandbox_key_valid" not in page
     client.post(f"/credentials/{credential.pk}/machine-reads/", {"connection_name": "humanitix_events"})
     credential.refresh_from_db()
     assert not credential.machine_reads_allowed

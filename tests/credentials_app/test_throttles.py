@@ -114,12 +114,12 @@ def test_check_now_on_a_shared_credential_is_limited_per_credential(
 def test_replace_key_spends_the_same_budget(client, signed_in, credential_factory, sandbox, settings):
     """A key replacement is a check too: over budget, the old key stays and the page says when to retry."""
     settings.CHECK_BUDGET_PER_CREDENTIAL = 1
-    credential = credential_factory(owner=signed_in, key="sandbox_valid_key")
+    credential = credential_factory(owner=signed_in, key="sandbox_key_valid")
     client.post(reverse("credential_check_now", args=[credential.pk]))
 
-    response = client.post(reverse("credential_replace_key", args=[credential.pk]), {"key": "sandbox_valid_key2"})
+    response = client.post(reverse("credential_replace_key", args=[credential.pk]), {"key": "sandbox_key_valid2"})
 
     assert response.status_code == 429
     assert "The key was not replaced. Too many key checks" in response.content.decode()
     credential.refresh_from_db()
-    assert credential.decrypt_key() == "sandbox_valid_key"
+    assert credential.decrypt_key() == "sandbox_key_valid"

@@ -25,7 +25,7 @@ def tiles(response):
 
 
 def test_a_tile_shows_fingerprint_setting_and_status(client, owner, credential_factory):
-    credential_factory(owner=owner, provider="tixy", name="Sales", key="sandbox_private_key",
+    credential_factory(owner=owner, provider="tixy", name="Sales", key="sandbox_key_private",
                        options={"token_type": "private"}, status=Credential.Status.RESTRICTED)
 
     page = client.get(reverse("authenticate", args=["source", "tixy"])).content.decode()

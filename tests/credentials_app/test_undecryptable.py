@@ -83,7 +83,7 @@ def test_a_refused_keys_fingerprint_is_shown_to_managers_only(
     credential = credential_factory(owner=owner, key=keys.VALID)
     share_factory(credential, team_factory(members=[member]))
     with pytest.raises(Exception):
-        credential_replace_key(credential=credential, key="sandbox_rejected_key_7zq9", actor=owner)
+        credential_replace_key(credential=credential, key="sandbox_key_rejected_7zq9", actor=owner)
 
     client.force_login(owner)
     assert "New key ••••7zq9 refused" in client.get(reverse("credential_detail", args=[credential.pk])).content.decode()

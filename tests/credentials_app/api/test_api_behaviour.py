@@ -27,21 +27,21 @@ def test_no_token_a_bad_token_and_a_revoked_token_are_401_problems(client, user_
 def test_a_malformed_body_is_a_422_problem_that_does_not_echo_the_input(user_factory, api_client_for):
     """Pydantic's refusal becomes an invalid-request problem, without the offending value."""
     api = api_client_for(user_factory())
-    answer = api.post("/credentials/", {"provider": "humanitix", "name": "X", "key": ["sandbox_valid_key"]})
+    answer = api.post("/credentials/", {"provider": "humanitix", "name": "X", "key": ["sandbox_key_valid"]})
     assert answer.status_code == 422 and answer.json()["type"] == PROBLEM + "invalid-request"
-    assert b"sandbox_valid_key" not in answer.content
+    assert b"sandbox_key_valid" not in answer.content
 
 
 def test_could_not_check_returns_a_permit_that_saves_the_same_key_unchecked(user_factory, api_client_for, sandbox):
     """A provider that cannot be asked answers 409 with a permit; presenting it saves "Could not check"."""
     api = api_client_for(user_factory())
-    body = {"provider": "humanitix", "name": "Events", "key": "sandbox_error_key"}
+    body = {"provider": "humanitix", "name": "Events", "key": "sandbox_key_error"}
 
     first = api.post("/credentials/", body)
 
     assert first.status_code == 409 and first.json()["type"] == PROBLEM + "could-not-check"
     permit = first.json()["permit"]
-    other_key = api.post("/credentials/", {**body, "key": "sandbox_slow_key", "unverified_permit": permit})
+    other_key = api.post("/credentials/", {**body, "key": "sandbox_key_slow", "unverified_permit": permit})
     assert other_key.status_code == 409 and not Credential.objects.exists()
     saved = api.post("/credentials/", {**body, "unverified_permit": permit})
     assert saved.status_code == 201 and saved.json()["status"] == "could_not_check"
@@ -50,7 +50,7 @@ def test_could_not_check_returns_a_permit_that_saves_the_same_key_unchecked(user
 def test_a_restricted_key_is_saved_only_when_accepted(user_factory, api_client_for, sandbox):
     """Custify's 403 answers 409 key-restricted; accept_restricted saves it."""
     api = api_client_for(user_factory())
-    body = {"provider": "custify", "name": "CRM", "key": "sandbox_forbidden_key"}
+    body = {"provider": "custify", "name": "CRM", "key": "sandbox_key_forbidden"}
     refused = api.post("/credentials/", body)
     assert refused.status_code == 409 and refused.json()["type"] == PROBLEM + "key-restricted"
     assert api.post("/credentials/", {**body, "accept_restricted": True}).status_code == 201
@@ -59,7 +59,7 @@ def test_a_restricted_key_is_saved_only_when_accepted(user_factory, api_client_f
 def test_a_retried_post_with_the_same_idempotency_key_creates_one_credential(user_factory, api_client_for, sandbox):
     """The retry gets the first answer and creates nothing; the same key with another body is refused."""
     api = api_client_for(user_factory())
-    body = {"provider": "humanitix", "name": "Events", "key": "sandbox_valid_key"}
+    body = {"provider": "humanitix", "name": "Events", "key": "sandbox_key_valid"}
     headers = {"Idempotency-Key": "create-events-1"}
 
     first = api.post("/credentials/", body, headers=headers)
@@ -78,8 +78,8 @@ def test_idempotency_keys_belong_to_one_token(user_factory, api_client_for, sand
     ada = user_factory("ada")
     first, second = api_client_for(ada, name="One"), api_client_for(ada, name="Two")
     headers = {"Idempotency-Key": "same"}
-    first.post("/credentials/", {"provider": "humanitix", "name": "A", "key": "sandbox_valid_key"}, headers=headers)
-    second.post("/credentials/", {"provider": "humanitix", "name": "B", "key": "sandbox_valid_key"}, headers=headers)
+    first.post("/credentials/", {"provider": "humanitix", "name": "A", "key": "sandbox_key_valid"}, headers=headers)
+    second.post("/credentials/", {"provider": "humanitix", "name": "B", "key": "sandbox_key_valid"}, headers=headers)
     assert Credential.objects.count() == 2
 
 
@@ -127,7 +127,7 @@ def test_a_team_tokens_credential_is_owned_by_its_creator_and_managed_by_the_tea
     team = team_factory("Ops", admins=[ada])
     api = api_client_for(ada, team=team, name="Ops robot")
 
-    created = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_valid_key"})
+    created = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_key_valid"})
 
     assert created.status_code == 201 and created.json()["access"] == "manage"
     credential = Credential.objects.get()
@@ -153,10 +153,10 @@ def test_the_apis_checks_spend_the_same_budgets_as_the_pages(user_factory, api_c
     """Past the check budget the API answers a 429 problem with Retry-After, and asks the provider nothing."""
     settings.CHECK_BUDGET_PER_USER = 1
     api = api_client_for(user_factory())
-    api.post("/credentials/", {"provider": "humanitix", "name": "First", "key": "sandbox_rejected_key"})
+    api.post("/credentials/", {"provider": "humanitix", "name": "First", "key": "sandbox_key_rejected"})
     sandbox.state.requests.clear()
 
-    answer = api.post("/credentials/", {"provider": "humanitix", "name": "Second", "key": "sandbox_valid_key"})
+    answer = api.post("/credentials/", {"provider": "humanitix", "name": "Second", "key": "sandbox_key_valid"})
 
     assert answer.status_code == 429 and answer.json()["type"] == PROBLEM + "check-budget-spent"
     assert int(answer["Retry-After"]) >= 1 and answer.json()["retry_after"] >= 1

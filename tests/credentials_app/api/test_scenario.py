@@ -21,12 +21,12 @@ def test_create_share_build_replace_read_history_and_delete(client, user_factory
     providers = api.get("/providers/").json()
     assert "humanitix" in [provider["id"] for provider in providers]
 
-    refused = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_rejected_key"})
+    refused = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_key_rejected"})
     assert refused.status_code == 422 and refused["Content-Type"] == "application/problem+json"
     assert refused.json()["type"] == "urn:credential-manager:problem:key-rejected"
     assert not Credential.objects.exists()
 
-    created = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_valid_key"})
+    created = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_key_valid"})
     assert created.status_code == 201, created.content
     credential = created.json()
     assert credential["status"] == "verified" and credential["fingerprint"] == "••••_key"
@@ -38,9 +38,9 @@ def test_create_share_build_replace_read_history_and_delete(client, user_factory
                                        "credential": credential["id"]})
     assert built.status_code == 201, built.content
 
-    replaced = api.post(f"/credentials/{credential['id']}/key", {"key": "sandbox_rejected_key"})
+    replaced = api.post(f"/credentials/{credential['id']}/key", {"key": "sandbox_key_rejected"})
     assert replaced.status_code == 422
-    replaced = api.post(f"/credentials/{credential['id']}/key", {"key": "sandbox_valid_key"})
+    replaced = api.post(f"/credentials/{credential['id']}/key", {"key": "sandbox_key_valid"})
     assert replaced.status_code == 200
 
     in_use = api.delete(f"/credentials/{credential['id']}")
@@ -53,7 +53,7 @@ def test_create_share_build_replace_read_history_and_delete(client, user_factory
     assert all(event["token"] == "Provisioning" for event in history)
     assert all("(through API token “Provisioning”)" in text for text in summaries)
 
-    successor = api.post("/credentials/", {"provider": "humanitix", "name": "Events 2", "key": "sandbox_valid_key"})
+    successor = api.post("/credentials/", {"provider": "humanitix", "name": "Events 2", "key": "sandbox_key_valid"})
     moved = api.post(f"/credentials/{credential['id']}/move-and-delete", {"replacement": successor.json()["id"]})
     assert moved.status_code == 204
     assert Connection.objects.get().credential_id == Credential.objects.get().pk

@@ -1,0 +1,91 @@
+// The Add Credential overlay's client states: it reopens clean after Cancel, × or Esc (no earlier
+// error, no typed value, above all no key), and a running check shows its elapsed seconds against
+// the longest it can take (the dialog's data-check-deadline, from the server's timeouts). While the
+// sandbox is on, its "Sandbox keys" list fills the key field.
+(() => {
+  "use strict";
+
+  function startClean(form) {
+    form.reset(); // Hidden fields (CSRF, creation token) keep their values.
+    const controller = form.credentialForm;
+    if (controller) {
+      controller.clearErrors();
+      controller.hideAcceptButtons();
+      controller.permit = "";
+    }
+  }
+
+  function showElapsed(dialog, progress) {
+    const deadline = Number(dialog.dataset.checkDeadline) || 0;
+    const counter = document.createElement("span");
+    counter.className = "progress-elapsed";
+    counter.dataset.progressElapsed = "";
+    // The live region announces the limit once; the ticking seconds are for the eye only.
+    counter.setAttribute("aria-hidden", "true");
+    progress.append(" ", counter);
+    if (deadline) {
+      const limit = document.createElement("span");
+      limit.className = "visually-hidden";
+      limit.textContent = `This can take up to ${deadline} seconds.`;
+      progress.append(" ", limit);
+    }
+    let timer = null;
+    let started = 0;
+    const render = () => {
+      const seconds = Math.floor((Date.now() - started) / 1000);
+      counter.textContent = deadline ? `${seconds} s of at most ${deadline} s` : `${seconds} s`;
+    };
+    new MutationObserver(() => {
+      clearInterval(timer);
+      if (progress.hidden) return;
+      started = Date.now();
+      render();
+      timer = setInterval(render, 1000);
+    }).observe(progress, { attributes: true, attributeFilter: ["hidden"] });
+  }
+
+  // A sandbox test key goes into the API Key field, as if typed (so earlier offers are withdrawn).
+  function fillKey(form, key) {
+    const input = form.querySelector("[name=key]");
+    input.value = key;
+    input.dispatchEvent(new Event("input", { bubbles: true }));
+    input.focus();
+  }
+
+  // The list is fetched when first opened, so a page never carries a key nobody asked for.
+  function offerSandboxKeys(form, details) {
+    const list = details.querySelector("[data-sandbox-key-list]");
+    details.addEventListener("toggle", async () => {
+      if (!details.open || list.childElementCount) return;
+      const response = await fetch(details.dataset.sandboxKeys, { headers: { Accept: "application/json" }, credentials: "same-origin" });
+      if (!response.ok) return;
+      const data = await response.json();
+      data.keys.forEach(({ key, outcome }) => {
+        const item = document.createElement("li");
+        const button = document.createElement("button");
+        button.type = "button";
+        button.className = "link";
+        const code = document.createElement("code");
+        code.textContent = key.length > 32 ? `${key.slice(0, 31)}…` : key;
+        button.append(code);
+        button.addEventListener("click", () => fillKey(form, key));
+        const note = document.createElement("span");
+        note.className = "hint";
+        note.textContent = ` ${outcome}`;
+        item.append(button, note);
+        list.append(item);
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", () => {
+    document.querySelectorAll("dialog [data-credential-form]").forEach((form) => {
+      const dialog = form.closest("dialog");
+      dialog.addEventListener("close", () => startClean(form));
+      const progress = form.querySelector("[data-progress]");
+      if (progress) showElapsed(dialog, progress);
+      const sandboxKeys = form.querySelector("[data-sandbox-keys]");
+      if (sandboxKeys) offerSandboxKeys(form, sandboxKeys);
+    });
+  });
+})();

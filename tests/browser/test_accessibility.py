@@ -1,0 +1,43 @@
+"""axe-core finds no serious or critical accessibility problem on any page, nor in the open overlay."""
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.axe import serious_violations
+from tests.browser.helpers import open_add_dialog
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def context_options():
+    """Let Playwright add axe's script despite the app's Content-Security-Policy (script-src 'self')."""
+    return {"bypass_csp": True}
+
+
+@pytest.mark.parametrize("width", [1280, 390], ids=["laptop", "phone"])
+def test_every_signed_in_page_passes_axe(width, signed_in_page, every_page):
+    page = signed_in_page
+    page.set_viewport_size({"width": width, "height": 900})
+    pages = list(every_page)
+    pages.append(("page not found", "/no-such-page/"))
+    found = {}
+    for name, path in pages:
+        page.goto(path)
+        if problems := serious_violations(page):
+            found[name] = problems
+    assert not found, f"axe found serious problems: {found}"
+
+
+def test_the_login_page_passes_axe(page):
+    page.goto("/accounts/login/")
+    assert not serious_violations(page)
+
+
+def test_the_open_add_credential_overlay_passes_axe(signed_in_page, sandbox):
+    """The overlay, with its Sandbox keys list open and after a refused save."""
+    dialog = open_add_dialog(signed_in_page)
+    dialog.get_by_text("Sandbox keys").click()
+    expect(dialog.locator("[data-sandbox-key-list] button").first).to_be_visible()
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog.locator("[data-form-alert]")).to_be_visible()
+    assert not serious_violations(signed_in_page)
