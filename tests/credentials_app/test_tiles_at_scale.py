@@ -1,10 +1,10 @@
 """Tiles carry what a user needs to choose; the Authenticate screen, the list and the admin stay flat at scale."""
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+import pytest
 
-from credentials_app.models import Credential, CredentialShare, Membership, Team
+from credentials_app.models import Credential, CredentialShare, Membership, Team, mask_fingerprint
 from credentials_app.selectors import TILES_SHOWN
 from credentials_app.services.connections import connection_create
 
@@ -30,7 +30,7 @@ def test_a_tile_shows_fingerprint_setting_and_status(client, owner, credential_f
 
     page = client.get(reverse("authenticate", args=["source", "tixy"])).content.decode()
 
-    assert "••••_key" in page
+    assert mask_fingerprint("sandbox_key_private") in page
     assert "Token Type: Private API Token" in page
     assert "Limited access" in page
 
