@@ -8,6 +8,8 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \
 	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
+# Test processes: one per core (pytest-xdist); TEST_WORKERS=0 runs the suite in one process.
+TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast sandbox demo bench install install-test chromium axe migrate clean
 
@@ -62,11 +64,11 @@ axe: node_modules/axe-core/axe.min.js
 
 ## Run the whole suite, browser tests included.
 test: install-test chromium axe
-	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest $(PYTEST_ARGS)
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
 
 ## The suite without the browser tests.
 test-fast: install-test
-	$(PY) -m pytest -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
 ## Local HTTPS emulations of all five providers on 127.0.0.1:$(SANDBOX_PORT).
 sandbox: install
