@@ -12,6 +12,7 @@ from credentials_app.forms import ConnectionCredentialForm, ConnectionRenameForm
 from credentials_app.models import Connection
 from credentials_app.services.connections import connection_change_credential, connection_delete, connection_rename
 from credentials_app.services.credentials import credential_check
+from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 
 
@@ -85,7 +86,11 @@ def connection_check_view(request, pk):
     """Check the connection's credential again; only while its owner may still use that credential."""
     connection = _own_connection(request.user, pk)
     credential = get_credential_for(request.user, connection.credential_id)
-    result = credential_check(credential=credential, actor=request.user)
+    try:
+        result = credential_check(credential=credential, actor=request.user)
+    except CheckThrottled as refusal:
+        messages.warning(request, f"“{credential.name}” was not checked. {refusal.message}")
+        return _back(connection)
     text = f"“{credential.name}”: {result.outcome.label}. {result.message}"
     if result.outcome == Outcome.VERIFIED:
         messages.success(request, text)

@@ -123,3 +123,18 @@ def test_replace_key_spends_the_same_budget(client, signed_in, credential_factor
     assert "The key was not replaced. Too many key checks" in response.content.decode()
     credential.refresh_from_db()
     assert credential.decrypt_key() == "sandbox_key_valid"
+
+
+def test_retesting_a_data_sources_credential_spends_the_same_budget(
+    client, signed_in, credential_factory, connection_factory, sandbox, settings
+):
+    """Over budget, "Re-test" on a data source says when to try again instead of failing."""
+    settings.CHECK_BUDGET_PER_CREDENTIAL = 1
+    credential = credential_factory(owner=signed_in, key="sandbox_key_valid")
+    connection = connection_factory(credential)
+    client.post(reverse("connection_check", args=[connection.pk]))
+
+    response = client.post(reverse("connection_check", args=[connection.pk]), follow=True)
+
+    assert response.status_code == 200
+    assert "was not checked. Too many key checks" in response.content.decode()
