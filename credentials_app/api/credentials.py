@@ -2,6 +2,7 @@
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import prefetch_related_objects
 from django.db.models.functions import Lower
 from django.views.decorators.debug import sensitive_variables
 from ninja import Query, Router, Schema, Status
@@ -109,6 +110,7 @@ def list_credentials(request, filters: Query[ListFilters]):
     )
     by_pk = credentials_for_rows(row.pk for row in page)
     rows = [by_pk[row.pk] for row in page if row.pk in by_pk]
+    prefetch_related_objects(rows, "shares__team")
     manageable = set(credentials_manageable_by(token).filter(pk__in=[row.pk for row in rows]).values_list("pk", flat=True))
     items = [
         credential_out(row, manage=row.pk in manageable, connection_count=row.connection_count) for row in rows

@@ -161,3 +161,24 @@ def test_the_apis_checks_spend_the_same_budgets_as_the_pages(user_factory, api_c
     assert answer.status_code == 429 and answer.json()["type"] == PROBLEM + "check-budget-spent"
     assert int(answer["Retry-After"]) >= 1 and answer.json()["retry_after"] >= 1
     assert not sandbox.state.requests and not Credential.objects.exists()
+
+
+def test_the_credential_list_takes_as_many_queries_for_many_rows_as_for_few(
+    user_factory, api_client_for, credential_factory, team_factory, share_factory
+):
+    """A page of shared credentials costs a fixed number of queries, whatever its length."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def queries_for_a_page_of(count):
+        owner = user_factory()
+        team = team_factory(admins=[owner])
+        for _ in range(count):
+            share_factory(credential_factory(owner=owner), team)
+        api = api_client_for(owner)
+        with CaptureQueriesContext(connection) as queries:
+            answer = api.get("/credentials/")
+        assert answer.status_code == 200 and len(answer.json()["items"]) == count
+        return len(queries)
+
+    assert queries_for_a_page_of(2) == queries_for_a_page_of(20)
