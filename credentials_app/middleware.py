@@ -38,14 +38,19 @@ def _codec_name(charset: str) -> str | None:
 
 
 class NoStoreForSignedInMiddleware:
-    """Mark every page served to a signed-in user Cache-Control: no-store: they show credential data."""
+    """Mark every answer to a signed-in user or a token Cache-Control: no-store: they carry credential data.
+
+    Token requests (the API, the proxy, Vault-style reads, which return a key) come without a session.
+    """
+
+    token_headers = ("Authorization", "X-Vault-Token")
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.user.is_authenticated:
+        if request.user.is_authenticated or any(name in request.headers for name in self.token_headers):
             add_never_cache_headers(response)
         return response
 

@@ -156,3 +156,12 @@ def test_only_managers_may_allow_machine_reads(client, credential_factory, user_
     assert response.status_code == 403
     credential.refresh_from_db()
     assert not credential.machine_reads_allowed
+
+
+def test_a_read_key_and_api_answers_are_never_cached(client, granted):
+    """Answers to a token carry the key or credential data: no cache may keep them."""
+    _, _, raw = granted
+    vault = client.get("/v1/secret/data/connections/peopleai_prod", HTTP_X_VAULT_TOKEN=raw, SERVER_NAME="localhost")
+    api = client.get("/api/v1/credentials/", HTTP_AUTHORIZATION=f"Bearer {raw}", SERVER_NAME="localhost")
+    for answer in (vault, api):
+        assert "no-store" in answer["Cache-Control"], answer.status_code
