@@ -210,11 +210,16 @@ def proxy_first_use(*, credential: Credential, token) -> AuditEvent:
                    **_token_details(token))
 
 
-def proxy_refused(*, credential: Credential, token, status: int, reason: str) -> AuditEvent:
-    """Record a proxy request refused before it reached the provider; token is None when none was valid."""
+def proxy_refused(*, credential: Credential, token, status: int, reason: str, reached: bool = True) -> AuditEvent:
+    """Record a proxy request refused before it reached the provider; token is None when none was valid.
+
+    A caller that could not reach the credential (no valid token, or one without access) is recorded
+    beside it, not in its history, so nobody can write into the history of a credential they cannot see.
+    """
     return _record(
-        credential=credential, actor=token.acting_user if token else None, action=Action.PROXY_REFUSED,
-        status=status, reason=reason, **(_token_details(token) if token else {}),
+        credential=credential if reached else None, provider=credential.provider,
+        actor=token.acting_user if token else None, action=Action.PROXY_REFUSED, status=status, reason=reason,
+        credential_id=None if reached else str(credential.pk), **(_token_details(token) if token else {}),
     )
 
 

@@ -128,7 +128,10 @@ def create_credential(request, payload: CredentialCreateIn):
     """
     token = request.auth
     owner = token.acting_user
-    if owner is None or not owner.is_active:
+    # A team token creates as its creator, who must still be in the team: else they would own, and
+    # manage, credentials made for a team they left.
+    still_in_team = not token.is_team_token or token.team.memberships.filter(user=owner).exists()
+    if owner is None or not owner.is_active or not still_in_team:
         raise PermissionDenied("This team token's creator can no longer own credentials. Create a new team token.")
     credential = credential_create(
         owner=owner, provider=payload.provider, name=payload.name, description=payload.description,

@@ -59,11 +59,13 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
     decrypted, 429 over the credential's rate limit.
     """
     credential = Credential.objects.filter(pk=credential_id).order_by().first()
+    reached = False
     try:
         if token is None:
             raise _no_token("Authorization: Bearer <token>")
         if credential is None or access_level(token, credential) is None:
             raise _unseen()
+        reached = True
         if not token.has_scope(USE_SCOPE):
             raise MachineRefusal(403, "Scope missing", f"This token lacks the {USE_SCOPE} scope.")
         ensure_usable(credential)
@@ -71,7 +73,9 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
         return credential, machine_key(credential)
     except MachineRefusal as refusal:
         if credential is not None:
-            events.proxy_refused(credential=credential, token=token, status=refusal.status, reason=refusal.detail)
+            events.proxy_refused(
+                credential=credential, token=token, status=refusal.status, reason=refusal.detail, reached=reached
+            )
         raise
 
 

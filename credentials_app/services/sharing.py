@@ -40,9 +40,9 @@ def credential_share(*, credential: Credential, teams, level: str, actor) -> lis
     if not teams:
         raise ValidationError({"teams": "Choose at least one team."})
     own_team_ids = set(Membership.objects.filter(user=actor).values_list("team_id", flat=True))
-    foreign = [team.name for team in teams if team.pk not in own_team_ids]
-    if foreign:
-        raise ValidationError({"teams": f"You can only share with your own teams, not with {', '.join(foreign)}."})
+    # Never name a team the actor is not in: the refusal must not tell them what it is called.
+    if any(team.pk not in own_team_ids for team in teams):
+        raise ValidationError({"teams": "You can only share with your own teams."})
     with transaction.atomic():
         return [share_grant(credential=credential, team=team, level=level, actor=actor) for team in teams]
 

@@ -8,6 +8,7 @@ import logging
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
+from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
@@ -129,7 +130,8 @@ def vault_lookup_self(request):
             "accessor": token.prefix, "display_name": f"token-{token.name}", "expire_time": expire_time,
             "policies": ["default"], "meta": {"scopes": " ".join(token.scopes)}, "renewable": False,
             "type": "service", "creation_time": int(token.created_at.timestamp()),
-            "ttl": max(0, int((token.expires_at - token.created_at).total_seconds())) if token.expires_at else 0,
+            # Vault's ttl is the seconds the token has left; 0 means it never expires.
+            "ttl": max(0, int((token.expires_at - timezone.now()).total_seconds())) if token.expires_at else 0,
         },
         "wrap_info": None, "warnings": None, "auth": None,
     })

@@ -111,9 +111,11 @@ def test_without_a_valid_token_nothing_is_sent_and_the_refusal_is_audited(call, 
         assert response["WWW-Authenticate"].startswith("Bearer")
 
     assert sandbox.state.requests == []
-    refusals = _events(credential, Action.PROXY_REFUSED)
+    # Audited beside the credential, not in the history of one the caller cannot see.
+    assert not _events(credential, Action.PROXY_REFUSED)
+    refusals = AuditEvent.objects.filter(action=Action.PROXY_REFUSED, details__credential_id=str(credential.pk))
     assert [event.details["status"] for event in refusals] == [401, 401, 401]
-    assert all("token" not in event.details for event in refusals)
+    assert all("token" not in event.details and event.credential is None for event in refusals)
 
 
 def test_a_token_without_the_use_scope_is_forbidden(call, credential_factory, user_factory, sandbox):

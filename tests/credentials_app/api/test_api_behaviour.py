@@ -182,3 +182,29 @@ def test_the_credential_list_takes_as_many_queries_for_many_rows_as_for_few(
         return len(queries)
 
     assert queries_for_a_page_of(2) == queries_for_a_page_of(20)
+
+
+def test_a_team_token_of_someone_who_left_the_team_creates_nothing(
+    user_factory, api_client_for, team_factory, sandbox
+):
+    """Its credentials would be owned by a person outside the team: the token may no longer create."""
+    from credentials_app.models import Membership
+
+    admin, other = user_factory(), user_factory()
+    team = team_factory(admins=[admin, other])
+    api = api_client_for(admin, team=team)
+    Membership.objects.filter(team=team, user=admin).delete()
+
+    answer = api.post("/credentials/", {"provider": "humanitix", "name": "Events", "key": "sandbox_key_valid"})
+
+    assert answer.status_code == 403 and not Credential.objects.exists()
+
+
+def test_sharing_with_a_team_you_are_not_in_does_not_name_it(user_factory, api_client_for, credential_factory, team_factory):
+    owner = user_factory()
+    secret_team = team_factory("Mergers and acquisitions", admins=[user_factory()])
+    credential = credential_factory(owner=owner)
+    answer = api_client_for(owner).post(
+        f"/credentials/{credential.pk}/shares", {"team": str(secret_team.pk), "level": "use"}
+    )
+    assert answer.status_code == 422 and "Mergers" not in answer.content.decode()
