@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \
 	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
-# Test processes: one per core (pytest-xdist); TEST_WORKERS=0 runs the suite in one process.
+# Test processes for the tests without a browser: one per core (pytest-xdist); TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= auto
 
 .PHONY: run test test-fast sandbox demo bench install install-test chromium axe migrate clean
@@ -64,13 +64,15 @@ axe: node_modules/axe-core/axe.min.js
 
 ## Run the whole suite, browser tests included.
 test: install-test chromium axe
-	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest -n $(TEST_WORKERS) $(PYTEST_ARGS)
+	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	@# The browser tests run in one process: two Chromiums and two app servers on two cores time out.
+	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 ## The suite without the browser tests.
 test-fast: install-test
 	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
 
-## Local HTTPS emulations of all five providers on 127.0.0.1:$(SANDBOX_PORT).
+## Local HTTPS emulations of every provider on 127.0.0.1:$(SANDBOX_PORT).
 sandbox: install
 	$(PY) -m connectors.sandbox --port $(SANDBOX_PORT) --cert-dir var
 
