@@ -20,7 +20,6 @@ import requests
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import Outcome, ValidationResult

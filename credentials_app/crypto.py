@@ -98,6 +98,7 @@ def _key_texts() -> list[str]:
 
 def _refuse_new_key_over_stored_secrets(path) -> None:
     """Raise KeyringError unless the database surely holds no secret a new key would strand."""
+    # Imported here: stored_secrets needs the models, and the models import this module.
     from credentials_app.stored_secrets import stored_secret_count
 
     count = stored_secret_count()

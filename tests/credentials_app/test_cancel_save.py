@@ -57,7 +57,7 @@ def test_cancel_arriving_after_the_save_deletes_it_and_records_why(user_factory,
 
     assert not Credential.objects.exists()
     event = AuditEvent.objects.get(action=AuditEvent.Action.CREATION_CANCELLED)
-    assert event.credential_name == "Box office" and keys.VALID not in str(event.details)
+    assert event.credential_name == credential.name == "Box office" and keys.VALID not in str(event.details)
     with pytest.raises(CreationCancelled):
         create(owner, token)
     assert not Credential.objects.exists()

@@ -4,7 +4,6 @@ Bounded (a fixed number of examples, no deadline) so the run takes seconds; ever
 local sandbox.
 """
 import json
-import uuid
 from urllib.parse import urlencode
 
 import pytest

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
-from credentials_app.models import Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.models import Connection, Credential, CredentialShare
 from credentials_app.selectors import CREDENTIALS_PER_PAGE
 from credentials_app.services.connections import connection_create
 
