@@ -246,6 +246,8 @@ CHECK_BUDGET_PER_CREDENTIAL = env.int("CHECK_BUDGET_PER_CREDENTIAL", default=5)
 # --- Machine use: the provider proxy and Vault-style secret reads -----------
 # Calls a minute through the proxy per credential, protecting the provider's own limits (0: no limit).
 PROXY_RATE_LIMIT_PER_MINUTE = env.int("PROXY_RATE_LIMIT_PER_MINUTE", default=600)
+# Proxied calls are counted in memory and written every this many seconds (0: each call as it ends).
+PROXY_USAGE_FLUSH_SECONDS = env.float("PROXY_USAGE_FLUSH_SECONDS", default=1.0)
 # Vault clients read connections at /v1/<mount>/data/<connections path>/<connection id> (Airflow's defaults).
 MACHINE_VAULT_MOUNT = env.str("MACHINE_VAULT_MOUNT", default="secret")
 MACHINE_VAULT_CONNECTIONS_PATH = env.str("MACHINE_VAULT_CONNECTIONS_PATH", default="connections")

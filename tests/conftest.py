@@ -22,6 +22,12 @@ def fast_password_hasher(settings):
 
 
 @pytest.fixture(autouse=True)
+def usage_counted_at_once(settings):
+    """Write each proxied call's count as the call ends, so a test reads it at once."""
+    settings.PROXY_USAGE_FLUSH_SECONDS = 0
+
+
+@pytest.fixture(autouse=True)
 def empty_cache():
     """Start every test with no spent budgets and no failed sign-ins."""
     from django.core.cache import cache

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
@@ -19,6 +19,7 @@ from credentials_app import crypto, events
 from credentials_app.access import access_level
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
+from credentials_app.services.proxy_usage import usage_record
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
@@ -119,24 +120,6 @@ def machine_key(credential: Credential) -> str:
     except crypto.SecretUnavailable as error:
         credential_note_undecryptable(credential=credential, error=error, actor=None)
         raise MachineRefusal(409, "Key unavailable", "The key cannot be decrypted with this install's keys.") from None
-
-
-def usage_record(*, token: ApiToken, credential: Credential, status: int) -> None:
-    """Count one proxied call answered with status; audit the token's first call with credential."""
-    hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-    row = ProxyUsage.objects.filter(token=token, credential=credential, hour=hour, status=status)
-    if row.update(count=F("count") + 1):
-        return
-    first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
-    try:
-        with transaction.atomic():
-            ProxyUsage.objects.create(token=token, credential=credential, hour=hour, status=status, count=1)
-    except IntegrityError:
-        # Another worker created the row first: count on it.
-        row.update(count=F("count") + 1)
-        return
-    if first_use:
-        events.proxy_first_use(credential=credential, token=token)
 
 
 def proxy_failed(*, token: ApiToken, credential: Credential, status: int, reason: str) -> None:

@@ -20,8 +20,8 @@ from credentials_app.services.machine_use import (
     proxy_failed,
     proxy_grant,
     secret_read,
-    usage_record,
 )
+from credentials_app.services.proxy_usage import usage_record
 from credentials_app.services.tokens import token_authenticate
 
 logger = logging.getLogger(__name__)
