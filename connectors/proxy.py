@@ -15,21 +15,21 @@ passed as the provider sent it: redirects are the caller's to follow, through th
 Set-Cookie never comes back, and cookies are never kept between requests.
 """
 import json
+import os
 import re
 import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
-import requests
+import certifi
 import urllib3
-from requests.adapters import HTTPAdapter
+from requests.utils import get_environ_proxies
 
 from connectors.base import Connector
-from connectors.http import HttpConfig, UndocumentedHostError, build_session, ensure_documented, route
+from connectors.http import HttpConfig, UndocumentedHostError, ensure_documented, route
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FORWARDED_REQUEST_HEADERS = frozenset({
@@ -197,30 +197,34 @@ def proxy_request(
         outgoing[connector.auth_header] = connector.auth_prefix + key
     if "accept-encoding" not in outgoing:
         outgoing["Accept-Encoding"] = "identity"
-    verify = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else True
+    ca_bundle = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else None
     host = urlsplit(url).netloc
     try:
-        raw = session_for(urlsplit(target).netloc).request(
+        raw = pool_for(target, ca_bundle).urlopen(
             method,
             target,
+            body=data,
             headers=outgoing,
-            data=data,
-            timeout=(config.connect_timeout, config.read_timeout),
-            allow_redirects=False,
-            stream=True,
-            verify=verify,
+            timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+            redirect=False,
+            retries=False,
+            preload_content=False,
+            decode_content=False,
         )
-    except requests.exceptions.SSLError:
+    except urllib3.exceptions.SSLError:
         raise UpstreamCertificate(f"The TLS certificate of {host} could not be verified.") from None
-    except requests.exceptions.Timeout:
+    except urllib3.exceptions.NewConnectionError:
+        # Before the timeouts: urllib3 makes a refused connection a kind of connect timeout.
+        raise UpstreamUnreachable(f"Could not connect to {host}.") from None
+    except urllib3.exceptions.TimeoutError:
         raise UpstreamTimeout(
             f"{connector.name} did not answer in time (connect {config.connect_timeout:g} s, "
             f"read {config.read_timeout:g} s)."
         ) from None
-    except (requests.exceptions.RequestException, OSError):
-        # OSError: requests raises it bare when its CA bundle cannot be read.
+    except (urllib3.exceptions.HTTPError, OSError):
+        # OSError: a CA bundle that cannot be read.
         raise UpstreamUnreachable(f"Could not connect to {host}.") from None
-    return ProxyResponse(raw.status_code, passed_headers(raw.headers, key), _stream(raw))
+    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _stream(raw))
 
 
 def upstream_url(connector: Connector, options: Mapping[str, str], path: str) -> str:
@@ -297,14 +301,16 @@ def passed_headers(headers: Mapping[str, str], key: str) -> list[tuple[str, str]
 
 
 def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], body: BinaryIO | None):
-    """Return what requests should send: None, the caller's body as a sized stream, or injected JSON."""
+    """Return the body to send: None, the caller's body as a stream of chunks, or injected JSON."""
     inject = getattr(connector, "inject_key_into_body", None)
     if inject is None:
-        # requests sets Content-Length itself, from the sized stream, or sends the body chunked.
-        length = outgoing.pop("content-length", "")
-        if body is None or length == "0":
+        # A stated Content-Length goes on with the body; a body of unknown length is sent chunked.
+        if body is None or outgoing.get("content-length") == "0":
+            outgoing.pop("content-length", None)
             return None
-        return _SizedStream(body, int(length)) if length.isdigit() else _chunks(body)
+        if not outgoing.get("content-length", "").isdigit():
+            outgoing.pop("content-length", None)
+        return _chunks(body)
     # The key goes into the caller's JSON body (Moshtix): read it, bounded, and write it anew.
     outgoing.pop("content-length", None)
     if outgoing.pop("content-encoding", "identity").strip().lower() != "identity":
@@ -327,45 +333,64 @@ def _chunks(body: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-class _SizedStream:
-    """The caller's body as an iterable of known length, so requests sends Content-Length, not chunked."""
+def _stream(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+    """Yield the answer's bytes as they arrive, undecoded; return the connection to its pool at the end.
 
-    def __init__(self, body: BinaryIO, length: int):
-        self.body, self.length = body, length
-
-    def __len__(self) -> int:
-        return self.length
-
-    def __iter__(self) -> Iterator[bytes]:
-        return _chunks(self.body)
-
-
-def _stream(raw: requests.Response) -> Iterator[bytes]:
-    """Yield the answer's bytes as they arrive, undecoded; return the connection at the end."""
+    An answer not read to its end (broken off, or the caller gone) closes its connection instead.
+    """
+    complete = False
     try:
-        yield from raw.raw.stream(CHUNK_BYTES, decode_content=False)
+        yield from raw.stream(CHUNK_BYTES, decode_content=False)
+        complete = True
     except (urllib3.exceptions.HTTPError, OSError):
         raise UpstreamBroken("The provider's answer broke off before its end.") from None
     finally:
-        raw.close()
+        if not complete:
+            raw.close()
+        raw.release_conn()
 
 
 # --- Connection pools -------------------------------------------------------------------------------
 
-_sessions: dict[str, requests.Session] = {}
-_sessions_lock = threading.Lock()
+_pools: dict[tuple[str, str | None], urllib3.PoolManager] = {}
+_pools_lock = threading.Lock()
 
 
-def session_for(host: str) -> requests.Session:
-    """Return the kept-alive session for host, shared by every thread; made on first use.
+def pool_for(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
+    """Return the kept-alive connection pool for url's host, shared by every thread; made on first use.
 
-    Cookies are refused: one credential's session cookie must never ride along on another's request.
+    Certificates are verified against ca_bundle, else REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE), else
+    certifi's; HTTPS_PROXY and NO_PROXY apply, as for every outbound call. Those variables are read
+    when the pool is made: per request they would cost more than the rest of the forwarding. No
+    cookie is ever kept.
     """
-    with _sessions_lock:
-        session = _sessions.get(host)
-        if session is None:
-            session = build_session()
-            session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-            session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=POOL_SIZE, max_retries=0))
-            _sessions[host] = session
-        return session
+    key = (urlsplit(url).netloc, ca_bundle)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None:
+            pool = _pools[key] = _new_pool(url, ca_bundle)
+        return pool
+
+
+def pools_close() -> None:
+    """Close every pooled connection; the next request makes its pool anew, reading the environment again."""
+    with _pools_lock:
+        for pool in _pools.values():
+            pool.clear()
+        _pools.clear()
+
+
+def _new_pool(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
+    ca = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    if not os.access(ca, os.R_OK):
+        # The path is the operator's to see, in the settings; not the caller's.
+        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
+    options = {
+        "num_pools": 1,
+        "maxsize": POOL_SIZE,
+        "cert_reqs": "CERT_REQUIRED",
+        **({"ca_cert_dir": ca} if os.path.isdir(ca) else {"ca_certs": ca}),
+    }
+    proxies = get_environ_proxies(url)
+    proxy = proxies.get("https") or proxies.get("all")
+    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)

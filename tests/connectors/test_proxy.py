@@ -17,6 +17,8 @@ from connectors.proxy import (
     UpstreamBroken,
     UpstreamCertificate,
     UpstreamTimeout,
+    UpstreamUnreachable,
+    pools_close,
     proxy_request,
     upstream_url,
 )
@@ -36,6 +38,14 @@ CALLS = {
     "peopleai": ("GET", "team-members", "limit=1", None),
 }
 BODY_INJECTING = [connector for connector in CONNECTORS if hasattr(connector, "inject_key_into_body")]
+
+
+@pytest.fixture
+def fresh_pools():
+    """Make the next forward build its connection pool anew, reading the environment then."""
+    pools_close()
+    yield
+    pools_close()
 
 
 @pytest.fixture
@@ -332,3 +342,41 @@ def test_connections_to_a_provider_host_are_kept_alive_and_reused(connector, for
         forward(connector, keys.VALID)
 
     assert len(set(sandbox_server.state.client_ports[-4:])) == 1
+
+
+def test_requests_ca_bundle_verifies_the_provider(connector, forward, sandbox_config, monkeypatch, fresh_pools):
+    """With no sandbox CA configured, REQUESTS_CA_BUNDLE (an inspecting proxy's CA, say) verifies TLS."""
+    without_ca = replace(sandbox_config, sandbox_ca_bundle=None)
+    with pytest.raises(UpstreamCertificate):
+        forward(connector, keys.VALID, config=without_ca)
+
+    pools_close()
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox_config.sandbox_ca_bundle)
+    assert forward(connector, keys.VALID, config=without_ca)[0].status == 200
+
+
+def test_https_proxy_variable_is_honoured(connector, forward, sandbox_server, monkeypatch, fresh_pools):
+    """HTTPS_PROXY applies to the proxy as to checks: an unreachable one is a 502, and nothing is sent."""
+    for name in ("NO_PROXY", "no_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://127.0.0.1:9")  # the discard port: nothing listens
+
+    with pytest.raises(UpstreamUnreachable) as unreachable:
+        forward(connector, keys.VALID)
+    assert unreachable.value.status == 502
+    assert sandbox_server.state.requests == []
+
+
+def test_a_provider_refusing_connections_is_unreachable_not_slow(connector, forward, sandbox_config, fresh_pools):
+    closed_port = replace(sandbox_config, sandbox_url="https://127.0.0.1:9")
+    with pytest.raises(UpstreamUnreachable):
+        forward(connector, keys.VALID, config=closed_port)
+
+
+def test_an_unreadable_ca_bundle_sends_nothing(connector, forward, sandbox_config, sandbox_server, tmp_path):
+    missing = replace(sandbox_config, sandbox_ca_bundle=str(tmp_path / "absent.pem"))
+    with pytest.raises(ProxyMisconfigured) as refused:
+        forward(connector, keys.VALID, config=missing)
+    assert refused.value.status == 500
+    assert "absent.pem" not in refused.value.detail  # the operator's path, not the caller's
+    assert sandbox_server.state.requests == []
