@@ -41,8 +41,8 @@ run: migrate
 	$(PY) manage.py check
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (a fresh install opens the owner-account page)"
-	$(VENV)/bin/gunicorn credentials_app.wsgi --bind 127.0.0.1:$(PORT) --workers 2 --threads 8 \
-		--timeout 90 --access-logfile - $(NO_CONTROL_SOCKET)
+	$(VENV)/bin/gunicorn -c python:credentials_app.gunicorn_conf --bind 127.0.0.1:$(PORT) \
+		--access-logfile - $(NO_CONTROL_SOCKET)
 
 ## Chromium for the browser tests: Debian's package, installed when missing and we are root.
 chromium:

@@ -365,10 +365,10 @@ def child_app_proxy(sandbox_url: str) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    # As `make run` serves: 2 workers of 8 threads.
+    # As `make run` serves.
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "credentials_app.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", "2", "--threads", "8", "--worker-class", "gthread", "--log-level", "warning"],
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:credentials_app.gunicorn_conf",
+         "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=BASE_DIR, env=os.environ,
     )
     app = f"http://127.0.0.1:{port}"
@@ -412,8 +412,11 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
         return answer.status_code, answer.content
 
     assert direct() == proxied(), "the app must answer exactly as the direct call does"
-    print("\n4. The app's /proxy/ (gunicorn, 2 workers x 8 threads, SQLite) vs a direct call, "
-          "Humanitix GET /v1/events/{id}, emulation answering at once")
+    from credentials_app import gunicorn_conf
+
+    print(f"\n4. The app's /proxy/ (gunicorn as `make run` serves it: {gunicorn_conf.workers} processes x "
+          f"{gunicorn_conf.threads} threads; SQLite) vs a direct call, Humanitix GET /v1/events/{{id}}, "
+          "emulation answering at once")
     _compare_latency(direct, proxied, "app")
 
     workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
@@ -425,7 +428,7 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
     elapsed = time.perf_counter() - started
     peak = sum(_rss_mb(pid, "VmHWM") for pid in workers)
     print(f"   {passed / 2**20:.0f} MiB through the app in {elapsed:.2f} s ({passed / 2**20 / elapsed:.0f} MiB/s); "
-          f"server workers' RSS {before:.0f} MB before, peak {peak:.0f} MB (high-water mark, both workers)")
+          f"server processes' RSS {before:.0f} MB before, peak {peak:.0f} MB (high-water marks, summed)")
 
     vault = {"X-Vault-Token": ids["token"]}
 

@@ -1,0 +1,18 @@
+"""How `make run` (and `make bench`) serve the app with gunicorn: `gunicorn -c python:credentials_app.gunicorn_conf`.
+
+Two processes per core, each with a few threads. Threads cover the waits on providers and the
+database; processes let Python use every core, and keep one busy process from holding all the
+kept-alive client connections while the other cores idle. Override with WEB_CONCURRENCY (processes)
+and GUNICORN_THREADS (threads each).
+"""
+import os
+
+wsgi_app = "credentials_app.wsgi"
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+threads = int(os.environ.get("GUNICORN_THREADS") or 4)
+# A key check may wait on a slow provider for up to its read timeout, several times over.
+timeout = 90
+# Connections one process holds at once, kept-alive ones included. Bounded, so that kept-alive
+# clients spread over the processes instead of all landing on the first one to accept.
+worker_connections = int(os.environ.get("GUNICORN_CONNECTIONS") or 2 * threads)
