@@ -50,7 +50,8 @@ class NoStoreForSignedInMiddleware:
 
     def __call__(self, request):
         response = self.get_response(request)
-        if request.user.is_authenticated or any(name in request.headers for name in self.token_headers):
+        # The headers first: asking for request.user reads the session, which a token request never needs.
+        if any(name in request.headers for name in self.token_headers) or request.user.is_authenticated:
             add_never_cache_headers(response)
         return response
 

@@ -78,7 +78,7 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
         return None
     # get(), not first(): a hash is unique, and first() would make every request sort the match.
     try:
-        token = ApiToken.objects.select_related("user", "team", "created_by").get(token_hash=token_hash(raw_token))
+        token = ApiToken.objects.select_related("user").get(token_hash=token_hash(raw_token))
     except ApiToken.DoesNotExist:
         token = None
     now = timezone.now()
