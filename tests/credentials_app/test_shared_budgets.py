@@ -82,7 +82,8 @@ def _app_server(env: dict):
             try:
                 requests.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
                 break
-            except requests.ConnectionError:
+            # A first answer slower than the probe's timeout (imports, on a loaded machine) is still starting.
+            except (requests.ConnectionError, requests.Timeout):
                 assert server.poll() is None, "the app server exited while starting"
                 assert time.monotonic() < deadline, "the app server did not start in time"
                 time.sleep(0.2)
