@@ -20,6 +20,7 @@ from credentials_app.access import access_level
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
 from credentials_app.services.proxy_usage import usage_record
+from credentials_app.unique_reads import read_unique
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
@@ -59,7 +60,7 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
     without the credentials:use scope, 409 when the credential is disabled or its key cannot be
     decrypted, 429 over the credential's rate limit.
     """
-    credential = Credential.objects.filter(pk=credential_id).order_by().first()
+    credential = read_unique(Credential, "pk", credential_id)
     reached = False
     try:
         if token is None:
@@ -199,9 +200,7 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
         raise _no_token("X-Vault-Token")
     if not token.has_scope(READ_SECRET_SCOPE):
         raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
-    credential = (
-        Credential.objects.filter(connection_name=connection_name).order_by().first() if connection_name else None
-    )
+    credential = read_unique(Credential, "connection_name", connection_name) if connection_name else None
     if credential is None or access_level(token, credential) is None:
         raise _unseen()
     if not credential.machine_reads_allowed:

@@ -1,0 +1,45 @@
+"""read_unique gives exactly the instance the ORM gives, on SQLite and PostgreSQL alike."""
+import uuid
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from credentials_app.models import ApiToken, Credential
+from credentials_app.unique_reads import read_unique
+from tests.credentials_app.machine_support import USE, make_token
+
+pytestmark = pytest.mark.django_db
+
+
+def _fields(instance):
+    return {field.attname: (getattr(instance, field.attname), type(getattr(instance, field.attname)))
+            for field in type(instance)._meta.concrete_fields}
+
+
+def test_every_field_matches_the_orm_in_value_and_type(credential_factory, user_factory):
+    owner = user_factory()
+    credential = credential_factory(owner=owner)
+    credential.connection_name, credential.machine_reads_allowed = "warehouse_humanitix", True
+    credential.save()
+    token, _ = make_token(owner, USE)
+
+    for model, field, value in (
+        (Credential, "pk", credential.pk),
+        (Credential, "pk", str(credential.pk)),  # as a URL gives it
+        (Credential, "connection_name", "warehouse_humanitix"),
+        (ApiToken, "token_hash", token.token_hash),
+        (get_user_model(), "pk", owner.pk),
+    ):
+        read = read_unique(model, field, value)
+        assert _fields(read) == _fields(model.objects.get(**{field: value}))
+        assert read._state.adding is False  # saves as an update, like any loaded instance
+
+
+def test_no_row_is_none(db):
+    assert read_unique(Credential, "pk", uuid.uuid4()) is None
+    assert read_unique(ApiToken, "token_hash", "0" * 64) is None
+
+
+def test_only_a_unique_column_can_be_read():
+    with pytest.raises(ValueError, match="not unique"):
+        read_unique(Credential, "name", "Anything")
