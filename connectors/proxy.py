@@ -26,7 +26,7 @@ from urllib.parse import quote, unquote, urlsplit
 
 import certifi
 import urllib3
-from requests.utils import get_environ_proxies
+from requests.utils import get_auth_from_url, get_environ_proxies, prepend_scheme_if_needed
 
 from connectors.base import Connector
 from connectors.http import HttpConfig, UndocumentedHostError, ensure_documented, route
@@ -289,15 +289,18 @@ def forwarded_headers(connector: Connector, headers: Mapping[str, str]) -> dict[
 
 
 def passed_headers(headers: Mapping[str, str], key: str) -> list[tuple[str, str]]:
-    """Return the provider's response headers that may reach the caller (see the module docstring)."""
+    """Return the provider's response headers that may reach the caller (see the module docstring).
+
+    A header sent more than once (Link, Vary) comes back once, its values joined with ", " as
+    RFC 9110 allows: the caller's response holds one value per name.
+    """
     encoded_key = quote(key, safe="")
-    return [
-        (name, value)
-        for name, value in headers.items()
-        if (name.lower() in PASSED_RESPONSE_HEADERS or _RATE_LIMIT_HEADER.match(name.lower()))
-        and key not in value
-        and encoded_key not in value
-    ]
+    joined: dict[str, tuple[str, list[str]]] = {}
+    for name, value in headers.items():
+        joined.setdefault(name.lower(), (name, []))[1].append(value)
+    passed = [(name, ", ".join(values)) for lowered, (name, values) in joined.items()
+              if lowered in PASSED_RESPONSE_HEADERS or _RATE_LIMIT_HEADER.match(lowered)]
+    return [(name, value) for name, value in passed if key not in value and encoded_key not in value]
 
 
 def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], body: BinaryIO | None):
@@ -393,4 +396,11 @@ def _new_pool(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
     }
     proxies = get_environ_proxies(url)
     proxy = proxies.get("https") or proxies.get("all")
-    return urllib3.ProxyManager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
+    # to the proxy as Proxy-Authorization.
+    proxy = prepend_scheme_if_needed(proxy, "http")
+    user, password = get_auth_from_url(proxy)
+    proxy_headers = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)

@@ -1,8 +1,11 @@
 """The provider proxy engine, for every registered provider, against the real HTTPS sandbox."""
+import base64
 import gzip
 import io
 import json
 import logging
+import socketserver
+import threading
 import tracemalloc
 from dataclasses import replace
 
@@ -18,6 +21,7 @@ from connectors.proxy import (
     UpstreamCertificate,
     UpstreamTimeout,
     UpstreamUnreachable,
+    passed_headers,
     pools_close,
     proxy_request,
     upstream_url,
@@ -25,6 +29,7 @@ from connectors.proxy import (
 from connectors.registry import CONNECTORS, get_connector
 from connectors.sandbox import keys
 from connectors.sandbox.tls import make_loopback_certificate
+from urllib3 import HTTPHeaderDict
 
 # One real read per provider, as a pipeline would send it: method, path below the base URL, query, body.
 # Moshtix's client names the token as a variable it never holds, and a guess of its own is replaced.
@@ -380,3 +385,66 @@ def test_an_unreadable_ca_bundle_sends_nothing(connector, forward, sandbox_confi
     assert refused.value.status == 500
     assert "absent.pem" not in refused.value.detail  # the operator's path, not the caller's
     assert sandbox_server.state.requests == []
+
+
+def test_a_header_the_provider_repeats_comes_back_whole():
+    """Two Link headers (next and last page) reach the caller as one value holding both."""
+    headers = HTTPHeaderDict()
+    for name, value in (("Link", '<https://api.example/p2>; rel="next"'), ("link", '<https://api.example/p9>; rel="last"'),
+                        ("Vary", "Accept"), ("Vary", "Origin"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")):
+        headers.add(name, value)
+
+    assert passed_headers(headers, key="k-123") == [
+        ("Link", '<https://api.example/p2>; rel="next", <https://api.example/p9>; rel="last"'),
+        ("Vary", "Accept, Origin"),
+    ]
+    headers.add("Link", "<https://evil.example/?k=k-123>")
+    assert [name for name, _ in passed_headers(headers, key="k-123")] == ["Vary"]
+
+
+class _RefusingProxy(socketserver.ThreadingTCPServer):
+    """An HTTP proxy on loopback that records each request's head and answers 407."""
+
+    daemon_threads = True
+
+    def __init__(self):
+        self.heads = []
+        super().__init__(("127.0.0.1", 0), _RefusingProxyHandler)
+
+
+class _RefusingProxyHandler(socketserver.StreamRequestHandler):
+    def handle(self):
+        head = b""
+        while b"\r\n\r\n" not in head and (line := self.rfile.readline()):
+            head += line
+        self.server.heads.append(head.decode("latin-1"))
+        self.wfile.write(b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n")
+
+
+@pytest.mark.parametrize("written, authorization", [
+    ("http://pipeline:s%40cret@{host}", "Basic " + base64.b64encode(b"pipeline:s@cret").decode()),
+    ("{host}", None),  # no scheme: http://, as requests reads it
+])
+def test_calls_go_through_the_https_proxy_as_requests_would_send_them(
+    forward, sandbox_config, monkeypatch, fresh_pools, written, authorization
+):
+    """HTTPS_PROXY's user:password becomes Proxy-Authorization; a proxy written without a scheme is http."""
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    proxy = _RefusingProxy()
+    threading.Thread(target=proxy.serve_forever, daemon=True).start()
+    try:
+        monkeypatch.setenv("HTTPS_PROXY", written.format(host="127.0.0.1:%d" % proxy.server_address[1]))
+        with pytest.raises(UpstreamUnreachable):
+            forward(get_connector("humanitix"), keys.VALID)
+    finally:
+        proxy.shutdown()
+        proxy.server_close()
+
+    sandbox_host = sandbox_config.sandbox_url.removeprefix("https://").rstrip("/")
+    (head,) = proxy.heads
+    lines = head.split("\r\n")
+    assert lines[0] == f"CONNECT {sandbox_host} HTTP/1.1"
+    sent = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines[1:] if line)}
+    assert sent.get("proxy-authorization") == authorization
+    assert keys.VALID not in head
