@@ -1,6 +1,6 @@
 """How `make run` (and `make bench`) serve the app with gunicorn: `gunicorn -c python:credentials_app.gunicorn_conf`.
 
-Two processes per core, each with a few threads. Threads cover the waits on providers and the
+Two processes per core (at most 8), each with a few threads. Threads cover the waits on providers and the
 database; processes let Python use every core, and keep one busy process from holding all the
 kept-alive client connections while the other cores idle. Override with WEB_CONCURRENCY (processes)
 and GUNICORN_THREADS (threads each).
@@ -9,7 +9,10 @@ import os
 
 wsgi_app = "credentials_app.wsgi"
 worker_class = "gthread"
-workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * (os.cpu_count() or 1))
+# The CPUs this process may use (Python 3.13+ honours CPU affinity), capped: each process counts check
+# budgets and proxy rate limits alone unless REDIS_URL is set, and holds its own database connections.
+_cpus = (getattr(os, "process_cpu_count", None) or os.cpu_count)() or 1
+workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus, 8))
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)
 # A key check may wait on a slow provider for up to its read timeout, several times over.
 timeout = 90

@@ -30,7 +30,8 @@ class _Pending:
     calls: int = 0
 
 
-_lock = threading.Lock()
+_lock = threading.Lock()  # guards _pending and _flusher
+_flush_lock = threading.Lock()  # one flush at a time
 _pending: dict[tuple, _Pending] = {}
 _flusher: threading.Thread | None = None
 
@@ -48,39 +49,42 @@ def usage_record(*, token: ApiToken, credential: Credential, status: int) -> Non
 
 
 def usage_flush() -> int:
-    """Write every count held in memory by this process; return how many calls were written."""
+    """Write every count held in memory by this process; return how many calls were written.
+
+    One flush at a time: the one at exit waits for the flushing thread's write in progress.
+    """
     global _pending
-    with _lock:
-        batch, _pending = _pending, {}
-    written = 0
-    try:
-        for (_, _, hour, status), pending in batch.items():
-            _write(pending.token, pending.credential, hour, status, pending.calls)
-            written += pending.calls
-            pending.calls = 0
-    except Exception:
-        logger.exception("Could not write proxied-call counts; they are kept for the next batch")
+    with _flush_lock:
         with _lock:
-            for key, pending in batch.items():
-                if pending.calls:
+            batch, _pending = _pending, {}
+        written = 0
+        for key, pending in batch.items():
+            _, _, hour, status = key
+            try:
+                _write(pending.token, pending.credential, hour, status, pending.calls)
+            except Exception:
+                logger.exception("Could not write proxied-call counts; they are kept for the next batch")
+                with _lock:
                     _pending.setdefault(key, _Pending(pending.token, pending.credential)).calls += pending.calls
-    return written
+            else:
+                written += pending.calls
+        return written
 
 
 def _write(token: ApiToken, credential: Credential, hour, status: int, calls: int) -> None:
+    """Add calls to their row; a new row of the token's first use with credential is audited with it, or neither."""
     row = ProxyUsage.objects.filter(token=token, credential=credential, hour=hour, status=status)
     if row.update(count=F("count") + calls):
         return
-    first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
     try:
         with transaction.atomic():
+            first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
             ProxyUsage.objects.create(token=token, credential=credential, hour=hour, status=status, count=calls)
+            if first_use:
+                events.proxy_first_use(credential=credential, token=token)
     except IntegrityError:
         # Another process created the row first: count on it.
         row.update(count=F("count") + calls)
-        return
-    if first_use:
-        events.proxy_first_use(credential=credential, token=token)
 
 
 def _start_flusher() -> None:

@@ -1,4 +1,5 @@
 """Proxied calls counted in memory and written in batches: nothing lost, first use audited once."""
+import threading
 import time
 
 import pytest
@@ -89,3 +90,54 @@ def test_the_counts_are_written_within_the_interval_without_a_flush_call(setting
         time.sleep(0.02)
     assert _counts(credential) == {200: 2}
     assert proxy_usage._flusher is None  # idle: no thread, no connection held
+
+
+def test_a_first_use_that_cannot_be_audited_is_not_counted_until_it_is(
+    batched, credential_factory, user_factory, monkeypatch
+):
+    """The count and its first-use audit are written together or not at all: no double count, no lost audit."""
+    owner = user_factory()
+    credential = credential_factory(owner=owner)
+    token, _ = make_token(owner, USE)
+    real_audit = proxy_usage.events.proxy_first_use
+    failures = iter([OperationalError("database is locked")])
+
+    def audit_after_one_failure(**kwargs):
+        if (failure := next(failures, None)) is not None:
+            raise failure
+        return real_audit(**kwargs)
+
+    monkeypatch.setattr(proxy_usage.events, "proxy_first_use", audit_after_one_failure)
+    for _ in range(5):
+        usage_record(token=token, credential=credential, status=200)
+
+    assert usage_flush() == 0
+    assert (_counts(credential), _first_uses(credential)) == ({}, 0)
+    assert usage_flush() == 5
+    assert (_counts(credential), _first_uses(credential)) == ({200: 5}, 1)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_flush_at_exit_waits_for_the_one_in_progress(batched, credential_factory, user_factory, monkeypatch):
+    """A process stopping while its flushing thread writes still leaves every call counted when it ends."""
+    owner = user_factory()
+    credential = credential_factory(owner=owner)
+    token, _ = make_token(owner, USE)
+    real_write = proxy_usage._write
+    writing = threading.Event()
+
+    def slow_write(*args):
+        writing.set()
+        time.sleep(0.3)  # a busy database
+        real_write(*args)
+
+    monkeypatch.setattr(proxy_usage, "_write", slow_write)
+    for _ in range(20):
+        usage_record(token=token, credential=credential, status=200)
+    in_progress = threading.Thread(target=usage_flush)
+    in_progress.start()
+    assert writing.wait(5)
+
+    usage_flush()  # what atexit runs
+    assert _counts(credential) == {200: 20}
+    in_progress.join(5)
