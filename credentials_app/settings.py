@@ -36,10 +36,13 @@ INSTALLED_APPS = [
 _DJANGO_HAS_CSP = django.VERSION >= (6, 0)
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "credentials_app.middleware.Utf8FormsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware"
     if _DJANGO_HAS_CSP
     else "credentials_app.middleware.ContentSecurityPolicyMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Above this line applies to every answer; below it, to all but the proxy and Vault-style reads.
+    "credentials_app.middleware.MachineEndpointsMiddleware",
+    "credentials_app.middleware.Utf8FormsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -47,7 +50,6 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "credentials_app.middleware.NoStoreForSignedInMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
-    "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "credentials_app.middleware.FirstRunSetupMiddleware",
     "credentials_app.middleware.KeyringErrorMiddleware",
     "credentials_app.api.idempotency.IdempotencyMiddleware",
