@@ -27,6 +27,11 @@ password_reset_patterns = [
 ]
 
 urlpatterns = [
+    # --- Machine use: the provider proxy and Vault-style reads, with API tokens ---
+    # First, as they are the most frequent requests by far: URLs are matched in order.
+    path("proxy/<uuid:pk>/<path:path>", machine.proxy, name="proxy"),
+    path("v1/auth/token/lookup-self", machine.vault_lookup_self, name="vault_lookup_self"),
+    path("v1/<str:mount>/data/<path:path>", machine.vault_read, name="vault_read"),
     path("", connect.home, name="home"),
     path("setup/", setup.setup, name="setup"),
     path("accounts/", include(password_reset_patterns)),
@@ -66,10 +71,6 @@ urlpatterns = [
         credentials.credential_machine_reads_view,
         name="credential_machine_reads",
     ),
-    # --- Machine use: the provider proxy and Vault-style reads, with API tokens ---
-    path("proxy/<uuid:pk>/<path:path>", machine.proxy, name="proxy"),
-    path("v1/auth/token/lookup-self", machine.vault_lookup_self, name="vault_lookup_self"),
-    path("v1/<str:mount>/data/<path:path>", machine.vault_read, name="vault_read"),
     # --- Teams and sharing ---
     path("teams/", teams.team_list, name="team_list"),
     path("teams/<uuid:pk>/", teams.team_detail, name="team_detail"),
