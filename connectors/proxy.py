@@ -200,14 +200,16 @@ def proxy_request(
     ca_bundle = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else None
     host = urlsplit(url).netloc
     try:
+        # The host's pool itself, not a manager: a manager would parse the URL and look the pool up again.
         raw = pool_for(target, ca_bundle).urlopen(
             method,
-            target,
+            _request_target(target),
             body=data,
             headers=outgoing,
             timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
             redirect=False,
             retries=False,
+            assert_same_host=False,
             preload_content=False,
             decode_content=False,
         )
@@ -225,6 +227,11 @@ def proxy_request(
         # OSError: a CA bundle that cannot be read.
         raise UpstreamUnreachable(f"Could not connect to {host}.") from None
     return ProxyResponse(raw.status, passed_headers(raw.headers, key), _stream(raw))
+
+
+def _request_target(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.path or '/'}?{parts.query}" if parts.query else parts.path or "/"
 
 
 def upstream_url(connector: Connector, options: Mapping[str, str], path: str) -> str:
@@ -355,35 +362,39 @@ def _stream(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
 
 # --- Connection pools -------------------------------------------------------------------------------
 
-_pools: dict[tuple[str, str | None], urllib3.PoolManager] = {}
+# Per (host, CA bundle): the manager that made the pool (it closes it), and the pool itself.
+_pools: dict[tuple[str, str | None], tuple[urllib3.PoolManager, urllib3.HTTPConnectionPool]] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
+def pool_for(url: str, ca_bundle: str | None) -> urllib3.HTTPConnectionPool:
     """Return the kept-alive connection pool for url's host, shared by every thread; made on first use.
 
     Certificates are verified against ca_bundle, else REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE), else
     certifi's; HTTPS_PROXY and NO_PROXY apply, as for every outbound call. Those variables are read
     when the pool is made: per request they would cost more than the rest of the forwarding. No
-    cookie is ever kept.
+    cookie is ever kept. Send it the request target (path and query) with assert_same_host=False.
     """
     key = (urlsplit(url).netloc, ca_bundle)
-    with _pools_lock:
-        pool = _pools.get(key)
-        if pool is None:
-            pool = _pools[key] = _new_pool(url, ca_bundle)
-        return pool
+    found = _pools.get(key)
+    if found is None:
+        with _pools_lock:
+            found = _pools.get(key)
+            if found is None:
+                manager = _new_manager(url, ca_bundle)
+                found = _pools[key] = (manager, manager.connection_from_url(url))
+    return found[1]
 
 
 def pools_close() -> None:
     """Close every pooled connection; the next request makes its pool anew, reading the environment again."""
     with _pools_lock:
-        for pool in _pools.values():
-            pool.clear()
+        for manager, _ in _pools.values():
+            manager.clear()
         _pools.clear()
 
 
-def _new_pool(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
+def _new_manager(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
     ca = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
     if not os.access(ca, os.R_OK):
         # The path is the operator's to see, in the settings; not the caller's.
