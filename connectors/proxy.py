@@ -14,9 +14,13 @@ except one whose value contains the key (a provider redirecting to a URL that ca
 passed as the provider sent it: redirects are the caller's to follow, through the proxy or not.
 Set-Cookie never comes back, and cookies are never kept between requests.
 """
+import base64
+import http.client
 import json
 import os
 import re
+import select
+import ssl
 import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
@@ -25,7 +29,6 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 import certifi
-import urllib3
 from requests.utils import get_auth_from_url, get_environ_proxies, prepend_scheme_if_needed
 
 from connectors.base import Connector
@@ -199,34 +202,35 @@ def proxy_request(
         outgoing["Accept-Encoding"] = "identity"
     ca_bundle = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else None
     host = urlsplit(url).netloc
+    pool = pool_for(target, ca_bundle)
     try:
-        # The host's pool itself, not a manager: a manager would parse the URL and look the pool up again.
-        raw = pool_for(target, ca_bundle).urlopen(
-            method,
-            _request_target(target),
-            body=data,
-            headers=outgoing,
-            timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
-            redirect=False,
-            retries=False,
-            assert_same_host=False,
-            preload_content=False,
-            decode_content=False,
-        )
-    except urllib3.exceptions.SSLError:
+        connection, raw = _exchange(pool, method, _request_target(target), data, outgoing, config)
+    except ssl.SSLCertVerificationError:
         raise UpstreamCertificate(f"The TLS certificate of {host} could not be verified.") from None
-    except urllib3.exceptions.NewConnectionError:
-        # Before the timeouts: urllib3 makes a refused connection a kind of connect timeout.
-        raise UpstreamUnreachable(f"Could not connect to {host}.") from None
-    except urllib3.exceptions.TimeoutError:
+    except TimeoutError:
         raise UpstreamTimeout(
             f"{connector.name} did not answer in time (connect {config.connect_timeout:g} s, "
             f"read {config.read_timeout:g} s)."
         ) from None
-    except (urllib3.exceptions.HTTPError, OSError):
-        # OSError: a CA bundle that cannot be read.
+    except (OSError, http.client.HTTPException):
+        # Refused, reset, a proxy that refused the tunnel, or an answer that is not HTTP.
         raise UpstreamUnreachable(f"Could not connect to {host}.") from None
-    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _stream(raw))
+    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _stream(raw, connection, pool))
+
+
+def _exchange(pool: "HostPool", method: str, target: str, body, headers: dict[str, str], config: HttpConfig):
+    """Send the request on one of pool's connections; return the connection and the answer's head.
+
+    The connection is closed if anything fails: it may hold half a request or half an answer.
+    """
+    connection = pool.connection(config.connect_timeout)
+    try:
+        connection.sock.settimeout(config.read_timeout)
+        connection.request(method, target, body=body, headers=headers)
+        return connection, connection.getresponse()
+    except BaseException:
+        connection.close()
+        raise
 
 
 def _request_target(url: str) -> str:
@@ -343,75 +347,145 @@ def _chunks(body: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _stream(raw: urllib3.BaseHTTPResponse) -> Iterator[bytes]:
+def _stream(raw: http.client.HTTPResponse, connection: http.client.HTTPConnection, pool: "HostPool") -> Iterator[bytes]:
     """Yield the answer's bytes as they arrive, undecoded; return the connection to its pool at the end.
 
     An answer not read to its end (broken off, or the caller gone) closes its connection instead.
     """
     complete = False
     try:
-        yield from raw.stream(CHUNK_BYTES, decode_content=False)
+        while chunk := raw.read1(CHUNK_BYTES):
+            yield chunk
         complete = True
-    except (urllib3.exceptions.HTTPError, OSError):
+    except (http.client.HTTPException, OSError):
         raise UpstreamBroken("The provider's answer broke off before its end.") from None
     finally:
-        if not complete:
-            raw.close()
-        raw.release_conn()
+        if complete and not raw.will_close:
+            pool.release(connection)
+        else:
+            connection.close()
 
 
 # --- Connection pools -------------------------------------------------------------------------------
 
-# Per (host, CA bundle): the manager that made the pool (it closes it), and the pool itself.
-_pools: dict[tuple[str, str | None], tuple[urllib3.PoolManager, urllib3.HTTPConnectionPool]] = {}
+
+class HostPool:
+    """Kept-alive HTTPS connections to one provider host (through HTTPS_PROXY if set), shared by every thread.
+
+    The standard library's http.client, not urllib3: on this hot path urllib3's layers cost as much
+    CPU as the HTTP exchange itself (0.22 ms against 0.12 ms per call, measured with `make bench`'s
+    emulation).
+    """
+
+    def __init__(self, url: str, ca_bundle: str | None):
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname, parts.port or 443
+        self.context = _tls_context(ca_bundle)
+        self.tunnel = _tunnel_for(url)
+        self._idle: list[http.client.HTTPSConnection] = []
+        self._lock = threading.Lock()
+
+    def connection(self, connect_timeout: float) -> http.client.HTTPSConnection:
+        """Return an idle connection the provider has not closed, or a new one connected within connect_timeout."""
+        while True:
+            with self._lock:
+                connection = self._idle.pop() if self._idle else None
+            if connection is None:
+                break
+            if not _closed_by_peer(connection.sock):
+                return connection
+            connection.close()
+        if self.tunnel:
+            proxy_host, proxy_port, proxy_headers = self.tunnel
+            connection = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=connect_timeout,
+                                                     context=self.context)
+            connection.set_tunnel(self.host, self.port, headers=proxy_headers)
+        else:
+            connection = http.client.HTTPSConnection(self.host, self.port, timeout=connect_timeout,
+                                                     context=self.context)
+        try:
+            connection.connect()
+        except BaseException:
+            connection.close()
+            raise
+        return connection
+
+    def release(self, connection: http.client.HTTPSConnection) -> None:
+        """Keep connection for the next call, unless POOL_SIZE are already idle."""
+        with self._lock:
+            if len(self._idle) < POOL_SIZE:
+                self._idle.append(connection)
+                return
+        connection.close()
+
+    def close(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for connection in idle:
+            connection.close()
+
+
+def _closed_by_peer(sock) -> bool:
+    # An idle kept-alive connection has nothing to read, unless the server closed it (or broke protocol).
+    poller = select.poll()
+    poller.register(sock, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    ca = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
+    if not os.access(ca, os.R_OK):
+        # The path is the operator's to see, in the settings; not the caller's.
+        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
+    try:
+        return ssl.create_default_context(**({"capath": ca} if os.path.isdir(ca) else {"cafile": ca}))
+    except (OSError, ValueError):
+        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.") from None
+
+
+def _tunnel_for(url: str) -> tuple[str, int, dict[str, str]] | None:
+    """Return HTTPS_PROXY's host, port and CONNECT headers for url, or None when url goes direct (NO_PROXY)."""
+    proxies = get_environ_proxies(url)
+    proxy = proxies.get("https") or proxies.get("all")
+    if not proxy:
+        return None
+    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
+    # to the proxy as Proxy-Authorization.
+    parts = urlsplit(prepend_scheme_if_needed(proxy, "http"))
+    if parts.scheme != "http":
+        raise ProxyMisconfigured("HTTPS_PROXY must be an http:// proxy (CONNECT); nothing was sent.")
+    user, password = get_auth_from_url(parts.geturl())
+    headers = {}
+    if user:
+        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+    return parts.hostname, parts.port or 80, headers
+
+
+_pools: dict[tuple[str, str | None], HostPool] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(url: str, ca_bundle: str | None) -> urllib3.HTTPConnectionPool:
+def pool_for(url: str, ca_bundle: str | None) -> HostPool:
     """Return the kept-alive connection pool for url's host, shared by every thread; made on first use.
 
     Certificates are verified against ca_bundle, else REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE), else
     certifi's; HTTPS_PROXY and NO_PROXY apply, as for every outbound call. Those variables are read
     when the pool is made: per request they would cost more than the rest of the forwarding. No
-    cookie is ever kept. Send it the request target (path and query) with assert_same_host=False.
+    cookie is ever kept.
     """
     key = (urlsplit(url).netloc, ca_bundle)
-    found = _pools.get(key)
-    if found is None:
+    pool = _pools.get(key)
+    if pool is None:
         with _pools_lock:
-            found = _pools.get(key)
-            if found is None:
-                manager = _new_manager(url, ca_bundle)
-                found = _pools[key] = (manager, manager.connection_from_url(url))
-    return found[1]
+            pool = _pools.get(key)
+            if pool is None:
+                pool = _pools[key] = HostPool(url, ca_bundle)
+    return pool
 
 
 def pools_close() -> None:
     """Close every pooled connection; the next request makes its pool anew, reading the environment again."""
     with _pools_lock:
-        for manager, _ in _pools.values():
-            manager.clear()
+        for pool in _pools.values():
+            pool.close()
         _pools.clear()
-
-
-def _new_manager(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
-    ca = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    if not os.access(ca, os.R_OK):
-        # The path is the operator's to see, in the settings; not the caller's.
-        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
-    options = {
-        "num_pools": 1,
-        "maxsize": POOL_SIZE,
-        "cert_reqs": "CERT_REQUIRED",
-        **({"ca_cert_dir": ca} if os.path.isdir(ca) else {"ca_certs": ca}),
-    }
-    proxies = get_environ_proxies(url)
-    proxy = proxies.get("https") or proxies.get("all")
-    if not proxy:
-        return urllib3.PoolManager(**options)
-    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
-    # to the proxy as Proxy-Authorization.
-    proxy = prepend_scheme_if_needed(proxy, "http")
-    user, password = get_auth_from_url(proxy)
-    proxy_headers = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
-    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)

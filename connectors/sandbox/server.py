@@ -34,6 +34,8 @@ class SandboxState:
     header_names: list = field(default_factory=list)
     # The client's port for each request: the same port again means a kept-alive connection was reused.
     client_ports: list = field(default_factory=list)
+    # Close a kept-alive connection after this many idle seconds, as providers' servers do; None keeps it.
+    idle_close_seconds: float | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -42,6 +44,10 @@ class _Handler(BaseHTTPRequestHandler):
     # Headers and body go out in separate writes; with Nagle on, a kept-alive client waits ~40 ms for
     # the delayed ACK on each answer, which would drown any latency measured against the sandbox.
     disable_nagle_algorithm = True
+
+    def setup(self):
+        self.timeout = self.server.state.idle_close_seconds
+        super().setup()
 
     def log_message(self, format, *args):  # noqa: A002 - quiet: request lines are not secrets, but noise
         pass

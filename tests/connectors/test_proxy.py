@@ -1,11 +1,13 @@
 """The provider proxy engine, for every registered provider, against the real HTTPS sandbox."""
 import base64
 import gzip
+import http.client
 import io
 import json
 import logging
 import socketserver
 import threading
+import time
 import tracemalloc
 from dataclasses import replace
 
@@ -29,7 +31,6 @@ from connectors.proxy import (
 from connectors.registry import CONNECTORS, get_connector
 from connectors.sandbox import keys
 from connectors.sandbox.tls import make_loopback_certificate
-from urllib3 import HTTPHeaderDict
 
 # One real read per provider, as a pipeline would send it: method, path below the base URL, query, body.
 # Moshtix's client names the token as a variable it never holds, and a guess of its own is replaced.
@@ -349,6 +350,19 @@ def test_connections_to_a_provider_host_are_kept_alive_and_reused(connector, for
     assert len(set(sandbox_server.state.client_ports[-4:])) == 1
 
 
+def test_a_kept_alive_connection_the_provider_closed_is_not_reused(connector, forward, sandbox_server, fresh_pools):
+    """Providers close idle connections: the next call opens a new one instead of failing on the old one."""
+    sandbox_server.state.idle_close_seconds = 0.2
+    try:
+        forward(connector, keys.VALID)
+        time.sleep(0.6)
+        assert forward(connector, keys.VALID)[0].status == 200
+    finally:
+        sandbox_server.state.idle_close_seconds = None
+
+    assert sandbox_server.state.client_ports[-1] != sandbox_server.state.client_ports[-2]
+
+
 def test_requests_ca_bundle_verifies_the_provider(connector, forward, sandbox_config, monkeypatch, fresh_pools):
     """With no sandbox CA configured, REQUESTS_CA_BUNDLE (an inspecting proxy's CA, say) verifies TLS."""
     without_ca = replace(sandbox_config, sandbox_ca_bundle=None)
@@ -372,6 +386,18 @@ def test_https_proxy_variable_is_honoured(connector, forward, sandbox_server, mo
     assert sandbox_server.state.requests == []
 
 
+def test_an_https_scheme_proxy_is_refused_before_anything_is_sent(forward, sandbox_server, monkeypatch, fresh_pools):
+    """Only http:// (CONNECT) proxies are spoken: an https:// one is the operator's to fix, said plainly."""
+    for name in ("NO_PROXY", "no_proxy", "https_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "https://127.0.0.1:9")
+
+    with pytest.raises(ProxyMisconfigured) as refused:
+        forward(get_connector("humanitix"), keys.VALID)
+    assert refused.value.status == 500 and "http://" in refused.value.detail
+    assert sandbox_server.state.requests == []
+
+
 def test_a_provider_refusing_connections_is_unreachable_not_slow(connector, forward, sandbox_config, fresh_pools):
     closed_port = replace(sandbox_config, sandbox_url="https://127.0.0.1:9")
     with pytest.raises(UpstreamUnreachable):
@@ -389,16 +415,16 @@ def test_an_unreadable_ca_bundle_sends_nothing(connector, forward, sandbox_confi
 
 def test_a_header_the_provider_repeats_comes_back_whole():
     """Two Link headers (next and last page) reach the caller as one value holding both."""
-    headers = HTTPHeaderDict()
+    headers = http.client.HTTPMessage()  # as the engine gets them; setting a name again adds a header
     for name, value in (("Link", '<https://api.example/p2>; rel="next"'), ("link", '<https://api.example/p9>; rel="last"'),
                         ("Vary", "Accept"), ("Vary", "Origin"), ("Set-Cookie", "a=1"), ("Set-Cookie", "b=2")):
-        headers.add(name, value)
+        headers[name] = value
 
     assert passed_headers(headers, key="k-123") == [
         ("Link", '<https://api.example/p2>; rel="next", <https://api.example/p9>; rel="last"'),
         ("Vary", "Accept, Origin"),
     ]
-    headers.add("Link", "<https://evil.example/?k=k-123>")
+    headers["Link"] = "<https://evil.example/?k=k-123>"
     assert [name for name, _ in passed_headers(headers, key="k-123")] == ["Vary"]
 
 
@@ -444,7 +470,8 @@ def test_calls_go_through_the_https_proxy_as_requests_would_send_them(
     sandbox_host = sandbox_config.sandbox_url.removeprefix("https://").rstrip("/")
     (head,) = proxy.heads
     lines = head.split("\r\n")
-    assert lines[0] == f"CONNECT {sandbox_host} HTTP/1.1"
+    # http.client says HTTP/1.0 here before Python 3.12: either version opens the same tunnel.
+    assert lines[0] in (f"CONNECT {sandbox_host} HTTP/1.1", f"CONNECT {sandbox_host} HTTP/1.0")
     sent = {name.lower(): value for name, _, value in (line.partition(": ") for line in lines[1:] if line)}
     assert sent.get("proxy-authorization") == authorization
     assert keys.VALID not in head
