@@ -13,10 +13,21 @@ from django.db.models import Field, Model
 
 
 @dataclass(frozen=True)
+class _Part:
+    """One model's columns in a plan's row: values[start:end], set on these attnames; its primary key at pk."""
+
+    model: type[Model]
+    start: int
+    end: int
+    attnames: list[str]
+    pk: int
+
+
+@dataclass(frozen=True)
 class _Plan:
     sql: str
     field: Field
-    attnames: list[str]
+    parts: list[_Part]
     converters: list[tuple[int, list, object]]
 
 
@@ -26,8 +37,22 @@ _plans_lock = threading.Lock()
 
 def read_unique(model: type[Model], field_name: str, value) -> Model | None:
     """Return the instance of model whose unique field_name equals value, or None if there is none."""
+    found = _read(model, field_name, value, None)
+    return found[0] if found else None
+
+
+def read_unique_joined(model: type[Model], field_name: str, value, foreign_key: str) -> tuple[Model | None, Model | None]:
+    """Return read_unique's instance and the row its foreign_key names, read in one query; None for either absent.
+
+    The related row is not set on the instance: a caller decides what a missing one means.
+    """
+    found = _read(model, field_name, value, foreign_key)
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _read(model, field_name, value, foreign_key) -> list[Model | None] | None:
     connection = connections[router.db_for_read(model)]
-    plan = _plan(model, field_name, connection)
+    plan = _plan(model, field_name, foreign_key, connection)
     with connection.cursor() as cursor:
         cursor.execute(plan.sql, [plan.field.get_db_prep_value(value, connection)])
         row = cursor.fetchone()
@@ -37,31 +62,49 @@ def read_unique(model: type[Model], field_name: str, value) -> Model | None:
     for position, converters, column in plan.converters:
         for converter in converters:
             values[position] = converter(values[position], column, connection)
-    return model.from_db(connection.alias, plan.attnames, values)
+    return [
+        # A LEFT JOIN that found nothing gives NULL for the related primary key.
+        None if values[part.pk] is None else part.model.from_db(connection.alias, part.attnames, values[part.start:part.end])
+        for part in plan.parts
+    ]
 
 
-def _plan(model: type[Model], field_name: str, connection) -> _Plan:
-    key = (model, field_name, connection.alias, connection.vendor)
+def _plan(model, field_name, foreign_key, connection) -> _Plan:
+    key = (model, field_name, foreign_key, connection.alias, connection.vendor)
     plan = _plans.get(key)
     if plan is None:
         with _plans_lock:
-            plan = _plans[key] = _build_plan(model, field_name, connection)
+            plan = _plans[key] = _build_plan(model, field_name, foreign_key, connection)
     return plan
 
 
-def _build_plan(model: type[Model], field_name: str, connection) -> _Plan:
+def _build_plan(model, field_name, foreign_key, connection) -> _Plan:
     meta = model._meta
     field = meta.pk if field_name == "pk" else meta.get_field(field_name)
     if not (field.unique or field.primary_key):
         raise ValueError(f"{meta.label}.{field_name} is not unique")
     quote = connection.ops.quote_name
-    fields = meta.concrete_fields
-    columns = ", ".join(f"{quote(meta.db_table)}.{quote(each.column)}" for each in fields)
-    sql = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.db_table)}.{quote(field.column)} = %s"
-    converters = []
-    for position, each in enumerate(fields):
-        column = each.get_col(meta.db_table)
-        found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
-        if found:
-            converters.append((position, found, column))
-    return _Plan(sql, field, [each.attname for each in fields], converters)
+    tables = [(model, meta.db_table)]
+    joins = ""
+    if foreign_key is not None:
+        relation = meta.get_field(foreign_key)
+        related_meta = relation.related_model._meta
+        # An alias, so a model pointing at its own table would still work.
+        tables.append((relation.related_model, "joined"))
+        joins = (f" LEFT OUTER JOIN {quote(related_meta.db_table)} {quote('joined')}"
+                 f" ON {quote('joined')}.{quote(relation.target_field.column)} = {quote(meta.db_table)}.{quote(relation.column)}")
+    columns, parts, converters = [], [], []
+    for each_model, table in tables:
+        fields = each_model._meta.concrete_fields  # in this order: from_db() takes values by position
+        start = len(columns)
+        for each in fields:
+            column = each.get_col(table)
+            found = connection.ops.get_db_converters(column) + column.get_db_converters(connection)
+            if found:
+                converters.append((len(columns), found, column))
+            columns.append(f"{quote(table)}.{quote(each.column)}")
+        pk = start + [each.primary_key for each in fields].index(True)
+        parts.append(_Part(each_model, start, len(columns), [each.attname for each in fields], pk))
+    sql = (f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)}{joins} "
+           f"WHERE {quote(meta.db_table)}.{quote(field.column)} = %s")
+    return _Plan(sql, field, parts, converters)

@@ -3,14 +3,13 @@ import hashlib
 import secrets
 from datetime import timedelta
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from credentials_app.models import ApiToken, Membership, Team
 from credentials_app.names import clean_name
-from credentials_app.unique_reads import read_unique
+from credentials_app.unique_reads import read_unique_joined
 
 # Secret scanners (GitHub's, gitleaks) match on a fixed prefix; "cmk" = credential manager key.
 TOKEN_PREFIX = "cmk_"
@@ -78,10 +77,9 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
     """
     if not raw_token or not raw_token.startswith(TOKEN_PREFIX):
         return None
-    # Every API call, proxied call and secret read comes through here: read_unique skips compiling the query.
-    token = read_unique(ApiToken, "token_hash", token_hash(raw_token))
+    # Every API call, proxied call and secret read comes through here: one query, compiled once per process.
+    token, person = read_unique_joined(ApiToken, "token_hash", token_hash(raw_token), "user")
     if token is not None and token.user_id is not None:
-        person = read_unique(get_user_model(), "pk", token.user_id)
         if person is None:  # deleted meanwhile: its tokens go with it
             return None
         token.user = person

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from credentials_app.models import ApiToken, Credential
-from credentials_app.unique_reads import read_unique
+from credentials_app.unique_reads import read_unique, read_unique_joined
 from tests.credentials_app.machine_support import USE, make_token
 
 pytestmark = pytest.mark.django_db
@@ -43,3 +43,29 @@ def test_no_row_is_none(db):
 def test_only_a_unique_column_can_be_read():
     with pytest.raises(ValueError, match="not unique"):
         read_unique(Credential, "name", "Anything")
+
+
+def test_a_joined_read_gives_both_rows_as_the_orm_does_in_one_query(
+    user_factory, django_assert_num_queries
+):
+    owner = user_factory()
+    token, _ = make_token(owner, USE)
+
+    with django_assert_num_queries(1):
+        read, person = read_unique_joined(ApiToken, "token_hash", token.token_hash, "user")
+
+    assert _fields(read) == _fields(ApiToken.objects.get(pk=token.pk))
+    assert _fields(person) == _fields(get_user_model().objects.get(pk=owner.pk))
+    assert person._state.adding is False
+
+
+def test_a_joined_read_without_the_related_row_gives_none_for_it(user_factory, team_factory):
+    """A team token names no person; no token at all gives neither."""
+    admin = user_factory()
+    team = team_factory("Data", admins=[admin])
+    token, _ = make_token(admin, USE, team=team)
+
+    read, person = read_unique_joined(ApiToken, "token_hash", token.token_hash, "user")
+
+    assert read.pk == token.pk and read.user_id is None and person is None
+    assert read_unique_joined(ApiToken, "token_hash", "0" * 64, "user") == (None, None)
