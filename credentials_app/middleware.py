@@ -20,11 +20,12 @@ class MachineEndpointsMiddleware:
     They authenticate with an API token on every request, never a session or a form: sessions,
     CSRF, messages, sign-in lockout, static files, form charsets and the first-run redirect have
     nothing to do there, yet cost about a tenth of a proxied call's server time. Their answers still
-    pass the middleware above this one (security headers, X-Frame-Options, the CSP), are always
-    marked Cache-Control: no-store, and a keyring error still gets its own answer.
+    pass the middleware above this one (security headers, X-Frame-Options, the CSP), the Host is
+    still checked against ALLOWED_HOSTS, every answer is marked Cache-Control: no-store, and a
+    keyring error still gets its own answer.
     """
 
-    # Every route under these is in views/machine.py (tests/credentials_app/test_middleware.py checks).
+    # Every route under these is in views/machine.py (tests/credentials_app/test_machine_path.py checks).
     path_prefixes = ("/proxy/", "/v1/")
 
     def __init__(self, get_response):
@@ -33,6 +34,8 @@ class MachineEndpointsMiddleware:
 
     def __call__(self, request):
         if request.path_info.startswith(self.path_prefixes):
+            # ALLOWED_HOSTS, which CommonMiddleware below would have checked: a bad Host is a 400.
+            request.get_host()
             return self.machine_handler(request)
         return self.get_response(request)
 

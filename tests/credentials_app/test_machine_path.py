@@ -57,6 +57,16 @@ def test_machine_answers_keep_the_security_headers_and_are_never_cached(client, 
         assert "Cookie" not in answer.get("Vary", ""), name
 
 
+def test_a_host_outside_allowed_hosts_is_refused_on_the_short_path_too(client, user_factory):
+    _, raw = make_token(user_factory(), USE)
+
+    vault = client.get("/v1/auth/token/lookup-self", HTTP_HOST="evil.example", HTTP_X_VAULT_TOKEN=raw)
+    proxied = client.get(f"/proxy/{uuid.uuid4()}/v1/events", HTTP_HOST="evil.example",
+                         HTTP_AUTHORIZATION=f"Bearer {raw}")
+
+    assert vault.status_code == proxied.status_code == 400
+
+
 def test_machine_endpoints_answer_before_the_first_account_exists(client):
     """A fresh install sends people to /setup/; a machine client gets its own refusal, not a redirect."""
     assert client.get("/").url.endswith("/setup/")
