@@ -55,6 +55,7 @@ _RATE_LIMIT_HEADER = re.compile(r"^(x-)?ratelimit-[a-z0-9-]+$")
 PROVIDER_ANSWER_HEADER = "X-Proxy-Provider-Answer"
 # Moshtix's GraphQL body must be read whole to inject the key; nothing else is ever held whole.
 MAX_JSON_BODY_BYTES = 1024 * 1024
+USER_AGENT = "credentials-manager-proxy/1"
 CHUNK_BYTES = 64 * 1024
 POOL_SIZE = 32
 # Characters sent as they are in a path or query; everything else is percent-encoded.
@@ -151,9 +152,9 @@ class UpstreamBroken(ProxyError):
 class ProxyResponse:
     """The provider's answer: status, the headers that may pass, and the body as it streams in.
 
-    Iterate body exactly once; iterating it to the end, or close(), returns the connection. A view
-    passes body to a streaming response (which calls close() when done) and sets
-    PROVIDER_ANSWER_HEADER when from_provider is true.
+    Iterate body exactly once: iterating it to the end returns the connection to its pool; close()
+    before then, read or not, closes it. A view passes body to a streaming response (which calls
+    close() when done) and sets PROVIDER_ANSWER_HEADER when from_provider is true.
     """
 
     status: int
@@ -200,6 +201,8 @@ def proxy_request(
         outgoing[connector.auth_header] = connector.auth_prefix + key
     if "accept-encoding" not in outgoing:
         outgoing["Accept-Encoding"] = "identity"
+    # Some providers' firewalls refuse a request that names no client.
+    outgoing["User-Agent"] = USER_AGENT
     ca_bundle = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else None
     host = urlsplit(url).netloc
     pool = pool_for(target, ca_bundle)
@@ -215,7 +218,7 @@ def proxy_request(
     except (OSError, http.client.HTTPException):
         # Refused, reset, a proxy that refused the tunnel, or an answer that is not HTTP.
         raise UpstreamUnreachable(f"Could not connect to {host}.") from None
-    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _stream(raw, connection, pool))
+    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _AnswerBody(raw, connection, pool))
 
 
 def _exchange(pool: "HostPool", method: str, target: str, body, headers: dict[str, str], config: HttpConfig):
@@ -347,23 +350,46 @@ def _chunks(body: BinaryIO) -> Iterator[bytes]:
         yield chunk
 
 
-def _stream(raw: http.client.HTTPResponse, connection: http.client.HTTPConnection, pool: "HostPool") -> Iterator[bytes]:
-    """Yield the answer's bytes as they arrive, undecoded; return the connection to its pool at the end.
+class _AnswerBody:
+    """The answer's bytes as they arrive, undecoded; at its end the connection goes back to its pool.
 
-    An answer not read to its end (broken off, or the caller gone) closes its connection instead.
+    An answer not read to its end (broken off, or closed unread because the caller went away)
+    closes its connection instead: it may still hold part of the answer.
     """
-    complete = False
-    try:
-        while chunk := raw.read1(CHUNK_BYTES):
-            yield chunk
-        complete = True
-    except (http.client.HTTPException, OSError):
-        raise UpstreamBroken("The provider's answer broke off before its end.") from None
-    finally:
-        if complete and not raw.will_close:
-            pool.release(connection)
+
+    def __init__(self, raw: http.client.HTTPResponse, connection: http.client.HTTPConnection, pool: "HostPool"):
+        self.raw, self.connection, self.pool = raw, connection, pool
+        self.done = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        if self.done:
+            raise StopIteration
+        try:
+            chunk = self.raw.read1(CHUNK_BYTES)
+        except (http.client.HTTPException, OSError):
+            self.close()
+            raise UpstreamBroken("The provider's answer broke off before its end.") from None
+        if chunk:
+            return chunk
+        self._finish(complete=True)
+        raise StopIteration
+
+    def close(self) -> None:
+        self._finish(complete=False)
+
+    def _finish(self, *, complete: bool) -> None:
+        if self.done:
+            return
+        self.done = True
+        if complete and not self.raw.will_close:
+            # A HEAD answer is complete at once but stays open: closed, its connection takes the next request.
+            self.raw.close()
+            self.pool.release(self.connection)
         else:
-            connection.close()
+            self.connection.close()
 
 
 # --- Connection pools -------------------------------------------------------------------------------

@@ -94,6 +94,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if self.command == "HEAD":
+            return  # the head alone, as HTTP has it: Content-Length still says what a GET would send
         if reply.trickle:
             self._trickle(payload, state.trickle_seconds)
         elif reply.break_tls:
@@ -117,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
+        if self.command == "HEAD":
+            return
         self.wfile.write(head)
         left = reply.stream_bytes - len(head) - len(tail)
         piece = b"x" * 65536
@@ -134,7 +138,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.write(payload[len(payload) * index // pieces : len(payload) * (index + 1) // pieces])
             self.wfile.flush()
 
-    do_GET = do_POST = do_PUT = do_DELETE = _handle
+    do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _handle
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):

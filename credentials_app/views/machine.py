@@ -73,7 +73,7 @@ def proxy(request, pk, path):
     except ProxyError as error:
         proxy_failed(token=token, credential=credential, status=error.status, reason=error.detail)
         return _problem(error.status, error.slug, error.title, error.detail)
-    response = StreamingHttpResponse(_relayed(answer, token, credential), status=answer.status)
+    response = StreamingHttpResponse(_Relayed(answer, token, credential), status=answer.status)
     del response["Content-Type"]
     for name, value in answer.headers:
         response[name] = value
@@ -92,18 +92,33 @@ def _has_body(request) -> bool:
     return chunked or (length not in ("", "0"))
 
 
-def _relayed(answer, token, credential):
-    """Yield the provider's answer, then count the call: the caller has its last byte before the count is written.
+class _Relayed:
+    """The provider's answer for a streaming response; the call is counted once it ends, however it ends.
 
-    An answer that breaks off mid-way is logged and ended (its status is already sent).
+    Counted after the last byte is out, or when the response is closed unread (the caller gone
+    before the first byte). An answer that breaks off mid-way is logged and ended (its status is
+    already sent).
     """
-    try:
-        yield from answer.body
-    except UpstreamBroken:
-        logger.warning("Proxied answer from %s for credential %s broke off", credential.connector.name, credential.pk)
-    finally:
-        answer.close()
-        usage_record(token=token, credential=credential, status=answer.status)
+
+    def __init__(self, answer, token, credential):
+        self.answer, self.token, self.credential = answer, token, credential
+        self.closed = False
+
+    def __iter__(self):
+        try:
+            yield from self.answer.body
+        except UpstreamBroken:
+            logger.warning("Proxied answer from %s for credential %s broke off",
+                           self.credential.connector.name, self.credential.pk)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        self.answer.close()
+        usage_record(token=self.token, credential=self.credential, status=self.answer.status)
 
 
 # --- Vault KV v2, read only -------------------------------------------------------------------------

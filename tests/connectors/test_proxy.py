@@ -125,6 +125,7 @@ def test_the_callers_credentials_and_hop_by_hop_headers_never_reach_the_provider
     # Authorization or x-api-key arrives only when it is the connector's own key header.
     assert {"authorization", "x-api-key"} & set(names) <= {connector.auth_header.lower()}
     assert "accept-language" in names
+    assert "user-agent" in names  # ours: some providers' firewalls refuse a request without one
 
 
 HOSTILE_PATHS = [
@@ -348,6 +349,27 @@ def test_connections_to_a_provider_host_are_kept_alive_and_reused(connector, for
         forward(connector, keys.VALID)
 
     assert len(set(sandbox_server.state.client_ports[-4:])) == 1
+
+
+def test_a_head_answer_leaves_its_connection_ready_for_the_next_call(connector, forward, sandbox_server, fresh_pools):
+    """A HEAD answer has no body; the next call on its connection gets its own answer, not a 502."""
+    head, body = forward(connector, keys.VALID, method="HEAD", body=None)
+    assert body == b""
+
+    after, _ = forward(connector, keys.VALID)
+
+    assert after.status == 200
+    assert sandbox_server.state.client_ports[-1] == sandbox_server.state.client_ports[-2]  # kept alive
+
+
+def test_an_answer_closed_unread_closes_its_connection(connector, forward, fresh_pools):
+    """A caller gone before the first byte: the connection may hold the answer, so it is not kept."""
+    response, _ = forward(connector, keys.VALID, read=False)
+    connection = response.body.connection
+
+    response.close()
+
+    assert connection.sock is None
 
 
 def test_a_kept_alive_connection_the_provider_closed_is_not_reused(connector, forward, sandbox_server, fresh_pools):

@@ -233,6 +233,20 @@ def test_a_path_leaving_the_provider_is_refused_as_a_problem(call, credential_fa
     assert [event.details["status"] for event in _events(credential, Action.PROXY_REFUSED)] == [400, 400, 400]
 
 
+def test_a_call_whose_caller_left_before_the_first_byte_is_still_counted(
+    client, sandbox, credential_factory, user_factory
+):
+    """The server closes the response of a caller gone before reading any of it: the call counts all the same."""
+    owner = user_factory()
+    credential = credential_factory(owner=owner, provider="humanitix")
+    _, raw = make_token(owner, USE)
+
+    response = client.get(f"/proxy/{credential.pk}/v1/events/sandbox-event-1", HTTP_AUTHORIZATION=f"Bearer {raw}")
+    response.close()
+
+    assert ProxyUsage.objects.get(credential=credential).count == 1
+
+
 def test_calls_are_counted_per_token_and_status_and_shown_on_the_credential_page(
     call, client, credential_factory, user_factory
 ):
