@@ -62,6 +62,7 @@ POOL_SIZE = 32
 _PATH_SAFE = "/:;=,+!$&'()*~"
 _QUERY_SAFE = "=&;%+,/:@!$'()*?~"
 _SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 # --- Refusals ---------------------------------------------------------------------------------------
@@ -266,8 +267,9 @@ def _refuse_hostile(path: str) -> None:
         layers.append(decoded)
     if unquote(layers[-1]) != layers[-1]:
         raise PathRefused("The path is percent-encoded too many times over.")
-    for layer in layers + [unicodedata.normalize("NFKC", layer) for layer in layers]:
-        if any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in layer):
+    # dict.fromkeys: each distinct layer once (NFKC leaves plain ASCII as it is).
+    for layer in dict.fromkeys(layers + [unicodedata.normalize("NFKC", layer) for layer in layers]):
+        if _has_control_characters(layer):
             raise PathRefused("The path may not contain control characters.")
         if layer.startswith("/") or "//" in layer or _SCHEME.match(layer):
             raise PathRefused("The path must be relative to the provider's API: no host, scheme or //.")
@@ -278,6 +280,12 @@ def _refuse_hostile(path: str) -> None:
         # "..;x" is ".." to servers that strip path parameters (Tomcat, Spring): it climbs too.
         if any(segment.split(";")[0] in (".", "..") for segment in layer.split("/")):
             raise PathRefused("The path may not contain . or .. segments.")
+
+
+def _has_control_characters(text: str) -> bool:
+    if text.isascii():  # the usual path: ASCII's only control characters are C0 and DEL
+        return _ASCII_CONTROL.search(text) is not None
+    return any(unicodedata.category(char) in ("Cc", "Cf", "Zl", "Zp") for char in text)
 
 
 def _routed(url: str, query: str, config: HttpConfig) -> str:

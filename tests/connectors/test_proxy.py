@@ -154,6 +154,8 @@ HOSTILE_PATHS = [
     "v1/x\x00",
     "v1/x\x7f",
     "v1/x\u200b",
+    "v1/x\u2028",  # a line separator
+    "v1/x%E2%80%A8",  # the same, percent-encoded
     "v1/x#fragment",
     "v1/x?page=1",
     "v1/x%3Fpage=1",
