@@ -79,6 +79,8 @@ def app_benchmark() -> None:
 def _child_env(directory: Path) -> dict:
     from credentials_app.crypto import generate_key
 
+    # The static files folder exists, as after `make run`'s collectstatic: else every server process warns.
+    (directory / "staticfiles").mkdir(exist_ok=True)
     env = {name: value for name, value in os.environ.items() if not name.startswith("DATABASE_")}
     env.update(
         DJANGO_SETTINGS_MODULE="credentials_app.settings",
@@ -388,7 +390,7 @@ def child_app_proxy(sandbox_url: str) -> None:
     try:
         for _ in range(300):
             try:
-                requests.get(f"{app}/v1/auth/token/lookup-self", timeout=5)
+                requests.get(f"{app}/v1/auth/token/lookup-self", headers={"X-Vault-Token": ids["token"]}, timeout=5)
                 break
             except requests.RequestException:
                 time.sleep(0.1)
