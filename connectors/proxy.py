@@ -138,6 +138,12 @@ class UpstreamTimeout(ProxyError):
     status = 504
 
 
+class UpstreamInterim(ProxyError):
+    slug = "upstream-interim-answer"
+    title = "The provider sent an interim answer"
+    status = 502
+
+
 class UpstreamBroken(ProxyError):
     """Raised while iterating the body: the status and headers are already sent, so only log it."""
 
@@ -230,8 +236,18 @@ def _exchange(pool: "HostPool", method: str, target: str, body, headers: dict[st
     connection = pool.connection(config.connect_timeout)
     try:
         connection.sock.settimeout(config.read_timeout)
-        connection.request(method, target, body=body, headers=headers)
-        return connection, connection.getresponse()
+        try:
+            connection.request(method, target, body=body, headers=headers)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
+            # A provider may answer before reading the whole body (a 413, a 401) and close: that
+            # answer is the caller's, if it came. If not, reading it fails as "unreachable".
+            pass
+        raw = connection.getresponse()
+        if raw.status < 200:
+            # http.client passes over 100 Continue only. The final answer to this call would follow on
+            # this connection, and reach whichever call took the connection next.
+            raise UpstreamInterim(f"The provider sent an interim answer ({raw.status}), which the proxy does not relay.")
+        return connection, raw
     except BaseException:
         connection.close()
         raise

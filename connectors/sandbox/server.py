@@ -36,6 +36,12 @@ class SandboxState:
     client_ports: list = field(default_factory=list)
     # Close a kept-alive connection after this many idle seconds, as providers' servers do; None keeps it.
     idle_close_seconds: float | None = None
+    # Send this interim (1xx) answer, e.g. 103 Early Hints, before each final one.
+    interim_status: int | None = None
+    # End each answer with Connection: close, and close the connection.
+    close_after_answer: bool = False
+    # Refuse a body over this many bytes with 413 before reading it, then close, as a web server's limit does.
+    max_body_bytes: int | None = None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -49,10 +55,33 @@ class _Handler(BaseHTTPRequestHandler):
         self.timeout = self.server.state.idle_close_seconds
         super().setup()
 
+    def send_response(self, code, message=None):
+        state: SandboxState = self.server.state
+        if state.interim_status:
+            self.send_response_only(state.interim_status)
+            self.send_header("Link", "</static/app.css>; rel=preload; as=style")
+            self.end_headers()
+        super().send_response(code, message)
+        if state.close_after_answer:
+            self.send_header("Connection", "close")  # and BaseHTTPRequestHandler closes after the answer
+
+    def _refuse_large_body(self) -> bool:
+        limit = self.server.state.max_body_bytes
+        if limit is None or int(self.headers.get("Content-Length") or 0) <= limit:
+            return False
+        self.send_response(413)
+        self.send_header("Content-Length", "0")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.flush()
+        return True
+
     def log_message(self, format, *args):  # noqa: A002 - quiet: request lines are not secrets, but noise
         pass
 
     def _handle(self):
+        if self._refuse_large_body():
+            return
         parts = urlsplit(self.path)
         host, _, rest = parts.path.lstrip("/").partition("/")
         length = int(self.headers.get("Content-Length") or 0)

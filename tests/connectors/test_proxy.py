@@ -21,6 +21,7 @@ from connectors.proxy import (
     ProxyMisconfigured,
     UpstreamBroken,
     UpstreamCertificate,
+    UpstreamInterim,
     UpstreamTimeout,
     UpstreamUnreachable,
     passed_headers,
@@ -362,6 +363,44 @@ def test_a_head_answer_leaves_its_connection_ready_for_the_next_call(connector, 
 
     assert after.status == 200
     assert sandbox_server.state.client_ports[-1] == sandbox_server.state.client_ports[-2]  # kept alive
+
+
+def test_an_interim_answer_is_refused_and_its_final_answer_reaches_no_other_call(
+    connector, forward, sandbox_server, fresh_pools
+):
+    """A 103 Early Hints before the answer: this call gets a 502, and the next call its own answer, not this one's."""
+    sandbox_server.state.interim_status = 103
+    try:
+        with pytest.raises(UpstreamInterim) as refused:
+            forward(connector, keys.VALID)
+    finally:
+        sandbox_server.state.interim_status = None
+    assert refused.value.status == 502
+
+    assert forward(connector, keys.SERVER_ERROR)[0].status == 503
+
+
+def test_answers_that_close_their_connection_leave_the_next_call_working(connector, forward, sandbox_server, fresh_pools):
+    sandbox_server.state.close_after_answer = True
+    try:
+        statuses = [forward(connector, keys.VALID)[0].status for _ in range(2)]
+    finally:
+        sandbox_server.state.close_after_answer = False
+
+    assert statuses == [200, 200]
+    assert sandbox_server.state.client_ports[-1] != sandbox_server.state.client_ports[-2]
+
+
+def test_a_provider_refusing_an_upload_before_reading_it_is_answered_with_its_refusal(forward, sandbox_server, fresh_pools):
+    """A web server's body limit answers 413 and closes mid-upload: the caller gets that 413, not a 502."""
+    sandbox_server.state.max_body_bytes = 1024
+    try:
+        response, _ = forward(get_connector("humanitix"), keys.VALID, method="POST", path="v1/events",
+                              body=b"x" * (8 * 1024 * 1024))
+    finally:
+        sandbox_server.state.max_body_bytes = None
+
+    assert response.status == 413
 
 
 def test_an_answer_closed_unread_closes_its_connection(connector, forward, fresh_pools):
