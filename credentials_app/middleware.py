@@ -58,6 +58,9 @@ def _never_cached(get_response):
     def never_cached(request):
         response = get_response(request)
         add_never_cache_headers(response)
+        # As CommonMiddleware does for the pages: a whole answer states its length instead of going chunked.
+        if not response.streaming and not response.has_header("Content-Length"):
+            response.headers["Content-Length"] = str(len(response.content))
         return response
 
     return never_cached

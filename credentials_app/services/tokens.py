@@ -80,7 +80,7 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
     # Every API call, proxied call and secret read comes through here: one query, compiled once per process.
     token, person = read_unique_joined(ApiToken, "token_hash", token_hash(raw_token), "user")
     if token is not None and token.user_id is not None:
-        if person is None:  # deleted meanwhile: its tokens go with it
+        if person is None:  # no such person: deleting one deletes its tokens, so never trust such a row
             return None
         token.user = person
     now = timezone.now()

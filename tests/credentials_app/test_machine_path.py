@@ -24,7 +24,7 @@ def _routes(patterns, prefix=""):
 def test_the_short_path_serves_exactly_the_machine_views():
     """Every route under the short path's prefixes is a machine view, and every machine view is under them."""
     routes = list(_routes(get_resolver().url_patterns))
-    under = {route: view for route, view in routes if "/" + route.lstrip("^")
+    under = {route: view for route, view in routes
              if ("/" + route.lstrip("^")).startswith(MachineEndpointsMiddleware.path_prefixes)}
     assert under, "the prefixes must cover the machine routes"
     assert all(view.__module__ == machine.__name__ for view in under.values()), under
@@ -53,6 +53,7 @@ def test_machine_answers_keep_the_security_headers_and_are_never_cached(client, 
         assert answer["X-Content-Type-Options"] == "nosniff", name
         assert "default-src" in answer["Content-Security-Policy"], name
         assert "no-store" in answer["Cache-Control"], name
+        assert answer["Content-Length"] == str(len(answer.content)), name
         assert not answer.cookies, name
         assert "Cookie" not in answer.get("Vary", ""), name
 
