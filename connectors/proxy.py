@@ -108,6 +108,11 @@ class BodyRefused(ProxyError):
     title = "This request body cannot be forwarded"
 
 
+class BodyBroken(ProxyError):
+    slug = "body-broken"
+    title = "The request body broke off"
+
+
 class BodyTooLarge(ProxyError):
     slug = "body-too-large"
     title = "The request body is too large to forward"
@@ -351,12 +356,13 @@ def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], bod
             return None
         if not outgoing.get("content-length", "").isdigit():
             outgoing.pop("content-length", None)
-        return _chunks(body)
+        length = outgoing.get("content-length")
+        return _chunks(body, int(length) if length else None)
     # The key goes into the caller's JSON body (Moshtix): read it, bounded, and write it anew.
     outgoing.pop("content-length", None)
     if outgoing.pop("content-encoding", "identity").strip().lower() != "identity":
         raise BodyRefused(f"{connector.name} requests must be sent uncompressed: the key is added to the body.")
-    raw = body.read(MAX_JSON_BODY_BYTES + 1) if body is not None else b""
+    raw = _read_caller(body, MAX_JSON_BODY_BYTES + 1) if body is not None else b""
     if len(raw) > MAX_JSON_BODY_BYTES:
         raise BodyTooLarge(f"{connector.name} request bodies may be at most {MAX_JSON_BODY_BYTES // 1024} KiB.")
     try:
@@ -369,9 +375,22 @@ def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], bod
     return json.dumps(inject(payload, key)).encode()
 
 
-def _chunks(body: BinaryIO) -> Iterator[bytes]:
-    while chunk := body.read(CHUNK_BYTES):
+def _chunks(body: BinaryIO, length: int | None) -> Iterator[bytes]:
+    """Yield the caller's body; raise BodyBroken if it breaks off, or ends short of its stated length."""
+    sent = 0
+    while chunk := _read_caller(body, CHUNK_BYTES):
+        sent += len(chunk)
         yield chunk
+    if length is not None and sent < length:
+        # Else the provider would wait for the rest until the read timeout, then count as slow.
+        raise BodyBroken(f"The request body ended after {sent} of its {length} bytes.")
+
+
+def _read_caller(body: BinaryIO, size: int) -> bytes:
+    try:
+        return body.read(size)
+    except OSError:  # the caller went away mid-body (Django's UnreadablePostError)
+        raise BodyBroken("The request body broke off before its end.") from None
 
 
 class _AnswerBody:

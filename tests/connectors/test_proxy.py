@@ -14,6 +14,7 @@ from dataclasses import replace
 import pytest
 
 from connectors.proxy import (
+    BodyBroken,
     BodyRefused,
     BodyTooLarge,
     MethodRefused,
@@ -282,6 +283,34 @@ def test_a_request_body_is_streamed_to_the_provider_intact(forward):
 
     assert response.status == 200
     assert json.loads(body) == {"id": "p-1", **person}
+
+
+class _CallerGone(io.RawIOBase):
+    """The body of a caller that disconnected: reading it fails, as Django's UnreadablePostError does."""
+
+    def readable(self):
+        return True
+
+    def read(self, size=-1):
+        raise OSError("the client went away")
+
+
+def test_a_body_that_breaks_off_is_the_callers_error_not_the_providers(connector, sandbox_config):
+    """A 400 saying the body broke off, not a 502 blaming the provider."""
+    _, path, query, _ = CALLS[connector.id]
+    with pytest.raises(BodyBroken) as broken:
+        proxy_request(connector, options=connector.clean_options({}), key=keys.VALID, method="POST", path=path,
+                      query=query, headers={"Content-Type": "application/json"}, body=_CallerGone(),
+                      config=sandbox_config)
+    assert broken.value.status == 400
+
+
+def test_a_body_shorter_than_its_stated_length_is_refused_without_waiting_for_the_provider(sandbox_config):
+    with pytest.raises(BodyBroken) as short:
+        proxy_request(get_connector("custify"), options={}, key=keys.VALID, method="POST", path="people",
+                      headers={"Content-Type": "application/json", "Content-Length": "1000"},
+                      body=io.BytesIO(b"{}"), config=sandbox_config)
+    assert short.value.detail == "The request body ended after 2 of its 1000 bytes."
 
 
 @pytest.mark.parametrize("connector", BODY_INJECTING, ids=lambda connector: connector.id)
