@@ -240,7 +240,8 @@ def _exchange(pool: "HostPool", method: str, target: str, body, headers: dict[st
     """
     connection = pool.connection(config.connect_timeout)
     try:
-        connection.sock.settimeout(config.read_timeout)
+        if connection.sock.gettimeout() != config.read_timeout:  # a system call each time, so only on a change
+            connection.sock.settimeout(config.read_timeout)
         try:
             connection.request(method, target, body=body, headers=headers)
         except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
