@@ -7,9 +7,10 @@ are not skewed by this process and nothing touches var/ or the test database.
 1. rotate_encryption_key over 100,000 credentials, against a plain UPDATE of the same rows.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
 3. The provider proxy engine against a direct http.client call to the same emulation answering at once: latency at
-   concurrency 1 and 16, throughput, and memory while 100 MiB passes through.
+   concurrency 1 and 16, throughput, and memory while 100 MiB passes through: the engine's own share.
 4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
-   counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read.
+   counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read:
+   what a pipeline meets, which the proxy's speed targets are for.
 5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
    changelist, with 10 and with 10,000 credentials of one provider visible to one user: query
    count and median time at each size, and the ratio (target: at most 1.5x, constant queries).
@@ -334,6 +335,9 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
     print("\n3. Provider proxy engine vs a direct http.client call, Humanitix GET /v1/events/{id}, "
           "emulation answering at once")
     _compare_latency(direct, proxied, "proxy")
+    # The targets are for the proxy as pipelines call it (part 4). Here both sides share one
+    # process and its GIL, so at concurrency 16 each system call the engine adds costs a thread switch.
+    print("   the engine's own share, both sides in this one process; the targets apply to part 4")
 
     before = _peak_memory_mb()
     started = time.perf_counter()
@@ -433,6 +437,7 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
           f"{gunicorn_conf.threads} threads; SQLite) vs a direct call, Humanitix GET /v1/events/{{id}}, "
           "emulation answering at once")
     _compare_latency(direct, proxied, "app")
+    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
 
     workers = [int(pid) for pid in Path(f"/proc/{server_pid}/task/{server_pid}/children").read_text().split()]
     before = sum(_rss_mb(pid, "VmRSS") for pid in workers)
@@ -472,7 +477,6 @@ def _compare_latency(direct, proxied, label: str) -> None:
         )
         print(f"   concurrency {concurrency:<4}{d50:>8.2f}/{d99:>6.2f} ms{p50:>8.2f}/{p99:>6.2f} ms"
               f"{p50 - d50:>10.2f}/{p99 - d99:>6.2f} ms{p_rate:>10.0f}/{d_rate:.0f} per s = {p_rate / d_rate:.2f}")
-    print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
 
 
 def _rss_mb(pid: int, field: str) -> float:
