@@ -29,10 +29,10 @@ from typing import Any, BinaryIO
 from urllib.parse import quote, unquote, urlsplit
 
 import certifi
-from requests.utils import get_auth_from_url, get_environ_proxies, prepend_scheme_if_needed
+from requests.utils import get_auth_from_url, prepend_scheme_if_needed, select_proxy
 
 from connectors.base import Connector
-from connectors.http import HttpConfig, UndocumentedHostError, ensure_documented, route
+from connectors.http import HttpConfig, UndocumentedHostError, build_session, ensure_documented, route
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FORWARDED_REQUEST_HEADERS = frozenset({
@@ -450,8 +450,9 @@ class HostPool:
     def __init__(self, url: str, ca_bundle: str | None):
         parts = urlsplit(url)
         self.host, self.port = parts.hostname, parts.port or 443
-        self.context = _tls_context(ca_bundle)
-        self.tunnel = _tunnel_for(url)
+        ca, proxy = _environment(url, ca_bundle)
+        self.context = _tls_context(ca)
+        self.tunnel = _tunnel_through(proxy) if proxy else None
         self._idle: list[http.client.HTTPSConnection] = []
         self._lock = threading.Lock()
 
@@ -502,23 +503,28 @@ def _closed_by_peer(sock) -> bool:
     return bool(poller.poll(0))
 
 
-def _tls_context(ca_bundle: str | None) -> ssl.SSLContext:
-    ca = ca_bundle or os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or certifi.where()
-    if not os.access(ca, os.R_OK):
-        # The path is the operator's to see, in the settings; not the caller's.
-        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
+def _environment(url: str, ca_bundle: str | None) -> tuple[str, str | None]:
+    """Return the CA bundle and the HTTPS proxy (None: direct) that the connector session would use for url.
+
+    The key checks' own requests session reads REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, HTTPS_PROXY,
+    ALL_PROXY and NO_PROXY; asking it keeps the proxy on the same rules.
+    """
+    found = build_session().merge_environment_settings(url, {}, None, ca_bundle or True, None)
+    return (certifi.where() if found["verify"] is True else found["verify"]), select_proxy(url, found["proxies"])
+
+
+def _tls_context(ca: str) -> ssl.SSLContext:
     try:
+        if not os.access(ca, os.R_OK):
+            raise PermissionError(ca)
         return ssl.create_default_context(**({"capath": ca} if os.path.isdir(ca) else {"cafile": ca}))
     except (OSError, ValueError):
+        # The path is the operator's to see, in the settings; not the caller's.
         raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.") from None
 
 
-def _tunnel_for(url: str) -> tuple[str, int, dict[str, str]] | None:
-    """Return HTTPS_PROXY's host, port and CONNECT headers for url, or None when url goes direct (NO_PROXY)."""
-    proxies = get_environ_proxies(url)
-    proxy = proxies.get("https") or proxies.get("all")
-    if not proxy:
-        return None
+def _tunnel_through(proxy: str) -> tuple[str, int, dict[str, str]]:
+    """Return the proxy's host, port and CONNECT headers."""
     # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
     # to the proxy as Proxy-Authorization.
     parts = urlsplit(prepend_scheme_if_needed(proxy, "http"))

@@ -48,14 +48,14 @@ class _MachineHandler(BaseHandler):
         self._view_middleware = []
         self._template_response_middleware = []
         self._exception_middleware = [KeyringErrorMiddleware(None).process_exception]
-        self.respond = _never_cached(convert_exception_to_response(self._get_response))
+        self.respond = _no_store_with_length(convert_exception_to_response(self._get_response))
 
     def __call__(self, request):
         return self.respond(request)
 
 
-def _never_cached(get_response):
-    def never_cached(request):
+def _no_store_with_length(get_response):
+    def no_store_with_length(request):
         response = get_response(request)
         add_never_cache_headers(response)
         # As CommonMiddleware does for the pages: a whole answer states its length instead of going chunked.
@@ -63,7 +63,7 @@ def _never_cached(get_response):
             response.headers["Content-Length"] = str(len(response.content))
         return response
 
-    return never_cached
+    return no_store_with_length
 
 
 class Utf8FormsMiddleware:

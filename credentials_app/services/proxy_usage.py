@@ -2,8 +2,9 @@
 
 Counts are held in memory and written in batches: every PROXY_USAGE_FLUSH_SECONDS a background
 thread of each process adds what it holds with one UPDATE per token, credential, hour and status
-(the thread runs only while calls come), and the process writes what is left when it exits. A write per call would cost more than the rest
-of the proxy's own work. With PROXY_USAGE_FLUSH_SECONDS=0 every call is written as it ends.
+(the thread runs only while calls come), and the process writes what is left when it exits. A
+write per call would cost more than the rest of the proxy's own work. With
+PROXY_USAGE_FLUSH_SECONDS=0 every call is written as it ends.
 A batch that cannot be written is kept and tried again with the next one: no call goes uncounted.
 """
 import atexit
