@@ -9,8 +9,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 3. The provider proxy engine against a direct http.client call to the same emulation answering at once: latency at
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through: the engine's own share.
 4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
-   counts included) against a direct call, the server's memory while 100 MiB passes, and a Vault-style read:
-   what a pipeline meets, which the proxy's speed targets are for.
+   counts included) against a direct call, the server's CPU per proxied call, its memory while 100 MiB
+   passes, and a Vault-style read: what a pipeline meets, which the proxy's speed targets are for.
 5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
    changelist, with 10 and with 10,000 credentials of one provider visible to one user: query
    count and median time at each size, and the ratio (target: at most 1.5x, constant queries).
