@@ -1,18 +1,10 @@
-"""Check budgets: how many key checks a user may ask for per window, counted in Django's cache.
-
-Each budget is a fixed window: the counter for the current window is created with `cache.add`
-and spent with `cache.incr`, both atomic in every cache backend, so app servers sharing one
-cache (Redis) share one budget.
-"""
+"""Check budgets: how many key checks a user may ask for per fixed window, shared by app servers."""
 import logging
-import math
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 
-from credentials_app import events
+from credentials_app import counting_windows, events
 from credentials_app.models import Credential
 
 logger = logging.getLogger(__name__)
@@ -60,20 +52,11 @@ def check_budget_spend(*, actor, provider: str, credential: Credential | None = 
         return
     user = actor
     window = settings.CHECK_BUDGET_WINDOW_SECONDS
-    now = time.time()
-    window_start = int(now // window) * window
     for budget in _budgets(user=user, provider=provider, credential=credential):
-        counter = f"check-budget:{budget.scope}:{budget.identity}:{window_start}"
-        # The counter outlives its window a little, so a slow clock never restarts it early.
-        cache.add(counter, 0, timeout=window + 5)
-        try:
-            spent = cache.incr(counter)
-        except ValueError:  # Evicted between add and incr: start the window again.
-            cache.add(counter, 1, timeout=window + 5)
-            spent = 1
-        if spent > budget.limit:
-            refusal = CheckThrottled(retry_after=max(1, math.ceil(window_start + window - now)), scope=budget.scope)
-            if spent == budget.limit + 1:
+        spent = counting_windows.spend_one(f"check-budget:{budget.scope}:{budget.identity}", seconds=window)
+        if spent.count > budget.limit:
+            refusal = CheckThrottled(retry_after=spent.retry_after, scope=budget.scope)
+            if spent.count == budget.limit + 1:
                 _record_refusal(user=user, provider=provider, credential=credential, refusal=refusal, limit=budget.limit)
             raise refusal
 

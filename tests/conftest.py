@@ -1,6 +1,7 @@
 """Fixtures shared by every test: a fresh keyring, a fast password hasher, the provider sandbox,
 and factories for users, signed-in clients, credentials, teams, shares and connections."""
 import itertools
+import time
 
 import pytest
 
@@ -33,6 +34,31 @@ def empty_cache():
     from django.core.cache import cache
 
     cache.clear()
+
+
+class SteadyClock:
+    """The counting windows' clock, held still mid-window; advance() moves it on."""
+
+    def __init__(self):
+        # Half a minute into a minute is mid-window for a minute's window and far from the end of
+        # longer ones, so a test never sees its budget restored by a window ending while it runs.
+        self.now = time.time() // 3600 * 3600 + 1830.5
+
+    def __call__(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def steady_clock(monkeypatch):
+    """Hold the clock of check budgets and proxy rate limits still; return it, to move it on."""
+    from credentials_app import counting_windows
+
+    clock = SteadyClock()
+    monkeypatch.setattr(counting_windows, "clock", clock)
+    return clock
 
 
 @pytest.fixture(scope="session")

@@ -3,19 +3,16 @@
 Every refusal of a proxy request on an existing credential, and every key read, is in the audit log;
 proxied calls are counted per token, credential, hour and status, and the first one is audited.
 """
-import math
-import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from credentials_app import crypto, events
+from credentials_app import counting_windows, crypto, events
 from credentials_app.access import access_level
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
@@ -94,22 +91,13 @@ def _within_rate_limit(credential: Credential) -> None:
     limit = settings.PROXY_RATE_LIMIT_PER_MINUTE
     if not limit:
         return
-    now = time.time()
-    window = int(now // 60)
-    key = f"proxy-rate:{credential.pk}:{window}"
-    cache.add(key, 0, timeout=120)
-    try:
-        calls = cache.incr(key)
-    except ValueError:  # evicted between add and incr: this call starts the window again
-        cache.set(key, 1, timeout=120)
-        calls = 1
-    if calls > limit:
-        retry_after = max(1, math.ceil((window + 1) * 60 - now))
+    spent = counting_windows.spend_one(f"proxy-rate:{credential.pk}", seconds=60)
+    if spent.count > limit:
         raise MachineRefusal(
             429, "Rate limit reached",
             f"This credential may be used for at most {limit} calls a minute through the proxy, to protect "
             f"{credential.connector.name}.",
-            retry_after=retry_after,
+            retry_after=spent.retry_after,
         )
 
 

@@ -136,6 +136,8 @@ def test_a_budget_spent_on_one_app_server_is_spent_on_the_other(sandbox_server, 
             "VAR_DIR": str(tmp_path),
             "DEBUG": "false",
             "CHECK_BUDGET_PER_USER": "3",
+            # A day-long window: five checks a second apart never straddle two windows.
+            "CHECK_BUDGET_WINDOW_SECONDS": "86400",
             "PROVIDER_SANDBOX_URL": sandbox_server.url,
             "PROVIDER_SANDBOX_ALLOWED": "true",
             "PROVIDER_SANDBOX_CA_BUNDLE": str(sandbox_server.ca_bundle),
