@@ -57,6 +57,10 @@ def test_a_joined_read_gives_both_rows_as_the_orm_does_in_one_query(
     assert _fields(read) == _fields(ApiToken.objects.get(pk=token.pk))
     assert _fields(person) == _fields(get_user_model().objects.get(pk=owner.pk))
     assert person._state.adding is False
+    # Uncounted, the read runs on the driver's own cursor: the same rows come back.
+    assert [_fields(each) for each in read_unique_joined(ApiToken, "token_hash", token.token_hash, "user")] == [
+        _fields(read), _fields(person)
+    ]
 
 
 def test_a_joined_read_without_the_related_row_gives_none_for_it(user_factory, team_factory):
