@@ -191,3 +191,43 @@ def test_shares_added_and_deleted_in_the_admin_are_audited(client, people, crede
     team = {"team": "Sales", "team_id": str(people["sales"].pk), "level": "manage"}
     assert actions == [("shared", team), ("unshared", team)]
     assert not CredentialShare.objects.exists()
+
+
+def test_access_level_agrees_with_the_credential_lists_for_every_principal(
+    people, credential_factory, share_factory, team_factory, user_factory
+):
+    """For people and tokens alike, the level a proxied call is checked with is what the lists show.
+
+    access_level runs its own SQL (it is on every proxied call); the lists are ORM queries. Bob is
+    in Ops and Dev, each sharing at a different level; Eve's Sales shares nothing.
+    """
+    from credentials_app.access import credentials_manageable_by, credentials_usable_by
+    from credentials_app.models import ApiToken
+    from credentials_app.services.tokens import token_create
+
+    ada, bob = people["ada"], people["bob"]
+    dev = team_factory("Dev", admins=[ada], members=[bob])
+    used, managed, twice, private = (credential_factory(owner=ada, name=name) for name in ("U", "M", "T", "P"))
+    share_factory(used, people["ops"])
+    share_factory(managed, dev, level=CredentialShare.Level.MANAGE)
+    share_factory(twice, people["ops"])
+    share_factory(twice, dev, level=CredentialShare.Level.MANAGE)
+    principals = [ada, bob, people["eve"], user_factory("loner")]
+    for team in (people["ops"], dev, people["sales"]):
+        principals.append(token_create(creator=ada if team != people["sales"] else people["eve"],
+                                       name=f"{team.name} token", scopes=[ApiToken.Scope.USE], team=team)[0])
+    principals.append(token_create(creator=bob, name="bob's", scopes=[ApiToken.Scope.USE])[0])
+
+    levels = {}
+    for who in principals:
+        usable, manageable = set(credentials_usable_by(who)), set(credentials_manageable_by(who))
+        for each in (used, managed, twice, private):
+            expected = MANAGE if each in manageable else USE if each in usable else None
+            label = who.name if isinstance(who, ApiToken) else who.username
+            assert access_level(who, each) == expected, (label, each.name)
+            levels[label, each.name] = expected
+
+    # The matrix holds every answer: the highest of several shares, one share, none.
+    assert (levels["bob", "T"], levels["bob", "U"], levels["bob", "P"]) == (MANAGE, USE, None)
+    assert (levels["Ops token", "U"], levels["Dev token", "M"], levels["Sales token", "U"]) == (USE, MANAGE, None)
+    assert (levels["bob's", "T"], levels["eve", "U"], levels["ada", "P"]) == (MANAGE, None, MANAGE)
