@@ -8,8 +8,8 @@ are not skewed by this process and nothing touches var/ or the test database.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
 3. The provider proxy engine against a direct http.client call to the same emulation answering at once: latency at
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through: the engine's own share.
-4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (tokens, permissions, usage
-   counts included) against a direct call, the server's CPU per proxied call, its memory while 100 MiB
+4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (a team's token on a credential
+   shared with the team, as a pipeline holds; permissions and usage counts included) against a direct call, the server's CPU per proxied call, its memory while 100 MiB
    passes, and a Vault-style read: what a pipeline meets, which the proxy's speed targets are for.
 5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
    changelist, with 10 and with 10,000 credentials of one provider visible to one user: query
@@ -357,18 +357,23 @@ def child_setup_app() -> None:
     from django.contrib.auth import get_user_model
 
     from connectors.sandbox import keys
-    from credentials_app.models import ApiToken, Credential
+    from credentials_app.models import ApiToken, Credential, CredentialShare, Membership, Team
     from credentials_app.services.tokens import token_create
 
+    # What a pipeline holds: a team's token, on credentials a person shares with that team ("Can use").
     owner = get_user_model().objects.create_user("bench-owner")
+    team = Team.objects.create(name="Bench pipelines")
+    Membership.objects.create(team=team, user=owner, role=Membership.Role.ADMIN)
     ids = {}
     for label, key in (("valid", keys.VALID), ("stream", keys.STREAM)):
         credential = Credential(owner=owner, provider="humanitix", name=f"Bench {label}",
                                 connection_name=f"bench_{label}", machine_reads_allowed=True)
         credential.set_key(key)
         credential.save()
+        CredentialShare.objects.create(credential=credential, team=team, level=CredentialShare.Level.USE, shared_by=owner)
         ids[label] = str(credential.pk)
-    _, ids["token"] = token_create(creator=owner, name="bench", scopes=[ApiToken.Scope.USE, ApiToken.Scope.READ_SECRET])
+    _, ids["token"] = token_create(creator=owner, name="bench", team=team,
+                                   scopes=[ApiToken.Scope.USE, ApiToken.Scope.READ_SECRET])
     (Path(os.environ["VAR_DIR"]) / "bench-app.json").write_text(json.dumps(ids))
 
 
@@ -434,8 +439,8 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
     from credentials_app import gunicorn_conf
 
     print(f"\n4. The app's /proxy/ (gunicorn as `make run` serves it: {gunicorn_conf.workers} processes x "
-          f"{gunicorn_conf.threads} threads; SQLite) vs a direct call, Humanitix GET /v1/events/{{id}}, "
-          "emulation answering at once")
+          f"{gunicorn_conf.threads} threads; SQLite; a team token on a credential shared with its team) vs a direct "
+          "call, Humanitix GET /v1/events/{id}, emulation answering at once")
     _compare_latency(direct, proxied, "app")
     print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")
 
