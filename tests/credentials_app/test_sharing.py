@@ -199,35 +199,52 @@ def test_access_level_agrees_with_the_credential_lists_for_every_principal(
     """For people and tokens alike, the level a proxied call is checked with is what the lists show.
 
     access_level runs its own SQL (it is on every proxied call); the lists are ORM queries. Bob is
-    in Ops and Dev, each sharing at a different level; Eve's Sales shares nothing.
+    in Ops and Dev, each sharing at a different level, and owns one credential; Eve's Sales shares
+    nothing. Tokens are taken as the proxy takes them: through token_authenticate.
     """
+    from django.contrib.auth.models import AnonymousUser
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
     from credentials_app.access import credentials_manageable_by, credentials_usable_by
     from credentials_app.models import ApiToken
-    from credentials_app.services.tokens import token_create
+    from credentials_app.services.tokens import token_authenticate, token_create
 
-    ada, bob = people["ada"], people["bob"]
+    ada, bob, eve = people["ada"], people["bob"], people["eve"]
     dev = team_factory("Dev", admins=[ada], members=[bob])
+    gone = user_factory("gone", is_active=False)
+    team_factory("Old", members=[gone])
     used, managed, twice, private = (credential_factory(owner=ada, name=name) for name in ("U", "M", "T", "P"))
+    bobs = credential_factory(owner=bob, name="B")
     share_factory(used, people["ops"])
     share_factory(managed, dev, level=CredentialShare.Level.MANAGE)
     share_factory(twice, people["ops"])
     share_factory(twice, dev, level=CredentialShare.Level.MANAGE)
-    principals = [ada, bob, people["eve"], user_factory("loner")]
-    for team in (people["ops"], dev, people["sales"]):
-        principals.append(token_create(creator=ada if team != people["sales"] else people["eve"],
-                                       name=f"{team.name} token", scopes=[ApiToken.Scope.USE], team=team)[0])
-    principals.append(token_create(creator=bob, name="bob's", scopes=[ApiToken.Scope.USE])[0])
+    raw_tokens = [token_create(creator=creator, name=name, team=team, scopes=[ApiToken.Scope.USE])[1]
+                  for creator, name, team in ((ada, "Ops token", people["ops"]), (ada, "Dev token", dev),
+                                              (eve, "Sales token", people["sales"]), (ada, "ada's", None),
+                                              (bob, "bob's", None))]
+    tokens = [token_authenticate(raw) for raw in raw_tokens]
+    principals = [ada, bob, eve, user_factory("loner"), gone, AnonymousUser(), *tokens]
 
-    levels = {}
-    for who in principals:
-        usable, manageable = set(credentials_usable_by(who)), set(credentials_manageable_by(who))
-        for each in (used, managed, twice, private):
-            expected = MANAGE if each in manageable else USE if each in usable else None
-            label = who.name if isinstance(who, ApiToken) else who.username
-            assert access_level(who, each) == expected, (label, each.name)
-            levels[label, each.name] = expected
+    def matrix():
+        levels = {}
+        for who in principals:
+            usable, manageable = set(credentials_usable_by(who)), set(credentials_manageable_by(who))
+            for each in (used, managed, twice, private, bobs):
+                expected = MANAGE if each in manageable else USE if each in usable else None
+                label = who.name if isinstance(who, ApiToken) else who.username or "anonymous"
+                assert access_level(who, each) == expected, (label, each.name)
+                levels[label, each.name] = expected
+        return levels
 
-    # The matrix holds every answer: the highest of several shares, one share, none.
-    assert (levels["bob", "T"], levels["bob", "U"], levels["bob", "P"]) == (MANAGE, USE, None)
+    levels = matrix()
+    with CaptureQueriesContext(connection):  # access_level's SQL then runs on Django's cursor
+        assert matrix() == levels
+
+    # The matrix holds every answer: owned, the highest of several shares, one share, none.
+    assert (levels["bob", "B"], levels["bob", "T"], levels["bob", "U"], levels["bob", "P"]) == (MANAGE, MANAGE, USE, None)
+    assert (levels["ada's", "P"], levels["ada's", "B"], levels["bob's", "B"], levels["bob's", "M"]) == (
+        MANAGE, None, MANAGE, MANAGE)
     assert (levels["Ops token", "U"], levels["Dev token", "M"], levels["Sales token", "U"]) == (USE, MANAGE, None)
-    assert (levels["bob's", "T"], levels["eve", "U"], levels["ada", "P"]) == (MANAGE, None, MANAGE)
+    assert (levels["eve", "U"], levels["gone", "U"], levels["anonymous", "U"]) == (None, None, None)
