@@ -26,11 +26,13 @@ def spend_one(name: str, *, seconds: int) -> Spent:
     now = clock()
     window_start = int(now // seconds) * seconds
     counter = f"{name}:{window_start}"
-    # The counter outlives its window a little, so a slow clock never restarts it early.
-    cache.add(counter, 0, timeout=seconds + 5)
+    # The counter outlives its window by as long again, so an app server whose clock is behind
+    # never finds it expired and starts the window's count again.
+    lifetime = 2 * seconds
+    cache.add(counter, 0, timeout=lifetime)
     try:
         count = cache.incr(counter)
     except ValueError:  # Evicted between add and incr: this use starts the window again.
-        cache.add(counter, 1, timeout=seconds + 5)
+        cache.add(counter, 1, timeout=lifetime)
         count = 1
     return Spent(count=count, retry_after=max(1, math.ceil(window_start + seconds - now)))

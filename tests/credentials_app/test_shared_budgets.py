@@ -136,7 +136,7 @@ def test_a_budget_spent_on_one_app_server_is_spent_on_the_other(sandbox_server, 
             "VAR_DIR": str(tmp_path),
             "DEBUG": "false",
             "CHECK_BUDGET_PER_USER": "3",
-            # A day-long window: five checks a second apart never straddle two windows.
+            # A day-long window: five checks a second apart almost never straddle two (only across 00:00 UTC).
             "CHECK_BUDGET_WINDOW_SECONDS": "86400",
             "PROVIDER_SANDBOX_URL": sandbox_server.url,
             "PROVIDER_SANDBOX_ALLOWED": "true",
