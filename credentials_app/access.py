@@ -6,6 +6,7 @@ from django.http import Http404
 
 from credentials_app.models import ApiToken, Credential, CredentialShare, Membership
 from credentials_app.prepared_sql import fetch_all, statement
+from credentials_app.unique_reads import Subquery, read_unique, read_unique_with
 
 USE = "use"
 MANAGE = "manage"
@@ -51,51 +52,84 @@ def credentials_manageable_by(who) -> QuerySet:
 
 def access_level(who, credential: Credential) -> str | None:
     """Return MANAGE, USE or None for who (a person or an API token) on credential."""
-    if isinstance(who, ApiToken):
-        user_id, team_id = (None, who.team_id) if who.is_team_token else (who.user_id, None)
-    else:
-        user_id, team_id = (who.pk if who.is_authenticated else None), None
+    user_id, team_id = _principal_ids(who)
     if user_id is None and team_id is None:
         return None
     if user_id is not None and credential.owner_id == user_id:
         return MANAGE
-    levels = _share_levels(credential, user_id=user_id, team_id=team_id)
-    if CredentialShare.Level.MANAGE in levels:
-        return MANAGE
-    return USE if levels else None
-
-
-def _share_levels(credential: Credential, *, user_id, team_id) -> set[str]:
-    """Return the levels of credential's shares with team_id, or with the teams user_id is a member of.
-
-    What `_shares_of(who).filter(credential=credential)` selects, in SQL built once: every proxied
-    call asks this, and compiling the ORM query cost more than the rest of the call's server time.
-    """
     connection = connections[router.db_for_read(CredentialShare)]
-    if team_id is not None:
-        found = statement("share-levels-of-team", connection, _share_levels_of_team_sql)
-        principal = CredentialShare._meta.get_field("team").get_db_prep_value(team_id, connection)
-    else:
-        found = statement("share-levels-of-member", connection, _share_levels_of_member_sql)
-        principal = Membership._meta.get_field("user").get_db_prep_value(user_id, connection)
+    by_team = team_id is not None
+    found = statement(f"best-share-of-{'team' if by_team else 'member'}", connection,
+                      lambda connection: _best_share_sql(connection, by_team=by_team, credential="%s"))
+    principal = _principal_field(by_team).get_db_prep_value(team_id if by_team else user_id, connection)
     credential_id = CredentialShare._meta.get_field("credential").get_db_prep_value(credential.pk, connection)
-    return {level for (level,) in fetch_all(connection, found, [principal, credential_id])}
+    [(rank,)] = fetch_all(connection, found, [principal, credential_id])
+    return _SHARE_RANKS.get(rank)
 
 
-def _share_levels_of_team_sql(connection) -> str:
-    quote, share = connection.ops.quote_name, CredentialShare._meta
-    return (f"SELECT {quote(share.get_field('level').column)} FROM {quote(share.db_table)}"
-            f" WHERE {quote(share.get_field('team').column)} = %s AND {quote(share.get_field('credential').column)} = %s")
+def read_credential_for(who, field_name: str, value) -> tuple[Credential | None, str | None]:
+    """Return the credential whose unique field_name is value (None if none) and access_level(who, it), in one query.
+
+    who may be None (no valid token): the credential is still returned, with no access.
+
+    The machine endpoints ask this on every call, where read_unique and access_level would take two
+    queries: on PostgreSQL each is a round trip.
+    """
+    user_id, team_id = _principal_ids(who)
+    if user_id is None and team_id is None:
+        return read_unique(Credential, field_name, value), None
+    by_team = team_id is not None
+    best_share = Subquery(
+        f"best-share-of-{'team' if by_team else 'member'}",
+        lambda connection, credential: _best_share_sql(connection, by_team=by_team, credential=credential),
+        _principal_field(by_team),
+    )
+    credential, rank = read_unique_with(Credential, field_name, value, best_share, team_id if by_team else user_id)
+    if credential is None:
+        return None, None
+    if user_id is not None and credential.owner_id == user_id:
+        return credential, MANAGE
+    return credential, _SHARE_RANKS.get(rank)
 
 
-def _share_levels_of_member_sql(connection) -> str:
+def _principal_ids(who) -> tuple:
+    """Return (user id, team id) that who acts as, as _principal does, without loading either; None acts as nobody."""
+    if who is None:
+        return None, None
+    if isinstance(who, ApiToken):
+        return (None, who.team_id) if who.is_team_token else (who.user_id, None)
+    return (who.pk if who.is_authenticated else None), None
+
+
+# What _best_share_sql's rank means: the best level among the shares found; None when none is.
+_SHARE_RANKS = {0: MANAGE, 1: USE}
+
+
+def _principal_field(by_team: bool):
+    return CredentialShare._meta.get_field("team") if by_team else Membership._meta.get_field("user")
+
+
+def _best_share_sql(connection, *, by_team: bool, credential: str) -> str:
+    """Return SQL for the best rank among the shares of credential (an SQL expression) with the team %s,
+    or (not by_team) with the teams the person %s is a member of: 0 "Can manage", 1 "Can use", NULL none.
+
+    What `_shares_of(who).filter(credential=credential)` selects, as SQL built once: compiling that
+    ORM query on every proxied call cost more than the rest of the call's server time.
+    """
     quote, share, membership = connection.ops.quote_name, CredentialShare._meta, Membership._meta
     s, m = quote("share"), quote("membership")
-    return (f"SELECT {s}.{quote(share.get_field('level').column)} FROM {quote(share.db_table)} {s}"
-            f" INNER JOIN {quote(membership.db_table)} {m}"
-            f" ON {m}.{quote(membership.get_field('team').column)} = {s}.{quote(share.get_field('team').column)}"
-            f" WHERE {m}.{quote(membership.get_field('user').column)} = %s"
-            f" AND {s}.{quote(share.get_field('credential').column)} = %s")
+    manage = CredentialShare.Level.MANAGE.value
+    assert manage.isalpha()  # written into the SQL as a literal
+    rank = f"MIN(CASE WHEN {s}.{quote(share.get_field('level').column)} = '{manage}' THEN 0 ELSE 1 END)"
+    shares = f"{quote(share.db_table)} {s}"
+    if by_team:
+        principal = f"{s}.{quote(share.get_field('team').column)}"
+    else:
+        shares += (f" INNER JOIN {quote(membership.db_table)} {m}"
+                   f" ON {m}.{quote(membership.get_field('team').column)} = {s}.{quote(share.get_field('team').column)}")
+        principal = f"{m}.{quote(membership.get_field('user').column)}"
+    return (f"SELECT {rank} FROM {shares}"
+            f" WHERE {principal} = %s AND {s}.{quote(share.get_field('credential').column)} = {credential}")
 
 
 def get_credential_for(who, pk, *, manage: bool = False) -> Credential:

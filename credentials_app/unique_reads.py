@@ -7,6 +7,7 @@ instance returned is the one `Model.objects.filter(field=value).first()` gives. 
 prepared_sql Statement, on the database driver's own cursor.
 """
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connections, router
@@ -24,6 +25,16 @@ class _Part:
     end: int
     attnames: list[str]
     pk: int
+
+
+@dataclass(frozen=True)
+class Subquery:
+    """A scalar subquery read with the row: name keys its SQL, built once by sql(connection, row's primary key
+    as an SQL expression) with one %s placeholder, whose value param_field prepares for the database."""
+
+    name: str
+    sql: Callable[[object, str], str]
+    param_field: Field
 
 
 @dataclass(frozen=True)
@@ -53,33 +64,43 @@ def read_unique_joined(model: type[Model], field_name: str, value, foreign_key: 
     return (found[0], found[1]) if found else (None, None)
 
 
-def _read(model, field_name, value, foreign_key) -> list[Model | None] | None:
+def read_unique_with(model: type[Model], field_name: str, value, subquery: Subquery, param) -> tuple[Model | None, object]:
+    """Return read_unique's instance and what subquery (given param) answers for its row, read in one query."""
+    found = _read(model, field_name, value, None, subquery, param)
+    return (found[0], found[1]) if found else (None, None)
+
+
+def _read(model, field_name, value, foreign_key, subquery=None, param=None) -> list | None:
     connection = connections[router.db_for_read(model)]
-    plan = _plan(model, field_name, foreign_key, connection)
-    rows = fetch_all(connection, plan.statement, [plan.field.get_db_prep_value(value, connection)])
+    plan = _plan(model, field_name, foreign_key, subquery, connection)
+    params = [plan.field.get_db_prep_value(value, connection)]
+    if subquery is not None:  # its placeholder comes first, in the SELECT list
+        params.insert(0, subquery.param_field.get_db_prep_value(param, connection))
+    rows = fetch_all(connection, plan.statement, params)
     if not rows:
         return None
     values = list(rows[0])
     for position, converters, column in plan.converters:
         for converter in converters:
             values[position] = converter(values[position], column, connection)
-    return [
+    found = [
         # A LEFT JOIN that found nothing gives NULL for the related primary key.
         None if values[part.pk] is None else part.model.from_db(connection.alias, part.attnames, values[part.start:part.end])
         for part in plan.parts
     ]
+    return found + [values[-1]] if subquery is not None else found
 
 
-def _plan(model, field_name, foreign_key, connection) -> _Plan:
-    key = (model, field_name, foreign_key, connection.alias, connection.vendor)
+def _plan(model, field_name, foreign_key, subquery, connection) -> _Plan:
+    key = (model, field_name, foreign_key, subquery and subquery.name, connection.alias, connection.vendor)
     plan = _plans.get(key)
     if plan is None:
         with _plans_lock:
-            plan = _plans[key] = _build_plan(model, field_name, foreign_key, connection)
+            plan = _plans[key] = _build_plan(model, field_name, foreign_key, subquery, connection)
     return plan
 
 
-def _build_plan(model, field_name, foreign_key, connection) -> _Plan:
+def _build_plan(model, field_name, foreign_key, subquery, connection) -> _Plan:
     meta = model._meta
     field = meta.pk if field_name == "pk" else meta.get_field(field_name)
     if not (field.unique or field.primary_key):
@@ -106,6 +127,8 @@ def _build_plan(model, field_name, foreign_key, connection) -> _Plan:
             columns.append(f"{quote(table)}.{quote(each.column)}")
         pk = start + [each.primary_key for each in fields].index(True)
         parts.append(_Part(each_model, start, len(columns), [each.attname for each in fields], pk))
+    if subquery is not None:
+        columns.append(f"({subquery.sql(connection, f'{quote(meta.db_table)}.{quote(meta.pk.column)}')})")
     sql = (f"SELECT {', '.join(columns)} FROM {quote(meta.db_table)}{joins} "
            f"WHERE {quote(meta.db_table)}.{quote(field.column)} = %s")
     return _Plan(Statement.of(sql, connection), field, parts, converters)

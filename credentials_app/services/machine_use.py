@@ -13,11 +13,10 @@ from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
 from credentials_app import counting_windows, crypto, events
-from credentials_app.access import access_level
+from credentials_app.access import read_credential_for
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
 from credentials_app.services.proxy_usage import usage_record
-from credentials_app.unique_reads import read_unique
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
@@ -57,12 +56,12 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
     without the credentials:use scope, 409 when the credential is disabled or its key cannot be
     decrypted, 429 over the credential's rate limit.
     """
-    credential = read_unique(Credential, "pk", credential_id)
+    credential, level = read_credential_for(token, "pk", credential_id)
     reached = False
     try:
         if token is None:
             raise _no_token("Authorization: Bearer <token>")
-        if credential is None or access_level(token, credential) is None:
+        if credential is None or level is None:
             raise _unseen()
         reached = True
         if not token.has_scope(USE_SCOPE):
@@ -188,8 +187,8 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
         raise _no_token("X-Vault-Token")
     if not token.has_scope(READ_SECRET_SCOPE):
         raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
-    credential = read_unique(Credential, "connection_name", connection_name) if connection_name else None
-    if credential is None or access_level(token, credential) is None:
+    credential, level = read_credential_for(token, "connection_name", connection_name) if connection_name else (None, None)
+    if credential is None or level is None:
         raise _unseen()
     if not credential.machine_reads_allowed:
         raise MachineRefusal(403, "Machine reads not allowed",

@@ -1,4 +1,6 @@
 """Sharing a credential with teams: "Can use" and "Can manage", level changes, unsharing, and the audit."""
+import uuid
+
 import pytest
 from django.urls import reverse
 
@@ -198,15 +200,16 @@ def test_access_level_agrees_with_the_credential_lists_for_every_principal(
 ):
     """For people and tokens alike, the level a proxied call is checked with is what the lists show.
 
-    access_level runs its own SQL (it is on every proxied call); the lists are ORM queries. Bob is
-    in Ops and Dev, each sharing at a different level, and owns one credential; Eve's Sales shares
-    nothing. Tokens are taken as the proxy takes them: through token_authenticate.
+    access_level and read_credential_for (the proxy's and Vault reads' one query) run their own SQL;
+    the lists are ORM queries. Bob is in Ops and Dev, each sharing at a different level, and owns one
+    credential; Eve's Sales shares nothing. Tokens are taken as the proxy takes them: through
+    token_authenticate.
     """
     from django.contrib.auth.models import AnonymousUser
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from credentials_app.access import credentials_manageable_by, credentials_usable_by
+    from credentials_app.access import credentials_manageable_by, credentials_usable_by, read_credential_for
     from credentials_app.models import ApiToken
     from credentials_app.services.tokens import token_authenticate, token_create
 
@@ -216,6 +219,9 @@ def test_access_level_agrees_with_the_credential_lists_for_every_principal(
     team_factory("Old", members=[gone])
     used, managed, twice, private = (credential_factory(owner=ada, name=name) for name in ("U", "M", "T", "P"))
     bobs = credential_factory(owner=bob, name="B")
+    for each in (used, managed, twice, private, bobs):
+        each.connection_name = f"conn_{each.name.lower()}"
+        each.save()
     share_factory(used, people["ops"])
     share_factory(managed, dev, level=CredentialShare.Level.MANAGE)
     share_factory(twice, people["ops"])
@@ -235,7 +241,11 @@ def test_access_level_agrees_with_the_credential_lists_for_every_principal(
                 expected = MANAGE if each in manageable else USE if each in usable else None
                 label = who.name if isinstance(who, ApiToken) else who.username or "anonymous"
                 assert access_level(who, each) == expected, (label, each.name)
+                assert read_credential_for(who, "pk", each.pk) == (each, expected), (label, each.name)
+                assert read_credential_for(who, "connection_name", each.connection_name) == (each, expected)
                 levels[label, each.name] = expected
+            assert read_credential_for(who, "pk", uuid.uuid4()) == (None, None)
+        assert read_credential_for(None, "pk", used.pk) == (used, None)  # no token: found, not reached
         return levels
 
     levels = matrix()

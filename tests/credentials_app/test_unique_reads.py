@@ -73,3 +73,28 @@ def test_a_joined_read_without_the_related_row_gives_none_for_it(user_factory, t
 
     assert read.pk == token.pk and read.user_id is None and person is None
     assert read_unique_joined(ApiToken, "token_hash", "0" * 64, "user") == (None, None)
+
+
+def test_a_read_with_a_subquery_gives_the_orm_instance_and_the_subquerys_answer(credential_factory, user_factory):
+    from django.contrib.auth import get_user_model
+
+    from credentials_app.unique_reads import Subquery, read_unique_with
+
+    owner = user_factory()
+    credential = credential_factory(owner=owner)
+    owner_name = Subquery(
+        "test-owner-username",
+        lambda connection, credential_pk: (
+            f"SELECT u.{connection.ops.quote_name('username')} FROM {connection.ops.quote_name('auth_user')} u"
+            f" INNER JOIN {connection.ops.quote_name(Credential._meta.db_table)} c ON c.owner_id = u.id"
+            f" WHERE c.id = {credential_pk} AND u.id = %s"
+        ),
+        get_user_model()._meta.pk,
+    )
+
+    read, answer = read_unique_with(Credential, "pk", credential.pk, owner_name, owner.pk)
+
+    assert _fields(read) == _fields(Credential.objects.get(pk=credential.pk))
+    assert answer == owner.username
+    assert read_unique_with(Credential, "pk", credential.pk, owner_name, owner.pk + 1000) == (read, None)
+    assert read_unique_with(Credential, "pk", uuid.uuid4(), owner_name, owner.pk) == (None, None)
