@@ -13,31 +13,34 @@ MANAGE = "manage"
 
 
 def _principal(who) -> tuple:
-    """Return (user, team) that who acts as: a person or a personal token as the person, a team token as its team.
+    """Return (user id, team id) that who acts as: a person or a personal token as the person, a team token
+    as its team; None (no valid token) as nobody. Neither row is loaded.
 
-    Every function here takes any of the three, so a token reaches exactly what its person or its
+    Every function here takes any of these, so a token reaches exactly what its person or its
     team reaches, by the same rules.
     """
+    if who is None:
+        return None, None
     if isinstance(who, ApiToken):
-        return (None, who.team) if who.is_team_token else (who.user, None)
-    return (who if who.is_authenticated else None), None
+        return (None, who.team_id) if who.is_team_token else (who.user_id, None)
+    return (who.pk if who.is_authenticated else None), None
 
 
 def _shares_of(who) -> QuerySet:
-    user, team = _principal(who)
-    if team is not None:
-        return CredentialShare.objects.filter(team=team)
-    return CredentialShare.objects.filter(team__memberships__user=user)
+    user_id, team_id = _principal(who)
+    if team_id is not None:
+        return CredentialShare.objects.filter(team_id=team_id)
+    return CredentialShare.objects.filter(team__memberships__user_id=user_id)
 
 
 def _reachable(who, level: str | None = None) -> QuerySet:
-    user, team = _principal(who)
-    if user is None and team is None:
+    user_id, team_id = _principal(who)
+    if user_id is None and team_id is None:
         return Credential.objects.none()
     shares = _shares_of(who).filter(credential=OuterRef("pk"))
     reached = Exists(shares.filter(level=level) if level else shares)
     # A team owns nothing: its token reaches only what is shared with the team.
-    return Credential.objects.filter(Q(owner=user) | reached if user is not None else reached)
+    return Credential.objects.filter(Q(owner_id=user_id) | reached if user_id is not None else reached)
 
 
 def credentials_usable_by(who) -> QuerySet:
@@ -52,7 +55,7 @@ def credentials_manageable_by(who) -> QuerySet:
 
 def access_level(who, credential: Credential) -> str | None:
     """Return MANAGE, USE or None for who (a person or an API token) on credential."""
-    user_id, team_id = _principal_ids(who)
+    user_id, team_id = _principal(who)
     if user_id is None and team_id is None:
         return None
     if user_id is not None and credential.owner_id == user_id:
@@ -75,7 +78,7 @@ def read_credential_for(who, field_name: str, value) -> tuple[Credential | None,
     The machine endpoints ask this on every call, where read_unique and access_level would take two
     queries: on PostgreSQL each is a round trip.
     """
-    user_id, team_id = _principal_ids(who)
+    user_id, team_id = _principal(who)
     if user_id is None and team_id is None:
         return read_unique(Credential, field_name, value), None
     by_team = team_id is not None
@@ -90,15 +93,6 @@ def read_credential_for(who, field_name: str, value) -> tuple[Credential | None,
     if user_id is not None and credential.owner_id == user_id:
         return credential, MANAGE
     return credential, _SHARE_RANKS.get(rank)
-
-
-def _principal_ids(who) -> tuple:
-    """Return (user id, team id) that who acts as, as _principal does, without loading either; None acts as nobody."""
-    if who is None:
-        return None, None
-    if isinstance(who, ApiToken):
-        return (None, who.team_id) if who.is_team_token else (who.user_id, None)
-    return (who.pk if who.is_authenticated else None), None
 
 
 # What _best_share_sql's rank means: the best level among the shares found; None when none is.
@@ -151,16 +145,16 @@ def get_team_for(who, pk, *, admin: bool = False):
 
     A team token sees its own team and administers none.
     """
-    user, team = _principal(who)
-    if team is not None:
-        if str(team.pk) != str(pk):
+    user_id, team_id = _principal(who)
+    if team_id is not None:
+        if str(team_id) != str(pk):
             raise Http404("No such team.")
         if admin:
             raise PermissionDenied("A team token cannot administer its team.")
-        return team
+        return who.team
     membership = (
-        Membership.objects.select_related("team").filter(team_id=pk, user=user).first()
-        if user is not None
+        Membership.objects.select_related("team").filter(team_id=pk, user_id=user_id).first()
+        if user_id is not None
         else None
     )
     if membership is None:
