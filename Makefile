@@ -41,7 +41,7 @@ run: migrate
 	$(PY) manage.py check
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (a fresh install opens the owner-account page)"
-	$(VENV)/bin/gunicorn -c python:credentials_app.gunicorn_conf --bind 127.0.0.1:$(PORT) \
+	$(VENV)/bin/gunicorn -c python:credentials_app.config.gunicorn --bind 127.0.0.1:$(PORT) \
 		--access-logfile - $(NO_CONTROL_SOCKET)
 
 ## Chromium for the browser tests: Debian's package, installed when missing and we are root.

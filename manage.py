@@ -5,7 +5,7 @@ import sys
 
 
 def main():
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credentials_app.settings")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "credentials_app.config.settings")
     from django.core.management import execute_from_command_line
 
     execute_from_command_line(sys.argv)

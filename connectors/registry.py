@@ -1,10 +1,10 @@
 """The one explicit list of providers. A provider exists here or nowhere."""
 from connectors.base import Connector
-from connectors.custify import Custify
-from connectors.humanitix import Humanitix
-from connectors.moshtix import Moshtix
-from connectors.peopleai import PeopleAi
-from connectors.tixy import Tixy
+from connectors.providers.custify import Custify
+from connectors.providers.humanitix import Humanitix
+from connectors.providers.moshtix import Moshtix
+from connectors.providers.peopleai import PeopleAi
+from connectors.providers.tixy import Tixy
 
 CONNECTORS: tuple[Connector, ...] = (Humanitix(), Moshtix(), Custify(), Tixy(), PeopleAi())
 _BY_ID = {connector.id: connector for connector in CONNECTORS}

@@ -23,7 +23,7 @@ from django.db.models import Q, QuerySet
 from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import Outcome, ValidationResult
-from connectors.http import build_session
+from connectors.transport.check import build_session
 from credentials_app.provider_check import run_check
 from credentials_app.crypto import SecretUnavailable
 from credentials_app.models import Credential, Team

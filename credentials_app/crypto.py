@@ -8,7 +8,6 @@ owner's identity as associated data: a ciphertext copied onto another row does n
 import base64
 import binascii
 import hashlib
-import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -20,14 +19,23 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.views.decorators.debug import sensitive_variables
 
-from credentials_app.local_secrets import write_private_file
 
-logger = logging.getLogger(__name__)
 _NONCE_BYTES = 12
 
 
 class KeyringError(RuntimeError):
     """The encryption keys are missing or malformed; the message names the fix."""
+
+
+class KeyFileMissing(KeyringError):
+    """No key is configured and the key file is missing. Creating one is a start-up step (key_file.py)."""
+
+    def __init__(self, path):
+        self.path = path
+        super().__init__(
+            f"The encryption key file {path} is missing. Restore it from your backup, or set "
+            "CREDENTIALS_ENCRYPTION_KEYS to the key(s) that encrypted the stored secrets."
+        )
 
 
 class SecretUnavailable(RuntimeError):
@@ -77,39 +85,15 @@ def _key_texts() -> list[str]:
     if configured:
         return configured
     path = settings.CREDENTIALS_ENCRYPTION_KEY_FILE
-    if not path.exists():
-        _refuse_new_key_over_stored_secrets(path)
-        try:
-            write_private_file(path, generate_key() + "\n")
-            logger.warning(
-                "Created a new encryption key at %s (mode 0600). Back it up: without it, stored "
-                "credentials cannot be decrypted. Set CREDENTIALS_ENCRYPTION_KEYS to manage keys yourself.",
-                path,
-            )
-        except FileExistsError:
-            pass
-        except OSError as error:
-            raise KeyringError(
-                f"No encryption key is configured and {path} could not be created ({error.strerror}). "
-                "Set CREDENTIALS_ENCRYPTION_KEYS to the output of `python manage.py generate_encryption_key`."
-            ) from None
-    return [line for line in path.read_text().split(",") if line.strip()]
-
-
-def _refuse_new_key_over_stored_secrets(path) -> None:
-    """Raise KeyringError unless the database surely holds no secret a new key would strand."""
-    # Imported here: stored_secrets needs the models, and the models import this module.
-    from credentials_app.stored_secrets import stored_secret_count
-
-    count = stored_secret_count()
-    if count == 0:
-        return
-    held = "could not be read to tell whether it holds secrets" if count is None else f"holds {count} secret(s)"
-    raise KeyringError(
-        f"The encryption key file {path} is missing, and the database {held}. A new key would leave them "
-        f"undecryptable, so none was created. Restore {path} from your backup, or set "
-        "CREDENTIALS_ENCRYPTION_KEYS to the key(s) that encrypted them."
-    )
+    try:
+        return [line for line in path.read_text().split(",") if line.strip()]
+    except FileNotFoundError:
+        raise KeyFileMissing(path) from None
+    except OSError as error:
+        raise KeyringError(
+            f"The encryption key file {path} could not be read ({error.strerror}). Make it readable by "
+            "the account running the app, or set CREDENTIALS_ENCRYPTION_KEYS."
+        ) from None
 
 
 @lru_cache(maxsize=1)

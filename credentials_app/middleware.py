@@ -11,7 +11,8 @@ from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 
-from credentials_app.crypto import KeyringError
+from credentials_app.crypto import KeyFileMissing, KeyringError
+from credentials_app.key_file import missing_key_file_message
 
 
 class MachineEndpointsMiddleware:
@@ -25,7 +26,7 @@ class MachineEndpointsMiddleware:
     keyring error still gets its own answer.
     """
 
-    # Every route under these is in views/machine.py (tests/credentials_app/test_machine_path.py checks).
+    # Every route under these is in machine/views.py (tests/credentials_app/test_machine_path.py checks).
     path_prefixes = ("/proxy/", "/v1/")
 
     def __init__(self, get_response):
@@ -156,6 +157,8 @@ class KeyringErrorMiddleware:
     def process_exception(self, request, exception):
         if not isinstance(exception, KeyringError):
             return None
+        if isinstance(exception, KeyFileMissing):
+            exception = KeyringError(missing_key_file_message(exception.path))
         if request.headers.get("Accept", "").startswith("application/json"):
             return JsonResponse(
                 {"ok": False, "outcome": "server_error", "message": f"Nothing was saved. {exception}"}, status=503

@@ -3,7 +3,7 @@ from django.conf import settings
 from django.views.decorators.debug import sensitive_variables
 
 from connectors.base import Connector, ValidationResult
-from connectors.http import HttpConfig, check_key
+from connectors.transport.check import HttpConfig, check_key
 
 
 def sandbox_active() -> bool:

@@ -7,12 +7,14 @@ from django.db import DatabaseError
 from django.db.models import Count
 
 from credentials_app import crypto
+from credentials_app.key_file import ensure_key_file
 from credentials_app.models import Credential
 
 
 @checks.register(checks.Tags.security)
 def check_keyring(app_configs=None, **kwargs):
     try:
+        ensure_key_file()
         crypto.get_keyring()
     except crypto.KeyringError as error:
         return [checks.Error(str(error), id="credentials.E001")]

@@ -84,7 +84,7 @@ def _child_env(directory: Path) -> dict:
     (directory / "staticfiles").mkdir(exist_ok=True)
     env = {name: value for name, value in os.environ.items() if not name.startswith("DATABASE_")}
     env.update(
-        DJANGO_SETTINGS_MODULE="credentials_app.settings",
+        DJANGO_SETTINGS_MODULE="credentials_app.config.settings",
         DATABASE_URL=f"sqlite:///{directory / 'bench.sqlite3'}",
         VAR_DIR=str(directory),
         CREDENTIALS_ENCRYPTION_KEYS=generate_key(),
@@ -304,8 +304,8 @@ def child_proxy(sandbox_url: str, ca_bundle: str) -> None:
     import threading
     from urllib.parse import urlsplit
 
-    from connectors.http import HttpConfig
-    from connectors.proxy import proxy_request
+    from connectors.transport.check import HttpConfig
+    from connectors.transport.proxy import proxy_request
     from connectors.registry import get_connector
     from connectors.sandbox import keys
 
@@ -391,7 +391,7 @@ def child_app_proxy(sandbox_url: str) -> None:
         port = probe.getsockname()[1]
     # As `make run` serves.
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:credentials_app.gunicorn_conf",
+        [str(Path(sys.executable).parent / "gunicorn"), "-c", "python:credentials_app.config.gunicorn",
          "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
         cwd=BASE_DIR, env=os.environ,
     )
@@ -436,7 +436,7 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
         return answer.status_code, answer.content
 
     assert direct() == proxied(), "the app must answer exactly as the direct call does"
-    from credentials_app import gunicorn_conf
+    from credentials_app.config import gunicorn as gunicorn_conf
 
     print(f"\n4. The app's /proxy/ (gunicorn as `make run` serves it: {gunicorn_conf.workers} processes x "
           f"{gunicorn_conf.threads} threads; SQLite; a team token on a credential shared with its team) vs a direct "

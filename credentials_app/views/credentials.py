@@ -31,7 +31,7 @@ from credentials_app.services.credentials import (
     credential_edit,
     credential_enable,
 )
-from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
+from credentials_app.machine.service import credential_set_machine_reads, credential_usage_today
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 from credentials_app.views.throttled import with_retry_after

@@ -1,7 +1,7 @@
 """Fixtures of the connector tests: every registered provider, and checks sent to the sandbox."""
 import pytest
 
-from connectors.http import HttpConfig, check_key
+from connectors.transport.check import HttpConfig, check_key
 from connectors.registry import CONNECTORS
 
 

@@ -8,12 +8,12 @@ import pytest
 from django.urls import reverse
 
 from connectors.base import Outcome, ProviderResponse
-from connectors.custify import Custify
-from connectors.humanitix import Humanitix
-from connectors.moshtix import Moshtix, jwt_expiry
-from connectors.peopleai import MOCK, PRODUCTION, STAGING, PeopleAi
+from connectors.providers.custify import Custify
+from connectors.providers.humanitix import Humanitix
+from connectors.providers.moshtix import Moshtix, jwt_expiry
+from connectors.providers.peopleai import MOCK, PRODUCTION, STAGING, PeopleAi
 from connectors.sandbox import keys
-from connectors.tixy import Tixy
+from connectors.providers.tixy import Tixy
 from credentials_app.models import Credential
 
 

@@ -13,7 +13,7 @@ from dataclasses import replace
 
 import pytest
 
-from connectors.proxy import (
+from connectors.transport.proxy import (
     BodyBroken,
     BodyRefused,
     BodyTooLarge,

@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import pytest
 
 from connectors.base import Outcome, Setting
-from connectors.http import ensure_documented
+from connectors.transport.check import ensure_documented
 from connectors.registry import CONNECTORS, connectors_for, get_connector
 from connectors.sandbox import keys
 from connectors.sandbox.emulations import EMULATIONS

@@ -5,6 +5,7 @@ import pytest
 from django.core.management import call_command
 
 from credentials_app import crypto
+from credentials_app.key_file import ensure_key_file
 from credentials_app.system_checks import check_keyring, check_secrets_decryptable
 
 pytestmark = pytest.mark.django_db
@@ -65,12 +66,14 @@ def test_without_configured_keys_a_private_key_file_is_created_once(settings, tm
     settings.CREDENTIALS_ENCRYPTION_KEYS = []
     settings.CREDENTIALS_ENCRYPTION_KEY_FILE = tmp_path / "var" / "encryption.key"
 
+    ensure_key_file()
     keyring = crypto.get_keyring()
 
     path = settings.CREDENTIALS_ENCRYPTION_KEY_FILE
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert "Created a new encryption key" in caplog.text
     crypto.get_keyring.cache_clear()
+    ensure_key_file()
     assert crypto.get_keyring() == keyring
 
 

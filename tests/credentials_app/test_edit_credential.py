@@ -3,7 +3,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
-from connectors.peopleai import STAGING
+from connectors.providers.peopleai import STAGING
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Credential
 from credentials_app.services.credentials import credential_edit

@@ -87,7 +87,7 @@ def test_pages_carry_a_content_security_policy(client, user_factory):
 
 @pytest.mark.parametrize(
     "failing",
-    ["credentials_app.events._record", "connectors.http.ProviderResponse", "credentials_app.crypto._cipher"],
+    ["credentials_app.events._record", "connectors.transport.check.ProviderResponse", "credentials_app.crypto._cipher"],
 )
 def test_debug_error_page_never_shows_the_key(client, settings, user_factory, sandbox, monkeypatch, failing):
     """A crash mid-save with DEBUG on renders Django's error page without the key in any frame."""

@@ -4,9 +4,9 @@ import uuid
 import pytest
 from django.urls import URLPattern, get_resolver
 
-from connectors.proxy import PROVIDER_ANSWER_HEADER
+from connectors.transport.proxy import PROVIDER_ANSWER_HEADER
 from credentials_app.middleware import MachineEndpointsMiddleware
-from credentials_app.views import machine
+from credentials_app.machine import views as machine
 from tests.credentials_app.machine_support import USE, make_token
 
 pytestmark = pytest.mark.django_db

@@ -4,6 +4,7 @@ from django.core.management import call_command
 from django.core.management.base import SystemCheckError
 
 from credentials_app import crypto
+from credentials_app.key_file import ensure_key_file
 
 pytestmark = pytest.mark.django_db
 
@@ -29,7 +30,7 @@ def test_a_missing_key_file_with_stored_secrets_is_an_error_naming_file_count_an
     key_file_only = use_key_file()
 
     with pytest.raises(crypto.KeyringError) as refusal:
-        crypto.get_keyring()
+        ensure_key_file()
 
     message = str(refusal.value)
     assert str(key_file_only) in message
@@ -54,6 +55,7 @@ def test_manage_py_check_reports_the_missing_key_file(credential_factory, use_ke
 def test_a_fresh_install_gets_a_private_key_file(use_key_file):
     """With no secret stored, the first start creates the key file, readable only by its owner."""
     key_file_only = use_key_file()
+    ensure_key_file()
     keyring = crypto.get_keyring()
 
     assert key_file_only.exists()
@@ -64,8 +66,34 @@ def test_a_fresh_install_gets_a_private_key_file(use_key_file):
 def test_an_existing_key_file_keeps_working_with_secrets_stored(credential_factory, use_key_file):
     """The check applies only when the file is missing: a present file is read as before."""
     use_key_file()
-    crypto.get_keyring()
+    ensure_key_file()
     credential = credential_factory(key="sandbox_key_valid")
     crypto.get_keyring.cache_clear()
 
     assert credential.decrypt_key() == "sandbox_key_valid"
+
+
+def test_while_the_key_file_is_missing_pages_say_what_is_stranded_and_the_fix(
+    client, credential_factory, use_key_file, user_factory
+):
+    """A page that needs the key answers 503 naming the file, the stored secrets and the fix."""
+    owner = user_factory()
+    credential_factory(owner=owner)
+    key_file_only = use_key_file()
+    client.force_login(owner)
+
+    response = client.get("/credentials/")
+
+    assert response.status_code == 503
+    page = response.content.decode()
+    assert str(key_file_only) in page and "holds 1 secret(s)" in page and "Restore" in page
+    assert not key_file_only.exists()
+
+
+def test_reading_keys_never_creates_a_key_file(use_key_file):
+    """The crypto module only reads: with no file, asking for the keyring says it is missing."""
+    key_file_only = use_key_file()
+
+    with pytest.raises(crypto.KeyFileMissing):
+        crypto.get_keyring()
+    assert not key_file_only.exists()

@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from credentials_app.system_checks import check_var_permissions
-from credentials_app.local_secrets import write_private_file
+from credentials_app.config.local_secrets import write_private_file
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 
@@ -22,8 +22,8 @@ def test_a_first_start_creates_database_wal_and_secrets_private(tmp_path):
         env.pop(name, None)
     script = (
         "from django.db import connection\n"
-        "from credentials_app.crypto import get_keyring\n"
-        "get_keyring()\n"
+        "from credentials_app.key_file import ensure_key_file\n"
+        "ensure_key_file()\n"
         "with connection.cursor() as cursor: cursor.execute('CREATE TABLE probe (x)'); cursor.execute('INSERT INTO probe VALUES (1)')\n"
         "import os\n"
         "print(sorted(os.listdir(os.environ['VAR_DIR'])))\n"

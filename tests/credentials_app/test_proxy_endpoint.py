@@ -7,7 +7,7 @@ import pytest
 from django.core.signals import request_finished
 from django.db import close_old_connections
 
-from connectors.proxy import PROVIDER_ANSWER_HEADER
+from connectors.transport.proxy import PROVIDER_ANSWER_HEADER
 from connectors.registry import CONNECTORS
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key

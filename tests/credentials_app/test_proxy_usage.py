@@ -6,8 +6,8 @@ import pytest
 from django.db import OperationalError
 
 from credentials_app.models import AuditEvent, ProxyUsage
-from credentials_app.services import proxy_usage
-from credentials_app.services.proxy_usage import usage_flush, usage_record
+from credentials_app.machine import usage as proxy_usage
+from credentials_app.machine.usage import usage_flush, usage_record
 from tests.credentials_app.machine_support import USE, make_token
 
 Action = AuditEvent.Action

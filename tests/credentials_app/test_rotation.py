@@ -148,7 +148,7 @@ def test_a_key_replaced_while_its_batch_is_in_flight_is_not_overwritten(old_and_
 def _child_env(tmp_path: Path, keys: list[str]) -> dict:
     env = {name: value for name, value in os.environ.items() if not name.startswith(("DATABASE_", "PYTEST"))}
     env.update(
-        DJANGO_SETTINGS_MODULE="credentials_app.settings",
+        DJANGO_SETTINGS_MODULE="credentials_app.config.settings",
         DATABASE_URL=f"sqlite:///{tmp_path / 'child.sqlite3'}",
         VAR_DIR=str(tmp_path),
         CREDENTIALS_ENCRYPTION_KEYS=",".join(keys),

@@ -72,7 +72,7 @@ def _app_server(env: dict):
     """Run gunicorn on a free loopback port until the block ends; yield its base URL."""
     port = _free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "gunicorn", "credentials_app.wsgi", "--bind", f"127.0.0.1:{port}",
+        [sys.executable, "-m", "gunicorn", "credentials_app.config.wsgi", "--bind", f"127.0.0.1:{port}",
          "--workers", "1", "--timeout", "30", "--no-control-socket"],
         cwd=BASE_DIR, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )

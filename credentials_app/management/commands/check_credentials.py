@@ -6,7 +6,7 @@ from connectors.base import Outcome
 from connectors.registry import CONNECTORS
 from credentials_app import bulk_recheck
 from credentials_app.models import Credential
-from credentials_app.progress import ProgressBar
+from credentials_app.management.progress import ProgressBar
 
 
 class Command(BaseCommand):

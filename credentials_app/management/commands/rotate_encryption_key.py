@@ -2,7 +2,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from credentials_app import crypto, rotation
-from credentials_app.progress import ProgressBar
+from credentials_app.management.progress import ProgressBar
 
 
 class Command(BaseCommand):

@@ -32,7 +32,7 @@ import certifi
 from requests.utils import get_auth_from_url, prepend_scheme_if_needed, select_proxy
 
 from connectors.base import Connector
-from connectors.http import HttpConfig, UndocumentedHostError, build_session, ensure_documented, route
+from connectors.transport.check import HttpConfig, UndocumentedHostError, build_session, ensure_documented, route
 
 ALLOWED_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 FORWARDED_REQUEST_HEADERS = frozenset({

@@ -3,7 +3,8 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from credentials_app.api import api
-from credentials_app.views import connect, connections, credentials, machine, sandbox_keys, setup, sharing, teams, tokens
+from credentials_app.machine import views as machine
+from credentials_app.views import connect, connections, credentials, sandbox_keys, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
 # Password reset sends a link by email: without email configured its pages do not exist.

@@ -5,9 +5,9 @@ from pathlib import Path
 import django
 import environ
 
-from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
+from credentials_app.config.local_secrets import create_private_file, read_or_create_secret_key
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
 environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
@@ -57,8 +57,8 @@ MIDDLEWARE = [
     "axes.middleware.AxesMiddleware",
 ]
 
-ROOT_URLCONF = "credentials_app.urls"
-WSGI_APPLICATION = "credentials_app.wsgi.application"
+ROOT_URLCONF = "credentials_app.config.urls"
+WSGI_APPLICATION = "credentials_app.config.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 TEMPLATES = [
@@ -202,7 +202,7 @@ USE_I18N = True
 USE_TZ = True
 
 # API keys are masked on error pages and reports even with DEBUG on.
-DEFAULT_EXCEPTION_REPORTER_FILTER = "credentials_app.error_reports.AlwaysSafeExceptionReporterFilter"
+DEFAULT_EXCEPTION_REPORTER_FILTER = "credentials_app.config.error_reports.AlwaysSafeExceptionReporterFilter"
 
 # --- Logging ----------------------------------------------------------------
 LOGGING = {
@@ -210,8 +210,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     # User text (names, paths, usernames) reaches log lines: CR and LF are escaped in every message.
     "filters": {
-        "escape_line_breaks": {"()": "credentials_app.log_filters.EscapeLineBreaks"},
-        "no_traceback_for_refusals": {"()": "credentials_app.log_filters.NoTracebackForRefusals"},
+        "escape_line_breaks": {"()": "credentials_app.config.log_filters.EscapeLineBreaks"},
+        "no_traceback_for_refusals": {"()": "credentials_app.config.log_filters.NoTracebackForRefusals"},
     },
     "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["escape_line_breaks"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},

@@ -1,4 +1,4 @@
-"""How `make run` (and `make bench`) serve the app with gunicorn: `gunicorn -c python:credentials_app.gunicorn_conf`.
+"""How `make run` (and `make bench`) serve the app with gunicorn: `gunicorn -c python:credentials_app.config.gunicorn`.
 
 Two processes per core (at most 8), each with a few threads. Threads cover the waits on providers and the
 database; processes let Python use every core, and keep one busy process from holding all the
@@ -7,7 +7,7 @@ and GUNICORN_THREADS (threads each).
 """
 import os
 
-wsgi_app = "credentials_app.wsgi"
+wsgi_app = "credentials_app.config.wsgi"
 worker_class = "gthread"
 # The CPUs this process may use (Python 3.13+ honours CPU affinity), capped: each process counts check
 # budgets and proxy rate limits alone unless REDIS_URL is set, and holds its own database connections.

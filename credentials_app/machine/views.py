@@ -13,15 +13,15 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_GET
 
-from connectors.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
+from connectors.transport.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
 from credentials_app.provider_check import http_config
-from credentials_app.services.machine_use import (
+from credentials_app.machine.service import (
     MachineRefusal,
     proxy_failed,
     proxy_grant,
     secret_read,
 )
-from credentials_app.services.proxy_usage import usage_record
+from credentials_app.machine.usage import usage_record
 from credentials_app.services.tokens import token_authenticate
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from credentials_app import counting_windows, crypto, events
 from credentials_app.access import read_credential_for
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
-from credentials_app.services.proxy_usage import usage_record
+from credentials_app.machine.usage import usage_record
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET

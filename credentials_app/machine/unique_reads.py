@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db import connections, router
 from django.db.models import Field, Model
 
-from credentials_app.prepared_sql import Statement, fetch_all
+from credentials_app.machine.prepared_sql import Statement, fetch_all
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,1 @@
+"""One module per provider, each a Connector declared as data."""

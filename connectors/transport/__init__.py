@@ -1,0 +1,1 @@
+"""Sending to providers: the key check request and the proxy engine."""
