@@ -5,8 +5,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from credentials_app.models import ApiToken, Credential, CredentialShare, Membership
-from credentials_app.machine.prepared_sql import fetch_all, statement
-from credentials_app.machine.unique_reads import Subquery, read_unique, read_unique_with
+from credentials_app.prepared_reads import Subquery, fetch_all, read_unique, read_unique_with, statement
 
 USE = "use"
 MANAGE = "manage"

@@ -122,8 +122,8 @@ AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = timedelta(minutes=env.int("LOGIN_LOCKOUT_MINUTES", default=15))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_RESET_ON_SUCCESS = True
-AXES_LOCKOUT_CALLABLE = "credentials_app.login_lockout.lockout_response"
-AXES_CLIENT_IP_CALLABLE = "credentials_app.client_address.client_address"
+AXES_LOCKOUT_CALLABLE = "credentials_app.sign_in_lockout.lockout_response"
+AXES_CLIENT_IP_CALLABLE = "credentials_app.sign_in_lockout.client_address"
 # Behind N reverse proxies that each append to X-Forwarded-For, set this to N; 0 trusts REMOTE_ADDR only.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
 AUTH_PASSWORD_VALIDATORS = [

@@ -9,7 +9,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from credentials_app.models import ApiToken, Membership, Team
 from credentials_app.names import clean_name
-from credentials_app.machine.unique_reads import read_unique_joined
+from credentials_app.prepared_reads import read_unique_joined
 
 # Secret scanners (GitHub's, gitleaks) match on a fixed prefix; "cmk" = credential manager key.
 TOKEN_PREFIX = "cmk_"

@@ -5,7 +5,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from credentials_app.models import ApiToken, Credential
-from credentials_app.machine.unique_reads import read_unique, read_unique_joined
+from credentials_app.prepared_reads import read_unique, read_unique_joined
 from tests.credentials_app.machine_support import USE, make_token
 
 pytestmark = pytest.mark.django_db
@@ -78,7 +78,7 @@ def test_a_joined_read_without_the_related_row_gives_none_for_it(user_factory, t
 def test_a_read_with_a_subquery_gives_the_orm_instance_and_the_subquerys_answer(credential_factory, user_factory):
     from django.contrib.auth import get_user_model
 
-    from credentials_app.machine.unique_reads import Subquery, read_unique_with
+    from credentials_app.prepared_reads import Subquery, read_unique_with
 
     owner = user_factory()
     credential = credential_factory(owner=owner)
