@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import DatabaseError, connection
 
 from credentials_app import crypto
-from credentials_app.config.local_secrets import write_private_file
+from credentials_app.local_secrets import write_private_file
 from credentials_app.models import Credential
 
 logger = logging.getLogger(__name__)

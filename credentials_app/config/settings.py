@@ -5,7 +5,7 @@ from pathlib import Path
 import django
 import environ
 
-from credentials_app.config.local_secrets import create_private_file, read_or_create_secret_key
+from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -71,7 +71,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
-                "credentials_app.context_processors.sandbox",
+                "credentials_app.views.context_processors.sandbox",
             ],
         },
     },

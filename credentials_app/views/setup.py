@@ -4,7 +4,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
-from credentials_app.accounts import AlreadySetUp, owner_create
+from credentials_app.services.accounts import AlreadySetUp, owner_create
 from credentials_app.forms import OwnerSetupForm
 
 

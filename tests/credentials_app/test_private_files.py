@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from credentials_app.system_checks import check_var_permissions
-from credentials_app.config.local_secrets import write_private_file
+from credentials_app.local_secrets import write_private_file
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 

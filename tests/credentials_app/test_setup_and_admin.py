@@ -92,7 +92,7 @@ def test_admin_save_does_not_undo_a_key_replaced_while_it_checked(admin_client_w
 
 def test_owner_is_created_only_while_no_account_exists(user_factory):
     """A second first-run submission (a race lost) creates no second owner."""
-    from credentials_app.accounts import AlreadySetUp, owner_create
+    from credentials_app.services.accounts import AlreadySetUp, owner_create
 
     User = get_user_model()
     owner_create(user=User(username="first"))
