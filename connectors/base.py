@@ -139,8 +139,9 @@ class Connector:
     - key_label, key_help: the label of the secret field and where the user finds the key.
     - base_urls: every documented HTTPS base URL; requests go nowhere else. The base URLs of
       target choices (see Choice) are added to it, so the allow-list cannot drift from them.
-    - auth_header, auth_prefix: the header that carries the key and what precedes it; a provider
-      that takes the key in the request body has no auth_header and overrides check_body.
+    - auth_header, auth_prefix: the header that carries the key and what precedes it.
+    - key_in_body: True for a provider that takes the key in the JSON request body instead (it has no
+      auth_header and overrides inject_key); the proxy then reads the caller's JSON body to add it.
     - check_method, check_path, check_params: a cheap read that needs a valid key, sent to
       base_urls[0] unless a setting's chosen Choice names another target.
     - body_types, expected_keys: the JSON types a documented success body may be, and the
@@ -161,6 +162,7 @@ class Connector:
     base_urls: tuple[str, ...] = ()
     auth_header: str = ""
     auth_prefix: str = ""
+    key_in_body: bool = False
     check_method: str = "GET"
     check_path: str = ""
     check_params: Mapping[str, Any] = {}
@@ -224,24 +226,33 @@ class Connector:
         return self.base_url(options) + self.declared("check_path", options)
 
     def build_request(self, key: str, options: Mapping[str, str]) -> CheckRequest:
-        """Return the check request carrying key in the documented header (or body)."""
+        """Return the check request carrying key where the provider documents it (see inject_key)."""
         headers = {"Accept": "application/json"}
-        if self.auth_header:
-            headers[self.auth_header] = self.auth_prefix + key
+        body = self.inject_key(key, headers, self.check_body(options))
         return CheckRequest(
             method=self.check_method,
             url=self.check_url(options),
             headers=headers,
             params=self.check_query(options) or None,
-            json=self.check_body(key, options),
+            json=body,
         )
+
+    def inject_key(self, key: str, headers: dict[str, str], body: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Put key where the provider reads it; return the JSON body to send.
+
+        The one place a key is added to a request, for the check and for every proxied call alike:
+        here, in auth_header after auth_prefix (headers is changed in place; body comes back as it
+        is). A provider with key_in_body overrides this to put the key into body instead.
+        """
+        headers[self.auth_header] = self.auth_prefix + key
+        return body
 
     def check_query(self, options: Mapping[str, str]) -> dict[str, Any]:
         """Return the query parameters of the check request."""
         return dict(self.declared("check_params", options))
 
-    def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any] | None:
-        """Return the JSON body of the check request, for providers that take the key there."""
+    def check_body(self, options: Mapping[str, str]) -> dict[str, Any] | None:
+        """Return the JSON body of the check request (before inject_key), for providers that read one."""
         return None
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:

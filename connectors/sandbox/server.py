@@ -42,6 +42,13 @@ class SandboxState:
     close_after_answer: bool = False
     # Refuse a body over this many bytes with 413 before reading it, then close, as a web server's limit does.
     max_body_bytes: int | None = None
+    # Client connections open right now, to prove how many a client keeps.
+    open_connections: int = 0
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def count_connection(self, change: int) -> None:
+        with self._lock:
+            self.open_connections += change
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -53,7 +60,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def setup(self):
         self.timeout = self.server.state.idle_close_seconds
+        self.server.state.count_connection(+1)
         super().setup()
+
+    def finish(self):
+        try:
+            super().finish()
+        finally:
+            self.server.state.count_connection(-1)
 
     def send_response(self, code, message=None):
         state: SandboxState = self.server.state

@@ -1,6 +1,6 @@
 """Forward a caller's request to a credential's provider with the key injected; stream the answer back.
 
-Knows HTTP and nothing of Django: the caller (a view) passes the connector, the settings, the plaintext
+Knows HTTP and nothing of Django: the caller (the machine door's service) passes the connector, the settings, the plaintext
 key and the request parts, and turns the result into its own response. The upstream host is fixed by
 the connector's base URL for those settings; the caller only chooses the path below it.
 
@@ -14,21 +14,19 @@ except one whose value contains the key (a provider redirecting to a URL that ca
 passed as the provider sent it: redirects are the caller's to follow, through the proxy or not.
 Set-Cookie never comes back, and cookies are never kept between requests.
 """
-import base64
-import http.client
 import json
 import os
 import re
-import select
 import ssl
 import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, BinaryIO
-from urllib.parse import quote, unquote, urlsplit
+from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 import certifi
+import urllib3
 from requests.utils import get_auth_from_url, prepend_scheme_if_needed, select_proxy
 
 from connectors.base import Connector
@@ -201,7 +199,7 @@ def proxy_request(
     provider gives, errors and redirects included, comes back as it is.
     """
     method = method.upper()
-    if not connector.auth_header and not hasattr(connector, "inject_key_into_body"):
+    if not connector.auth_header and not connector.key_in_body:
         raise ProxyMisconfigured(f"{connector.name} declares no way to carry its key, so nothing was sent.")
     if method not in ALLOWED_METHODS:
         raise MethodRefused(f"{method[:20]!r} requests are not forwarded; use one of {', '.join(sorted(ALLOWED_METHODS))}.")
@@ -209,54 +207,47 @@ def proxy_request(
     target = _routed(url, query, config)
     outgoing = forwarded_headers(connector, headers)
     data = _outgoing_body(connector, key, outgoing, body)
-    if connector.auth_header:
-        outgoing[connector.auth_header] = connector.auth_prefix + key
     if "accept-encoding" not in outgoing:
         outgoing["Accept-Encoding"] = "identity"
     # Some providers' firewalls refuse a request that names no client.
     outgoing["User-Agent"] = USER_AGENT
     ca_bundle = config.sandbox_ca_bundle if config.sandbox_url and config.sandbox_ca_bundle else None
     host = urlsplit(url).netloc
-    pool = pool_for(target, ca_bundle)
     try:
-        connection, raw = _exchange(pool, method, _request_target(target), data, outgoing, config)
-    except ssl.SSLCertVerificationError:
+        # The host's pool itself, not a manager: a manager would parse the URL and look the pool up again.
+        raw = pool_for(target, ca_bundle).urlopen(
+            method,
+            _request_target(target),
+            body=data,
+            headers=outgoing,
+            timeout=urllib3.Timeout(connect=config.connect_timeout, read=config.read_timeout),
+            redirect=False,
+            retries=False,
+            assert_same_host=False,
+            preload_content=False,
+            decode_content=False,
+            # Released when the body has been streamed to its end (see _AnswerBody).
+            release_conn=False,
+        )
+    except urllib3.exceptions.SSLError:
         raise UpstreamCertificate(f"The TLS certificate of {host} could not be verified.") from None
-    except TimeoutError:
+    except urllib3.exceptions.NewConnectionError:
+        # Before the timeouts: urllib3 makes a refused connection a kind of connect timeout.
+        raise UpstreamUnreachable(f"Could not connect to {host}.") from None
+    except urllib3.exceptions.TimeoutError:
         raise UpstreamTimeout(
             f"{connector.name} did not answer in time (connect {config.connect_timeout:g} s, "
             f"read {config.read_timeout:g} s)."
         ) from None
-    except (OSError, http.client.HTTPException):
-        # Refused, reset, a proxy that refused the tunnel, or an answer that is not HTTP.
+    except (urllib3.exceptions.HTTPError, OSError):
+        # Refused, reset, a proxy that refused the tunnel, an answer that is not HTTP, a CA bundle that cannot be read.
         raise UpstreamUnreachable(f"Could not connect to {host}.") from None
-    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _AnswerBody(raw, connection, pool))
-
-
-def _exchange(pool: "HostPool", method: str, target: str, body, headers: dict[str, str], config: HttpConfig):
-    """Send the request on one of pool's connections; return the connection and the answer's head.
-
-    The connection is closed if anything fails: it may hold half a request or half an answer.
-    """
-    connection = pool.connection(config.connect_timeout)
-    try:
-        if connection.sock.gettimeout() != config.read_timeout:  # a system call each time, so only on a change
-            connection.sock.settimeout(config.read_timeout)
-        try:
-            connection.request(method, target, body=body, headers=headers)
-        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
-            # A provider may answer before reading the whole body (a 413, a 401) and close: that
-            # answer is the caller's, if it came. If not, reading it fails as "unreachable".
-            pass
-        raw = connection.getresponse()
-        if raw.status < 200:
-            # http.client passes over 100 Continue only. The final answer to this call would follow on
-            # this connection, and reach whichever call took the connection next.
-            raise UpstreamInterim(f"The provider sent an interim answer ({raw.status}), which the proxy does not relay.")
-        return connection, raw
-    except BaseException:
-        connection.close()
-        raise
+    if raw.status < 200:
+        # http.client passes over 100 Continue only. The final answer to this call would follow on this
+        # connection, and reach whichever call took the connection next: close it.
+        _discard(raw)
+        raise UpstreamInterim(f"The provider sent an interim answer ({raw.status}), which the proxy does not relay.")
+    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _AnswerBody(raw))
 
 
 def _request_target(url: str) -> str:
@@ -338,19 +329,23 @@ def passed_headers(headers: Mapping[str, str], key: str) -> list[tuple[str, str]
     A header sent more than once (Link, Vary) comes back once, its values joined with ", " as
     RFC 9110 allows: the caller's response holds one value per name.
     """
-    encoded_key = quote(key, safe="")
     joined: dict[str, tuple[str, list[str]]] = {}
     for name, value in headers.items():
         joined.setdefault(name.lower(), (name, []))[1].append(value)
     passed = [(name, ", ".join(values)) for lowered, (name, values) in joined.items()
               if lowered in PASSED_RESPONSE_HEADERS or _RATE_LIMIT_HEADER.match(lowered)]
-    return [(name, value) for name, value in passed if key not in value and encoded_key not in value]
+    return [(name, value) for name, value in passed if not _carries(value, key)]
+
+
+def _carries(value: str, key: str) -> bool:
+    """Return True if value holds key as it is or percent-encoded (any case, + for space or not)."""
+    return key in value or key in unquote(value) or key in unquote_plus(value)
 
 
 def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], body: BinaryIO | None):
-    """Return the body to send: None, the caller's body as a stream of chunks, or injected JSON."""
-    inject = getattr(connector, "inject_key_into_body", None)
-    if inject is None:
+    """Add key to outgoing (connector.inject_key); return the body to send: None, the caller's as a stream of chunks, or JSON."""
+    if not connector.key_in_body:
+        connector.inject_key(key, outgoing, None)
         # A stated Content-Length goes on with the body; a body of unknown length is sent chunked.
         if body is None or outgoing.get("content-length") == "0":
             outgoing.pop("content-length", None)
@@ -373,7 +368,7 @@ def _outgoing_body(connector: Connector, key: str, outgoing: dict[str, str], bod
     if not isinstance(payload, dict):
         raise BodyRefused(f"{connector.name} requests need a JSON object as the body.")
     outgoing["content-type"] = "application/json"
-    return json.dumps(inject(payload, key)).encode()
+    return json.dumps(connector.inject_key(key, outgoing, payload)).encode()
 
 
 def _chunks(body: BinaryIO, length: int | None) -> Iterator[bytes]:
@@ -401,8 +396,8 @@ class _AnswerBody:
     closes its connection instead: it may still hold part of the answer.
     """
 
-    def __init__(self, raw: http.client.HTTPResponse, connection: http.client.HTTPConnection, pool: "HostPool"):
-        self.raw, self.connection, self.pool = raw, connection, pool
+    def __init__(self, raw: urllib3.BaseHTTPResponse):
+        self.raw = raw
         self.done = False
 
     def __iter__(self) -> Iterator[bytes]:
@@ -412,95 +407,110 @@ class _AnswerBody:
         if self.done:
             raise StopIteration
         try:
-            chunk = self.raw.read1(CHUNK_BYTES)
-        except (http.client.HTTPException, OSError):
+            chunk = self.raw.read1(CHUNK_BYTES, decode_content=False)
+        except (urllib3.exceptions.HTTPError, OSError):
             self.close()
             raise UpstreamBroken("The provider's answer broke off before its end.") from None
         if chunk:
             return chunk
-        self._finish(complete=True)
+        self.done = True
+        # Read to its end: the connection is clean for the next call (a HEAD answer, too).
+        self.raw.release_conn()
         raise StopIteration
 
     def close(self) -> None:
-        self._finish(complete=False)
+        if not self.done:
+            self.done = True
+            _discard(self.raw)
 
-    def _finish(self, *, complete: bool) -> None:
-        if self.done:
-            return
-        self.done = True
-        if complete and not self.raw.will_close:
-            # A HEAD answer is complete at once but stays open: closed, its connection takes the next request.
-            self.raw.close()
-            self.pool.release(self.connection)
-        else:
-            self.connection.close()
+
+def _discard(raw: urllib3.BaseHTTPResponse) -> None:
+    """Close raw's connection (it may hold the rest of an answer) and give its place in the pool back."""
+    raw.close()
+    raw.release_conn()
 
 
 # --- Connection pools -------------------------------------------------------------------------------
 
+# Per (host, CA bundle): the manager that made the pool (it closes it), and the pool itself.
+_pools: dict[tuple[str, str | None], tuple[urllib3.PoolManager, urllib3.HTTPConnectionPool]] = {}
+_pools_lock = threading.Lock()
 
-class HostPool:
-    """Kept-alive HTTPS connections to one provider host (through HTTPS_PROXY if set), shared by every thread.
 
-    The standard library's http.client, not urllib3: on this hot path urllib3's layers cost as much
-    CPU as the HTTP exchange itself (0.22 ms against 0.12 ms per call, measured with `make bench`'s
-    emulation).
+def pool_for(url: str, ca_bundle: str | None) -> urllib3.HTTPConnectionPool:
+    """Return the kept-alive connection pool for url's host, shared by every thread; made on first use.
+
+    urllib3's pool: at most POOL_SIZE idle connections per host (a burst opens more, and closes
+    them when they come back to a full pool), no retries, no redirects. Certificates are verified
+    against ca_bundle, else what the key checks' session uses (REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE,
+    certifi's); HTTPS_PROXY and NO_PROXY apply, as for every outbound call. Those variables are read
+    when the pool is made: per request they would cost more than the rest of the forwarding. No
+    cookie is ever kept. Send it the request target (path and query) with assert_same_host=False.
+    """
+    key = (urlsplit(url).netloc, ca_bundle)
+    found = _pools.get(key)
+    if found is None:
+        with _pools_lock:
+            found = _pools.get(key)
+            if found is None:
+                manager = _new_manager(url, ca_bundle)
+                pool = manager.connection_from_url(url)
+                pool.ConnectionCls = _ProviderConnection
+                found = _pools[key] = (manager, pool)
+    return found[1]
+
+
+class _ProviderConnection(urllib3.connection.HTTPSConnection):
+    """An HTTPS connection that stops sending when the provider stops reading, so its early answer is read.
+
+    A provider may answer before reading the whole body (a 413, a 401) and close: that answer is the
+    caller's. If none came, reading it fails, and the call is "unreachable" as any broken connection.
     """
 
-    def __init__(self, url: str, ca_bundle: str | None):
-        parts = urlsplit(url)
-        self.host, self.port = parts.hostname, parts.port or 443
-        ca, proxy = _environment(url, ca_bundle)
-        self.context = _tls_context(ca)
-        self.tunnel = _tunnel_through(proxy) if proxy else None
-        self._idle: list[http.client.HTTPSConnection] = []
-        self._lock = threading.Lock()
+    def request(self, *args, **kwargs):
+        self._provider_stopped_reading = False
+        return super().request(*args, **kwargs)
 
-    def connection(self, connect_timeout: float) -> http.client.HTTPSConnection:
-        """Return an idle connection the provider has not closed, or a new one connected within connect_timeout."""
-        while True:
-            with self._lock:
-                connection = self._idle.pop() if self._idle else None
-            if connection is None:
-                break
-            if not _closed_by_peer(connection.sock):
-                return connection
-            connection.close()
-        if self.tunnel:
-            proxy_host, proxy_port, proxy_headers = self.tunnel
-            connection = http.client.HTTPSConnection(proxy_host, proxy_port, timeout=connect_timeout,
-                                                     context=self.context)
-            connection.set_tunnel(self.host, self.port, headers=proxy_headers)
-        else:
-            connection = http.client.HTTPSConnection(self.host, self.port, timeout=connect_timeout,
-                                                     context=self.context)
+    def send(self, data):
+        if getattr(self, "_provider_stopped_reading", False):
+            return
         try:
-            connection.connect()
-        except BaseException:
-            connection.close()
-            raise
-        return connection
-
-    def release(self, connection: http.client.HTTPSConnection) -> None:
-        """Keep connection for the next call, unless POOL_SIZE are already idle."""
-        with self._lock:
-            if len(self._idle) < POOL_SIZE:
-                self._idle.append(connection)
-                return
-        connection.close()
-
-    def close(self) -> None:
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for connection in idle:
-            connection.close()
+            super().send(data)
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLEOFError):
+            self._provider_stopped_reading = True
 
 
-def _closed_by_peer(sock) -> bool:
-    # An idle kept-alive connection has nothing to read, unless the server closed it (or broke protocol).
-    poller = select.poll()
-    poller.register(sock, select.POLLIN)
-    return bool(poller.poll(0))
+def pools_close() -> None:
+    """Close every pooled connection; the next request makes its pool anew, reading the environment again."""
+    with _pools_lock:
+        for manager, _ in _pools.values():
+            manager.clear()
+        _pools.clear()
+
+
+def _new_manager(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
+    ca, proxy = _environment(url, ca_bundle)
+    if not os.access(ca, os.R_OK):
+        # The path is the operator's to see, in the settings; not the caller's.
+        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
+    options = {
+        "num_pools": 1,
+        "maxsize": POOL_SIZE,
+        "block": False,
+        "retries": False,
+        "cert_reqs": "CERT_REQUIRED",
+        **({"ca_cert_dir": ca} if os.path.isdir(ca) else {"ca_certs": ca}),
+    }
+    if not proxy:
+        return urllib3.PoolManager(**options)
+    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
+    # to the proxy as Proxy-Authorization.
+    proxy = prepend_scheme_if_needed(proxy, "http")
+    if urlsplit(proxy).scheme != "http":
+        raise ProxyMisconfigured("HTTPS_PROXY must be an http:// proxy (CONNECT); nothing was sent.")
+    user, password = get_auth_from_url(proxy)
+    proxy_headers = urllib3.make_headers(proxy_basic_auth=f"{user}:{password}") if user else None
+    return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
 
 
 def _environment(url: str, ca_bundle: str | None) -> tuple[str, str | None]:
@@ -511,57 +521,3 @@ def _environment(url: str, ca_bundle: str | None) -> tuple[str, str | None]:
     """
     found = build_session().merge_environment_settings(url, {}, None, ca_bundle or True, None)
     return (certifi.where() if found["verify"] is True else found["verify"]), select_proxy(url, found["proxies"])
-
-
-def _tls_context(ca: str) -> ssl.SSLContext:
-    try:
-        if not os.access(ca, os.R_OK):
-            raise PermissionError(ca)
-        return ssl.create_default_context(**({"capath": ca} if os.path.isdir(ca) else {"cafile": ca}))
-    except (OSError, ValueError):
-        # The path is the operator's to see, in the settings; not the caller's.
-        raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.") from None
-
-
-def _tunnel_through(proxy: str) -> tuple[str, int, dict[str, str]]:
-    """Return the proxy's host, port and CONNECT headers."""
-    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
-    # to the proxy as Proxy-Authorization.
-    parts = urlsplit(prepend_scheme_if_needed(proxy, "http"))
-    if parts.scheme != "http":
-        raise ProxyMisconfigured("HTTPS_PROXY must be an http:// proxy (CONNECT); nothing was sent.")
-    user, password = get_auth_from_url(parts.geturl())
-    headers = {}
-    if user:
-        headers["Proxy-Authorization"] = "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
-    return parts.hostname, parts.port or 80, headers
-
-
-_pools: dict[tuple[str, str | None], HostPool] = {}
-_pools_lock = threading.Lock()
-
-
-def pool_for(url: str, ca_bundle: str | None) -> HostPool:
-    """Return the kept-alive connection pool for url's host, shared by every thread; made on first use.
-
-    Certificates are verified against ca_bundle, else REQUESTS_CA_BUNDLE (or CURL_CA_BUNDLE), else
-    certifi's; HTTPS_PROXY and NO_PROXY apply, as for every outbound call. Those variables are read
-    when the pool is made: per request they would cost more than the rest of the forwarding. No
-    cookie is ever kept.
-    """
-    key = (urlsplit(url).netloc, ca_bundle)
-    pool = _pools.get(key)
-    if pool is None:
-        with _pools_lock:
-            pool = _pools.get(key)
-            if pool is None:
-                pool = _pools[key] = HostPool(url, ca_bundle)
-    return pool
-
-
-def pools_close() -> None:
-    """Close every pooled connection; the next request makes its pool anew, reading the environment again."""
-    with _pools_lock:
-        for pool in _pools.values():
-            pool.close()
-        _pools.clear()

@@ -12,7 +12,7 @@ from connectors.registry import CONNECTORS
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
 from credentials_app.models import AuditEvent, CredentialShare, ProxyUsage
-from tests.connectors.test_proxy import CALLS
+from tests.connectors.reads import real_read
 from tests.credentials_app.machine_support import READ, USE, leaked_keys, make_token
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +30,7 @@ def call(client, sandbox):
     sandbox.state.header_names.clear()
 
     def run(credential, raw_token=None, *, path=None, method=None, headers=None):
-        default_method, default_path, query, body = CALLS[credential.provider]
+        default_method, default_path, query, body = real_read(credential.connector)
         target = f"/proxy/{credential.pk}/{path or default_path}" + (f"?{query}" if query and not path else "")
         extra = {"HTTP_ACCEPT": "application/json", **(headers or {})}
         if raw_token:

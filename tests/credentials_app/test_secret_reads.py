@@ -165,3 +165,19 @@ def test_a_read_key_and_api_answers_are_never_cached(client, granted):
     api = client.get("/api/v1/credentials/", HTTP_AUTHORIZATION=f"Bearer {raw}", SERVER_NAME="localhost")
     for answer in (vault, api):
         assert "no-store" in answer["Cache-Control"], answer.status_code
+
+
+def test_only_version_one_of_a_connection_exists(live_server, granted):
+    """Asking for version 2 (or any other) finds nothing and reads no key; versions 0 and 1 are the key."""
+    credential, _, raw = granted
+    client = hvac.Client(url=live_server.url, token=raw)
+
+    for version in (2, 7):
+        with pytest.raises(hvac.exceptions.InvalidPath):
+            client.secrets.kv.v2.read_secret_version(path="connections/peopleai_prod", version=version,
+                                                     mount_point="secret", raise_on_deleted_version=True)
+    assert not AuditEvent.objects.filter(credential=credential, action=Action.SECRET_READ).exists()
+    for version in (0, 1):
+        answer = client.secrets.kv.v2.read_secret_version(path="connections/peopleai_prod", version=version,
+                                                          mount_point="secret", raise_on_deleted_version=True)
+        assert answer["data"]["data"]["password"] == keys.PEOPLEAI_STAGING
