@@ -4,6 +4,7 @@ import json
 import pytest
 from playwright.sync_api import expect
 
+from connectors.registry import connectors_for
 from connectors.sandbox import keys
 from credentials_app.models import Connection, Credential
 from tests.browser.helpers import label, open_add_dialog, tab_to
@@ -30,7 +31,7 @@ def test_new_data_source_catalog_filters_tiles_and_opens_humanitix(signed_in_pag
     page = signed_in_page
     page.get_by_role("link", name="New Data Source").click()
     tiles = page.locator("#provider-tiles .provider-tile")
-    expect(tiles).to_have_count(5)
+    expect(tiles).to_have_count(len(connectors_for("source")))
 
     page.get_by_role("searchbox", name="Search providers").fill("humani")
     expect(tiles.filter(visible=True)).to_have_count(1)
@@ -38,7 +39,7 @@ def test_new_data_source_catalog_filters_tiles_and_opens_humanitix(signed_in_pag
     expect(tiles.filter(visible=True)).to_have_count(0)
     expect(page.get_by_text("No provider matches “zzz”.")).to_be_visible()
     page.get_by_role("searchbox", name="Search providers").fill("")
-    expect(tiles.filter(visible=True)).to_have_count(5)
+    expect(tiles.filter(visible=True)).to_have_count(len(connectors_for("source")))
 
     expect(page.get_by_role("heading", name="New Data Source", exact=True)).to_be_visible()
     page.get_by_role("link", name="Humanitix").click()

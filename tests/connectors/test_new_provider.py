@@ -1,54 +1,19 @@
 """A new provider, declared as data with its emulation, is covered by the shared suites unchanged."""
 import inspect
+import os
+import re
+import subprocess
+import sys
 import logging
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
 from connectors import registry
-from connectors.base import Choice, Connector, Setting
-from connectors.sandbox import emulations
-from connectors.sandbox.emulations import EMULATIONS, Reply, Request
+from connectors.sandbox.emulations import EMULATIONS
 from tests.connectors import test_behaviour, test_registry
-
-
-class Acme(Connector):
-    """A provider invented here: two regional hosts picked by a setting, a Bearer key."""
-
-    id = "acme"
-    name = "Acme Tickets"
-    description = "Ticketing: a provider invented to prove a new one is covered."
-    key_help = "In Acme, open Settings > API and copy the key."
-    auth_header = "Authorization"
-    auth_prefix = "Bearer "
-    check_path = "/v2/items"
-    check_params = {"limit": 1}
-    expected_keys = ("items",)
-    rejected_statuses = {401: "Acme rejected the key for {choice}. Copy it again from Settings > API."}
-    settings = (
-        Setting(
-            name="region",
-            label="Region",
-            offered=(
-                Choice("eu", "Europe", base_url="https://eu.api.acme.example"),
-                Choice("us", "United States", base_url="https://us.api.acme.example"),
-            ),
-            default="eu",
-        ),
-    )
-
-
-def acme_emulation(request: Request) -> Reply:
-    """Answer as Acme would document it, built from the sandbox's shared pieces."""
-    if request.method != "GET" or request.path != "/v2/items":
-        return Reply(404, {"message": "Not Found"})
-    key = emulations.bearer(request)
-    failure = emulations.failure_for(key, request)
-    if failure:
-        return failure
-    if key not in emulations.ACCEPTED:
-        return Reply(401, {"message": "Unauthorized"})
-    return emulations.success(key, {"items": [{"id": 1}][: int(request.query.get("limit", 10))]})
+from tests.connectors.invented import Acme, acme_emulation
 
 
 @pytest.fixture
@@ -124,3 +89,43 @@ def test_a_new_provider_is_declared_in_under_forty_lines():
 
     assert len(lines) <= 40
     assert Acme.base_urls == ("https://eu.api.acme.example", "https://us.api.acme.example")
+
+
+# The suites a provider meets once registered: the proxy, the API and (below) the browser flow.
+SHARED_SUITES = [
+    "tests/connectors/test_proxy.py",
+    "tests/connectors/test_behaviour.py",
+    "tests/connectors/test_registry.py",
+    "tests/credentials_app/test_proxy_endpoint.py",
+    "tests/credentials_app/api/test_api_behaviour.py",
+]
+
+
+def _run_suites_with_acme(*suites: str, marker: str) -> str:
+    """Run suites in a fresh pytest with Acme registered, selecting its cases; return pytest's output."""
+    root = Path(__file__).resolve().parents[2]
+    finished = subprocess.run(
+        [sys.executable, "-m", "pytest", "-p", "tests.connectors.with_invented_provider", "-p", "no:cacheprovider",
+         "-n", "0", "-q", "-m", marker, "-k", "acme", *suites],
+        cwd=root, capture_output=True, text=True, timeout=600,
+        env={**os.environ, "CHROMIUM_PATH": os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")},
+    )
+    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-2000:]
+    return finished.stdout
+
+
+def test_the_proxy_and_api_suites_pass_for_a_sixth_provider_from_its_three_pieces():
+    """Registered like the five, Acme runs every per-provider proxy, connector and API test, and passes."""
+    output = _run_suites_with_acme(*SHARED_SUITES, marker="not browser")
+
+    passed = int(re.search(r"(\d+) passed", output).group(1))
+    assert passed >= 40, output[-2000:]
+    assert " failed" not in output and " error" not in output
+
+
+@pytest.mark.browser
+def test_the_browser_flow_passes_for_a_sixth_provider_from_its_three_pieces():
+    """In Chromium, Acme goes from a refused key to a verified credential and a data source."""
+    output = _run_suites_with_acme("tests/browser/test_every_provider_flow.py", marker="browser")
+
+    assert re.search(r"\b1 passed", output), output[-2000:]

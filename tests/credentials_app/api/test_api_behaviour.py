@@ -2,6 +2,8 @@
 import pytest
 from django.utils import timezone
 
+from connectors.registry import CONNECTORS
+from connectors.sandbox import keys
 from credentials_app.models import ApiToken, AuditEvent, Credential, CredentialShare
 from credentials_app.services.tokens import token_revoke
 from tests.credentials_app.api.conftest import ApiClient
@@ -208,3 +210,19 @@ def test_sharing_with_a_team_you_are_not_in_does_not_name_it(user_factory, api_c
         f"/credentials/{credential.pk}/shares", {"team": str(secret_team.pk), "level": "use"}
     )
     assert answer.status_code == 422 and "Mergers" not in answer.content.decode()
+
+
+@pytest.mark.parametrize("connector", CONNECTORS, ids=lambda connector: connector.id)
+def test_every_provider_is_added_checked_and_refused_through_the_api(connector, user_factory, api_client_for, sandbox):
+    """A rejected key is a 422 that stores nothing; the valid one is created Verified and checks again."""
+    api = api_client_for(user_factory())
+    body = {"provider": connector.id, "name": f"{connector.name} main", "key": keys.REJECTED}
+
+    refused = api.post("/credentials/", body)
+    created = api.post("/credentials/", {**body, "key": keys.VALID})
+
+    assert refused.status_code == 422 and refused.json()["type"] == PROBLEM + "key-rejected"
+    assert created.status_code == 201 and created.json()["status"] == "verified"
+    assert api.post(f"/credentials/{created.json()['id']}/check").json()["outcome"] == "verified"
+    assert [c.provider for c in Credential.objects.all()] == [connector.id]
+    assert all(keys.VALID.encode() not in answer.content for answer in api.responses)
