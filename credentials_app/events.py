@@ -28,17 +28,29 @@ def through_token(token):
         _acting_token.reset(reset)
 
 
+def acting_token():
+    """Return the API token the current request acts through, or None (a page, a command)."""
+    return _acting_token.get()
+
+
 def _record(*, credential: Credential | None, actor, action: str, provider: str = "", **details) -> AuditEvent:
     signed_in = actor is not None and actor.is_authenticated
     token = _acting_token.get()
     if token is not None:
         details.update(token=token.name, token_prefix=token.prefix)
+    if signed_in:
+        actor_name = actor.get_username()
+    elif details.get("token"):
+        # No person acts (a team token whose creator was deleted): the token is who did it.
+        actor_name = f"API token “{details['token']}” ({details.get('token_prefix', '')}…)"
+    else:
+        actor_name = SYSTEM
     return AuditEvent.objects.create(
         credential=credential,
         credential_name=credential.name if credential is not None else "",
         provider=credential.provider if credential is not None else provider,
         actor=actor if signed_in else None,
-        actor_name=actor.get_username() if signed_in else SYSTEM,
+        actor_name=actor_name,
         action=action,
         details={name: value for name, value in details.items() if value is not None},
     )
