@@ -222,15 +222,20 @@ def proxy_first_use(*, credential: Credential, token) -> AuditEvent:
                    **_token_details(token))
 
 
-def proxy_refused(*, credential: Credential, token, status: int, reason: str, reached: bool = True) -> AuditEvent:
-    """Record a proxy request refused before it reached the provider; token is None when none was valid.
+def machine_refused(
+    *, credential: Credential, token, via: str, status: int, reason: str, reached: bool = True
+) -> AuditEvent:
+    """Record a machine request (via "proxy" or "vault") refused before the provider or the key was reached.
 
-    A caller that could not reach the credential (no valid token, or one without access) is recorded
-    beside it, not in its history, so nobody can write into the history of a credential they cannot see.
+    token is None when none was valid. A caller that could not reach the credential (no valid token,
+    or one without access) is recorded beside it, not in its history, so nobody can write into the
+    history of a credential they cannot see. Only the first refusal of an hour and cause is recorded
+    (services/machine_refusals.py counts the rest).
     """
+    action = Action.SECRET_READ_REFUSED if via == "vault" else Action.PROXY_REFUSED
     return _record(
         credential=credential if reached else None, provider=credential.provider,
-        actor=token.acting_user if token else None, action=Action.PROXY_REFUSED, status=status, reason=reason,
+        actor=token.acting_user if token else None, action=action, status=status, reason=reason,
         credential_id=None if reached else str(credential.pk), **(_token_details(token) if token else {}),
     )
 
@@ -362,9 +367,13 @@ def _proxy_first_use(d: dict) -> str:
     return "First call through the proxy"
 
 
-def _proxy_refused(d: dict) -> str:
-    who = "" if d.get("token") else " without a valid API token"
-    return f"Proxy request refused{who} ({d.get('status', '')}): {d.get('reason', '')}"
+def _machine_refused(what: str):
+    def summary(d: dict) -> str:
+        who = "" if d.get("token") else " without a valid API token"
+        return (f"{what} refused{who} ({d.get('status', '')}): {d.get('reason', '')} "
+                "(later refusals for the same cause in this hour are counted, not listed)")
+
+    return summary
 
 
 def _secret_read(d: dict) -> str:
@@ -397,7 +406,8 @@ SUMMARIES = {
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
     Action.CHECK_THROTTLED: _check_throttled,
     Action.PROXY_FIRST_USE: _proxy_first_use,
-    Action.PROXY_REFUSED: _proxy_refused,
+    Action.PROXY_REFUSED: _machine_refused("Proxy request"),
+    Action.SECRET_READ_REFUSED: _machine_refused("Key read"),
     Action.SECRET_READ: _secret_read,
     Action.MACHINE_READS_ALLOWED: lambda d: f"Machine reads allowed. {_machine_reads(d)}",
     Action.MACHINE_READS_DISALLOWED: lambda d: f"Machine reads not allowed. {_machine_reads(d)}",

@@ -31,6 +31,7 @@ from credentials_app.services.credentials import (
     credential_edit,
     credential_enable,
 )
+from credentials_app.services.machine_refusals import credential_refusals_today
 from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
@@ -79,6 +80,7 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
             initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
         ),
         "token_usage": credential_usage_today(credential),
+        "refusals_today": credential_refusals_today(credential),
         "delete_error": "",
     }
     context.update(forms_in_error)
