@@ -367,6 +367,19 @@ class MachineRefusalCount(models.Model):
         return f"{self.get_via_display()} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.cause}"
 
 
+class CountingWindow(models.Model):
+    """One fixed window's count of one counter (a check budget, a proxy rate limit); see counting_windows.py."""
+
+    # The counter's name and its window's start, e.g. "proxy-rate:<credential id>:1765000000".
+    counter = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    # Seconds since the epoch, as counting_windows.clock() reads them; past it the row is deleted.
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"{self.counter}: {self.count}"
+
+
 class IdempotencyRecord(models.Model):
     """The first answer to a POST sent with an Idempotency-Key, replayed when the same token retries it."""
 
