@@ -17,7 +17,9 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 
 from connectors.registry import provider_choices
 from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
-from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, ProxyUsage, Team
+from credentials_app.models import (
+    AuditEvent, Connection, Credential, CredentialShare, MachineRefusalCount, Membership, ProxyUsage, Team,
+)
 from credentials_app.services.credentials import (
     CredentialInUse,
     credential_delete,
@@ -350,4 +352,14 @@ class ProxyUsageAdmin(ReadOnlyAdmin):
     list_display = ["hour", "credential", "token", "status", "count"]
     list_filter = ["status"]
     list_select_related = ["credential", "token"]
+    date_hierarchy = "hour"
+
+
+@admin.register(MachineRefusalCount)
+class MachineRefusalCountAdmin(ReadOnlyAdmin):
+    """Refused proxy requests and Vault reads per credential, hour and cause: read-only, as the audit log."""
+
+    list_display = ["hour", "credential", "via", "cause", "status", "count"]
+    list_filter = ["via", "cause"]
+    list_select_related = ["credential"]
     date_hierarchy = "hour"

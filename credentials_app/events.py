@@ -28,17 +28,29 @@ def through_token(token):
         _acting_token.reset(reset)
 
 
+def acting_token():
+    """Return the API token the current request acts through, or None (a page, a command)."""
+    return _acting_token.get()
+
+
 def _record(*, credential: Credential | None, actor, action: str, provider: str = "", **details) -> AuditEvent:
     signed_in = actor is not None and actor.is_authenticated
     token = _acting_token.get()
     if token is not None:
         details.update(token=token.name, token_prefix=token.prefix)
+    if signed_in:
+        actor_name = actor.get_username()
+    elif details.get("token"):
+        # No person acts (a team token whose creator was deleted): the token is who did it.
+        actor_name = f"API token “{details['token']}” ({details.get('token_prefix', '')}…)"
+    else:
+        actor_name = SYSTEM
     return AuditEvent.objects.create(
         credential=credential,
         credential_name=credential.name if credential is not None else "",
         provider=credential.provider if credential is not None else provider,
         actor=actor if signed_in else None,
-        actor_name=actor.get_username() if signed_in else SYSTEM,
+        actor_name=actor_name,
         action=action,
         details={name: value for name, value in details.items() if value is not None},
     )
@@ -210,15 +222,20 @@ def proxy_first_use(*, credential: Credential, token) -> AuditEvent:
                    **_token_details(token))
 
 
-def proxy_refused(*, credential: Credential, token, status: int, reason: str, reached: bool = True) -> AuditEvent:
-    """Record a proxy request refused before it reached the provider; token is None when none was valid.
+def machine_refused(
+    *, credential: Credential, token, via: str, status: int, reason: str, reached: bool = True
+) -> AuditEvent:
+    """Record a machine request (via "proxy" or "vault") refused before the provider or the key was reached.
 
-    A caller that could not reach the credential (no valid token, or one without access) is recorded
-    beside it, not in its history, so nobody can write into the history of a credential they cannot see.
+    token is None when none was valid. A caller that could not reach the credential (no valid token,
+    or one without access) is recorded beside it, not in its history, so nobody can write into the
+    history of a credential they cannot see. Only the first refusal of an hour and cause is recorded
+    (services/machine_refusals.py counts the rest).
     """
+    action = Action.SECRET_READ_REFUSED if via == "vault" else Action.PROXY_REFUSED
     return _record(
         credential=credential if reached else None, provider=credential.provider,
-        actor=token.acting_user if token else None, action=Action.PROXY_REFUSED, status=status, reason=reason,
+        actor=token.acting_user if token else None, action=action, status=status, reason=reason,
         credential_id=None if reached else str(credential.pk), **(_token_details(token) if token else {}),
     )
 
@@ -350,9 +367,13 @@ def _proxy_first_use(d: dict) -> str:
     return "First call through the proxy"
 
 
-def _proxy_refused(d: dict) -> str:
-    who = "" if d.get("token") else " without a valid API token"
-    return f"Proxy request refused{who} ({d.get('status', '')}): {d.get('reason', '')}"
+def _machine_refused(what: str):
+    def summary(d: dict) -> str:
+        who = "" if d.get("token") else " without a valid API token"
+        return (f"{what} refused{who} ({d.get('status', '')}): {d.get('reason', '')} "
+                "(later refusals for the same cause in this hour are counted, not listed)")
+
+    return summary
 
 
 def _secret_read(d: dict) -> str:
@@ -385,7 +406,8 @@ SUMMARIES = {
     Action.MASTER_KEY_ROTATED: _master_key_rotated,
     Action.CHECK_THROTTLED: _check_throttled,
     Action.PROXY_FIRST_USE: _proxy_first_use,
-    Action.PROXY_REFUSED: _proxy_refused,
+    Action.PROXY_REFUSED: _machine_refused("Proxy request"),
+    Action.SECRET_READ_REFUSED: _machine_refused("Key read"),
     Action.SECRET_READ: _secret_read,
     Action.MACHINE_READS_ALLOWED: lambda d: f"Machine reads allowed. {_machine_reads(d)}",
     Action.MACHINE_READS_DISALLOWED: lambda d: f"Machine reads not allowed. {_machine_reads(d)}",

@@ -9,6 +9,7 @@ from credentials_app.models import ApiToken, Credential, CredentialShare, Member
 from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
 from credentials_app.selectors import CredentialFilter, connection_credential_choices, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
+from credentials_app.services.permits import PERMIT_MAX_LENGTH
 from credentials_app.services.teams import ensure_admins_remain
 from credentials_app.throttles import CheckThrottled
 
@@ -46,7 +47,7 @@ class CredentialForm(forms.Form):
     key = KeyField()
     creation_token = forms.UUIDField(widget=forms.HiddenInput)
     # A signed permit from a "could not check" answer, not a yes/no the browser could forge.
-    save_unverified = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
+    save_unverified = forms.CharField(required=False, max_length=PERMIT_MAX_LENGTH, widget=forms.HiddenInput)
     accept_restricted = forms.BooleanField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args, connector: Connector, **kwargs):

@@ -81,8 +81,14 @@ class Utf8FormsMiddleware:
 
     def __call__(self, request):
         charset = request.content_params.get("charset") if request.content_type in self.form_types else None
-        if charset is not None and _codec_name(charset) != "utf-8":
-            raise BadRequest("Forms must be sent as UTF-8.")
+        if charset is not None:
+            if _codec_name(charset) != "utf-8":
+                # The 400 page (like any error page) passes the CSRF check, which reads the form: with
+                # the body left unread, Django 5.2 parses it again, raises again and answers 500.
+                request._mark_post_parse_error()
+                raise BadRequest("Forms must be sent as UTF-8.")
+            # "utf8", "UTF_8"...: Django 5.2 refuses any spelling but "utf-8" (with the 500 above).
+            request.encoding = "utf-8"
         return self.get_response(request)
 
 

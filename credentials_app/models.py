@@ -233,6 +233,7 @@ class AuditEvent(models.Model):
         PROXY_FIRST_USE = "proxy_first_use", "First used through the proxy by a token"
         PROXY_REFUSED = "proxy_refused", "Proxy request refused"
         SECRET_READ = "secret_read", "Key read by a machine"
+        SECRET_READ_REFUSED = "secret_read_refused", "Key read by a machine refused"
         MACHINE_READS_ALLOWED = "machine_reads_allowed", "Machine reads allowed"
         MACHINE_READS_DISALLOWED = "machine_reads_disallowed", "Machine reads disallowed"
         CREATION_CANCELLED = "creation_cancelled", "Cancelled while saving"
@@ -337,6 +338,46 @@ class ProxyUsage(models.Model):
 
     def __str__(self):
         return f"{self.token} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.status}"
+
+
+class MachineRefusalCount(models.Model):
+    """How many machine requests naming one credential were refused in one hour, per door and cause.
+
+    The first of each hour and cause is also in the audit log; the rest are only counted here.
+    """
+
+    class Via(models.TextChoices):
+        PROXY = "proxy", "Proxy"
+        VAULT = "vault", "Vault read"
+
+    credential = models.ForeignKey(Credential, on_delete=models.CASCADE, related_name="machine_refusals")
+    hour = models.DateTimeField()
+    via = models.CharField(max_length=10, choices=Via)
+    # The refusal's problem type ("token-required", "rate-limit-reached", ...).
+    cause = models.CharField(max_length=60)
+    status = models.PositiveSmallIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["credential", "hour", "via", "cause"], name="unique_machine_refusal_count"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_via_display()} on {self.credential} at {self.hour:%Y-%m-%d %H}:00: {self.count} × {self.cause}"
+
+
+class CountingWindow(models.Model):
+    """One fixed window's count of one counter (a check budget, a proxy rate limit); see counting_windows.py."""
+
+    # The counter's name and its window's start, e.g. "proxy-rate:<credential id>:1765000000".
+    counter = models.CharField(max_length=200, primary_key=True)
+    count = models.PositiveIntegerField(default=0)
+    # Seconds since the epoch, as counting_windows.clock() reads them; past it the row is deleted.
+    expires_at = models.FloatField(db_index=True)
+
+    def __str__(self):
+        return f"{self.counter}: {self.count}"
 
 
 class IdempotencyRecord(models.Model):

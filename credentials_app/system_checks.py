@@ -1,4 +1,5 @@
-"""System checks: the keyring must load, every stored secret's key must be in it, var/ stays private."""
+"""System checks: the keyring must load, every stored secret's key must be in it, var/ stays private, SQLite can count."""
+import sqlite3
 from pathlib import Path
 
 from django.conf import settings
@@ -77,3 +78,17 @@ def check_var_permissions(app_configs=None, **kwargs):
                 )
             )
     return warnings
+
+
+@checks.register()
+def check_counting_windows_database(app_configs=None, **kwargs):
+    """Error when check budgets and proxy limits would be counted in an SQLite too old for atomic upserts."""
+    sqlite = settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"
+    if settings.COUNTING_WINDOWS_IN_CACHE or not sqlite or sqlite3.sqlite_version_info >= (3, 35):
+        return []
+    return [checks.Error(
+        f"Check budgets and proxy rate limits are counted in the database, which needs SQLite 3.35 or newer "
+        f"(this Python has {sqlite3.sqlite_version}).",
+        hint="Use a Python built with a newer SQLite, PostgreSQL (DATABASE_URL), or Redis (REDIS_URL).",
+        id="credentials.E003",
+    )]

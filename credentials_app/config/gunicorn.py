@@ -9,8 +9,8 @@ import os
 
 wsgi_app = "credentials_app.config.wsgi"
 worker_class = "gthread"
-# The CPUs this process may use (Python 3.13+ honours CPU affinity), capped: each process counts check
-# budgets and proxy rate limits alone unless REDIS_URL is set, and holds its own database connections.
+# The CPUs this process may use (Python 3.13+ honours CPU affinity), capped: each process holds its own
+# database connections. (Check budgets and proxy rate limits are shared: see counting_windows.py.)
 _cpus = (getattr(os, "process_cpu_count", None) or os.cpu_count)() or 1
 workers = int(os.environ.get("WEB_CONCURRENCY") or min(2 * _cpus, 8))
 threads = int(os.environ.get("GUNICORN_THREADS") or 4)

@@ -97,15 +97,16 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     if DATABASES["default"]["NAME"] not in ("", ":memory:"):
         create_private_file(Path(DATABASES["default"]["NAME"]))
 
-# --- Cache -----------------------------------------------------------------
-# Check budgets and sign-in failures are counted here. The embedded default counts per process;
-# REDIS_URL (or CACHE_URL) shares the counters between every app server.
+# --- Cache and counting windows ----------------------------------------------
+# Check budgets and proxy rate limits are counted in the database by default, so every process
+# and app server shares them; REDIS_URL (or CACHE_URL) moves them to that shared cache instead.
 _CACHE_URL = env.str("REDIS_URL", default="") or env.str("CACHE_URL", default="")
 CACHES = {
     "default": environ.Env.cache_url_config(_CACHE_URL)
     if _CACHE_URL
     else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}
 }
+COUNTING_WINDOWS_IN_CACHE = bool(_CACHE_URL)
 
 # --- Authentication ---------------------------------------------------------
 LOGIN_URL = "/accounts/login/"

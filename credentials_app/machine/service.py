@@ -1,7 +1,8 @@
 """Machine use of credentials: API tokens calling providers through the proxy, and reading keys.
 
-Every refusal of a proxy request on an existing credential, and every key read, is in the audit log;
-proxied calls are counted per token, credential, hour and status, and the first one is audited.
+Every key read is in the audit log; refusals of requests naming an existing credential are counted
+per hour and cause, and the first of each is audited (services/machine_refusals.py); proxied calls
+are counted per token, credential, hour and status, and the first one is audited.
 """
 from dataclasses import dataclass
 
@@ -17,6 +18,7 @@ from credentials_app.access import read_credential_for
 from credentials_app.models import ApiToken, Credential, ProxyUsage
 from credentials_app.services.credentials import credential_note_undecryptable
 from credentials_app.machine.usage import usage_record
+from credentials_app.machine.refusals import Via, refusal_record
 
 USE_SCOPE = ApiToken.Scope.USE
 READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
@@ -50,7 +52,7 @@ def _unseen() -> MachineRefusal:
 
 @sensitive_variables()
 def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, str]:
-    """Return the credential token may call its provider with, and its key; raise MachineRefusal, audited.
+    """Return the credential token may call its provider with, and its key; raise MachineRefusal, counted.
 
     401 without a valid token, 404 for a credential the token cannot reach (or none at all), 403
     without the credentials:use scope, 409 when the credential is disabled or its key cannot be
@@ -71,9 +73,8 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
         return credential, machine_key(credential)
     except MachineRefusal as refusal:
         if credential is not None:
-            events.proxy_refused(
-                credential=credential, token=token, status=refusal.status, reason=refusal.detail, reached=reached
-            )
+            refusal_record(credential=credential, token=token, via=Via.PROXY, status=refusal.status,
+                           cause=refusal.slug, reason=refusal.detail, reached=reached)
         raise
 
 
@@ -110,11 +111,12 @@ def machine_key(credential: Credential) -> str:
         raise MachineRefusal(409, "Key unavailable", "The key cannot be decrypted with this install's keys.") from None
 
 
-def proxy_failed(*, token: ApiToken, credential: Credential, status: int, reason: str) -> None:
-    """Count a granted call the proxy could not forward; audit it when the proxy refused it (4xx)."""
+def proxy_failed(*, token: ApiToken, credential: Credential, status: int, cause: str, reason: str) -> None:
+    """Count a granted call the proxy could not forward; count it as a refusal when the proxy refused it (4xx)."""
     usage_record(token=token, credential=credential, status=status)
     if status < 500:
-        events.proxy_refused(credential=credential, token=token, status=status, reason=reason)
+        refusal_record(credential=credential, token=token, via=Via.PROXY, status=status, cause=cause, reason=reason,
+                       reached=True)
 
 
 @dataclass(frozen=True)
@@ -183,17 +185,24 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
     404 for a name the token cannot reach, 403 when machine reads are off or the credential is
     disabled, 409 when the key cannot be decrypted.
     """
-    if token is None:
-        raise _no_token("X-Vault-Token")
-    if not token.has_scope(READ_SECRET_SCOPE):
-        raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
     credential, level = read_credential_for(token, "connection_name", connection_name) if connection_name else (None, None)
-    if credential is None or level is None:
-        raise _unseen()
-    if not credential.machine_reads_allowed:
-        raise MachineRefusal(403, "Machine reads not allowed",
-                             "A manager of this credential has not allowed machines to read its key.")
-    ensure_usable(credential)
-    key = machine_key(credential)
+    reached = credential is not None and level is not None
+    try:
+        if token is None:
+            raise _no_token("X-Vault-Token")
+        if not token.has_scope(READ_SECRET_SCOPE):
+            raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
+        if not reached:
+            raise _unseen()
+        if not credential.machine_reads_allowed:
+            raise MachineRefusal(403, "Machine reads not allowed",
+                                 "A manager of this credential has not allowed machines to read its key.")
+        ensure_usable(credential)
+        key = machine_key(credential)
+    except MachineRefusal as refusal:
+        if credential is not None:
+            refusal_record(credential=credential, token=token, via=Via.VAULT, status=refusal.status,
+                           cause=refusal.slug, reason=refusal.detail, reached=reached)
+        raise
     events.secret_read(credential=credential, token=token, via=via)
     return credential, key

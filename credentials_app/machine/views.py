@@ -71,7 +71,7 @@ def proxy(request, pk, path):
             config=http_config(),
         )
     except ProxyError as error:
-        proxy_failed(token=token, credential=credential, status=error.status, reason=error.detail)
+        proxy_failed(token=token, credential=credential, status=error.status, cause=error.slug, reason=error.detail)
         return _problem(error.status, error.slug, error.title, error.detail)
     response = StreamingHttpResponse(_Relayed(answer, token, credential), status=answer.status)
     del response["Content-Type"]

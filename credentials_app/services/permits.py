@@ -9,6 +9,11 @@ from django.views.decorators.debug import sensitive_variables
 
 _SALT = "credentials.save-unverified"
 MAX_AGE_SECONDS = 3600
+# The failed check's message travels in the permit: longer ones are cut, so every permit fits its form field.
+MESSAGE_MAX_CHARS = 1000
+# The worst case: JSON escapes each character to at most 12 ASCII characters (an emoji is two \uXXXX),
+# the rest of the payload is under 300, base64 adds a third, the timestamp and signature under 100.
+PERMIT_MAX_LENGTH = (MESSAGE_MAX_CHARS * 12 + 300) * 4 // 3 + 100
 
 
 @sensitive_variables()
@@ -32,15 +37,20 @@ class FailedCheck:
 def permit_issue(*, owner, provider: str, creation_token, key: str, options: dict, failed: FailedCheck) -> str:
     """Return a signed permit to save this normalised key, with these settings, unchecked.
 
-    It carries the failed check's message and time, so the saved credential can say why it is unchecked.
+    It carries the failed check's message (up to MESSAGE_MAX_CHARS) and time, so the saved credential can
+    say why it is unchecked; it is at most PERMIT_MAX_LENGTH characters long.
     """
+    message = failed.message
+    if len(message) > MESSAGE_MAX_CHARS:
+        message = message[: MESSAGE_MAX_CHARS - 1] + "…"
     return signing.dumps(
         {
             "for": _payload(owner=owner, provider=provider, creation_token=creation_token, key=key, options=options),
-            "why": failed.message,
+            "why": message,
             "at": failed.attempted_at.isoformat(),
         },
         salt=_SALT,
+        compress=True,
     )
 
 

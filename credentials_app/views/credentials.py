@@ -32,6 +32,7 @@ from credentials_app.services.credentials import (
     credential_enable,
 )
 from credentials_app.machine.service import credential_set_machine_reads, credential_usage_today
+from credentials_app.machine.refusals import credential_refusals_today
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 from credentials_app.views.throttled import with_retry_after
@@ -79,6 +80,7 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
             initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
         ),
         "token_usage": credential_usage_today(credential),
+        "refusals_today": credential_refusals_today(credential),
         "delete_error": "",
     }
     context.update(forms_in_error)

@@ -47,3 +47,43 @@ def test_utf8_forms_are_served_as_before(anonymous, charset):
     )
     assert response.status_code == 200
     assert "Please enter a correct username and password" in response.content.decode()
+
+
+@pytest.fixture
+def browser_like(user_factory, settings):
+    """Return a client that enforces CSRF as a browser meets it, with the CSRF cookie already set."""
+    from django.test import Client
+
+    user_factory()  # Past the first-run setup page.
+    browser = Client(enforce_csrf_checks=True, raise_request_exception=False)
+    browser.get("/accounts/login/")
+    return browser
+
+
+def _post_form(browser, url, fields, charset):
+    body = "&".join(f"{name}={value}" for name, value in fields.items())
+    body += f"&csrfmiddlewaretoken={browser.cookies['csrftoken'].value}"
+    return browser.generic(
+        "POST", url, body.encode(), content_type=f"application/x-www-form-urlencoded; charset={charset}"
+    )
+
+
+@pytest.mark.parametrize("charset", ["latin-1", "utf-16", "rot13", "no-such-charset"])
+def test_a_form_in_another_charset_with_a_csrf_cookie_is_a_bad_request(browser_like, user_factory, charset):
+    """A browser-like form post (CSRF cookie set) in another charset answers 400, signed in or not (was a 500 on Django 5.2)."""
+    assert _post_form(browser_like, "/accounts/login/", {"username": "a", "password": "b"}, charset).status_code == 400
+    browser_like.force_login(user_factory())
+    browser_like.get("/teams/")
+    assert _post_form(browser_like, "/teams/", {"name": "Data"}, charset).status_code == 400
+
+
+@pytest.mark.parametrize("charset", ["utf8", "UTF8", "utf_8", "UTF-8"])
+def test_a_utf8_form_however_spelt_is_served_with_a_csrf_cookie(browser_like, user_factory, charset):
+    """A browser-like form post naming UTF-8 in any spelling is served: the sign-in is refused, the team created."""
+    response = _post_form(browser_like, "/accounts/login/", {"username": "a", "password": "b"}, charset)
+    assert response.status_code == 200
+    assert "Please enter a correct username and password" in response.content.decode()
+    browser_like.force_login(user_factory())
+    browser_like.get("/teams/")
+    response = _post_form(browser_like, "/teams/", {"name": "Data"}, charset)
+    assert response.status_code == 302

@@ -11,7 +11,7 @@ from connectors.transport.proxy import PROVIDER_ANSWER_HEADER
 from connectors.registry import CONNECTORS
 from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
-from credentials_app.models import AuditEvent, CredentialShare, ProxyUsage
+from credentials_app.models import AuditEvent, CredentialShare, MachineRefusalCount, ProxyUsage
 from tests.connectors.reads import real_read
 from tests.credentials_app.machine_support import READ, USE, leaked_keys, make_token
 
@@ -110,9 +110,10 @@ def test_without_a_valid_token_nothing_is_sent_and_the_refusal_is_audited(call, 
     assert sandbox.state.requests == []
     # Audited beside the credential, not in the history of one the caller cannot see.
     assert not _events(credential, Action.PROXY_REFUSED)
-    refusals = AuditEvent.objects.filter(action=Action.PROXY_REFUSED, details__credential_id=str(credential.pk))
-    assert [event.details["status"] for event in refusals] == [401, 401, 401]
-    assert all("token" not in event.details and event.credential is None for event in refusals)
+    # The first of the hour is audited; the others are counted with it.
+    [refusal] = AuditEvent.objects.filter(action=Action.PROXY_REFUSED, details__credential_id=str(credential.pk))
+    assert refusal.details["status"] == 401 and "token" not in refusal.details and refusal.credential is None
+    assert MachineRefusalCount.objects.get(credential=credential).count == 3
 
 
 def test_a_token_without_the_use_scope_is_forbidden(call, credential_factory, user_factory, sandbox):
@@ -227,7 +228,8 @@ def test_a_path_leaving_the_provider_is_refused_as_a_problem(call, credential_fa
     for path in ("v1/%2e%2e/%2e%2e/evil", "v1/x@evil.example", "https:/evil.example"):
         _problem(call(credential, raw, path=path)[0], 400)
     assert sandbox.state.requests == []
-    assert [event.details["status"] for event in _events(credential, Action.PROXY_REFUSED)] == [400, 400, 400]
+    assert [event.details["status"] for event in _events(credential, Action.PROXY_REFUSED)] == [400]
+    assert MachineRefusalCount.objects.get(credential=credential).count == 3
 
 
 def test_a_call_whose_caller_left_before_the_first_byte_is_still_counted(
