@@ -4,8 +4,8 @@ from ninja import NinjaAPI
 from credentials_app.api import connections, credentials, providers, sharing, teams
 from credentials_app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from credentials_app.api.idempotency import MAX_KEY_LENGTH
-from credentials_app.api.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 from credentials_app.api.problems import install_handlers
+from credentials_app.problems import CONTENT_TYPE as PROBLEM_CONTENT_TYPE
 
 IDEMPOTENCY_PARAMETER = {
     "name": IDEMPOTENCY_HEADER,

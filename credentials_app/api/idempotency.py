@@ -11,7 +11,7 @@ from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from credentials_app.api.problems import problem
+from credentials_app.problems import problem_response as problem
 from credentials_app.models import IdempotencyRecord
 from credentials_app.services.tokens import token_authenticate
 

@@ -1,5 +1,4 @@
-"""Every API refusal as an RFC 9457 problem: application/problem+json with a stable type per error."""
-import json
+"""Every API refusal as an RFC 9457 problem, from the app's one vocabulary (credentials_app/problems.py)."""
 import logging
 
 from django.core.exceptions import PermissionDenied
@@ -10,34 +9,11 @@ from ninja.errors import AuthenticationError, ValidationError
 
 from connectors.base import Outcome
 from credentials_app.crypto import KeyringError
+from credentials_app.problems import problem_response as problem
 from credentials_app.services.credentials import CheckFailed, CredentialInUse
 from credentials_app.throttles import CheckThrottled
 
 logger = logging.getLogger(__name__)
-
-CONTENT_TYPE = "application/problem+json"
-# URNs, not URLs: a type names the error for good and need not be served anywhere.
-TYPE_PREFIX = "urn:credential-manager:problem:"
-
-# slug: (status, title). The slugs are the API's contract; never rename one.
-PROBLEMS = {
-    "unauthenticated": (401, "A valid API token is needed"),
-    "missing-scope": (403, "The token lacks the scope this needs"),
-    "forbidden": (403, "Not allowed"),
-    "not-found": (404, "Not found"),
-    "invalid-request": (422, "The request does not match the API's schema"),
-    "invalid-input": (422, "The input was refused"),
-    "key-rejected": (422, "The provider rejected the key"),
-    "could-not-check": (409, "The provider could not be asked"),
-    "key-restricted": (409, "The key is valid but has limited access"),
-    "credential-in-use": (409, "The credential is still in use"),
-    "check-budget-spent": (429, "Too many key checks in a short time"),
-    "idempotency-key-reused": (422, "This Idempotency-Key was used with another request"),
-    "idempotency-key-in-progress": (409, "A request with this Idempotency-Key is still running"),
-    "keyring-unavailable": (503, "The encryption keyring is missing or malformed"),
-    "server-error": (500, "Something went wrong on our side"),
-}
-
 
 class Problem(Schema):
     """RFC 9457 problem details; some types add members (errors, permit, connections)."""
@@ -48,16 +24,6 @@ class Problem(Schema):
     detail: str = ""
 
     model_config = {"extra": "allow", "json_schema_extra": {"additionalProperties": True}}
-
-
-def problem(slug: str, detail: str = "", *, headers: dict | None = None, **extra) -> HttpResponse:
-    """Return the problem response for slug, with detail and any extra members."""
-    status, title = PROBLEMS[slug]
-    body = {"type": TYPE_PREFIX + slug, "title": title, "status": status, "detail": detail, **extra}
-    response = HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 def problem_responses(*statuses: int) -> dict:
