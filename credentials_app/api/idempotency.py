@@ -6,11 +6,13 @@ should redo are not kept: server errors, 409 (could not check, in use, in progre
 """
 from datetime import timedelta
 
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
+from credentials_app.api.problems import too_large
 from credentials_app.problems import problem_response as problem
 from credentials_app.models import IdempotencyRecord
 from credentials_app.services.tokens import token_authenticate
@@ -52,7 +54,10 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
             return problem("invalid-request", f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters.")
-        fingerprint = _fingerprint(request)
+        try:
+            fingerprint = _fingerprint(request)
+        except RequestDataTooBig:
+            return too_large()
         IdempotencyRecord.objects.filter(token=token, key=key, created_at__lt=timezone.now() - KEPT_FOR).delete()
         try:
             with transaction.atomic():

@@ -1,11 +1,12 @@
 """Every API refusal as an RFC 9457 problem, from the app's one vocabulary (credentials_app/problems.py)."""
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from ninja import Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from connectors.base import Outcome
 from credentials_app.crypto import KeyringError
@@ -70,6 +71,18 @@ def _invalid_request(error: ValidationError) -> HttpResponse:
                    errors=errors)
 
 
+def _http_error(error: HttpError) -> HttpResponse:
+    # ninja raises HttpError(400) for a body it cannot parse; it raises no other status here.
+    if error.status_code == 400:
+        return problem("malformed-body", f"{error}: send a JSON object with Content-Type: application/json.")
+    return _server_error(error)
+
+
+def too_large(error: Exception | None = None) -> HttpResponse:
+    """Return the problem for a request body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    return problem("request-too-large", f"A request body may have at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
 def _server_error(error: Exception) -> HttpResponse:
     # Tracebacks carry no locals and no message holds a key, so the log stays free of secrets.
     logger.exception("API request failed")
@@ -97,6 +110,8 @@ def install_handlers(api) -> None:
             "check-budget-spent", error.message, headers={"Retry-After": str(error.retry_after)},
             retry_after=error.retry_after,
         ),
+        HttpError: _http_error,
+        RequestDataTooBig: too_large,
         KeyringError: lambda error: problem("keyring-unavailable", f"Nothing was saved. {error}"),
         Exception: _server_error,
     }
