@@ -17,6 +17,14 @@ CONTENT_TYPE = "application/problem+json"
 # URNs, not URLs: a type names the problem for good and need not be served anywhere.
 TYPE_PREFIX = "urn:credential-manager:problem:"
 VAULT_PREFIX = "/v1/"
+# The doors machines use; each answers in its own format, never with a page.
+MACHINE_PREFIXES = ("/api/", "/proxy/", VAULT_PREFIX)
+# What a machine caller or a person who is not staff learns of a broken keyring: not the key file's
+# path nor how many secrets it holds (those are for staff and `manage.py check`).
+KEYRING_UNAVAILABLE_DETAIL = (
+    "The encryption keys are unavailable, so nothing was read or changed. An operator must fix them; "
+    "`python manage.py check` names the fix."
+)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from connectors.base import Outcome
 from credentials_app.crypto import KeyringError
+from credentials_app.problems import KEYRING_UNAVAILABLE_DETAIL
 from credentials_app.problems import problem_response as problem
 from credentials_app.services.credentials import CheckFailed, CredentialInUse
 from credentials_app.throttles import CheckThrottled
@@ -112,7 +113,7 @@ def install_handlers(api) -> None:
         ),
         HttpError: _http_error,
         RequestDataTooBig: too_large,
-        KeyringError: lambda error: problem("keyring-unavailable", f"Nothing was saved. {error}"),
+        KeyringError: lambda error: problem("keyring-unavailable", KEYRING_UNAVAILABLE_DETAIL),
         Exception: _server_error,
     }
     for exception_class, handler in handlers.items():

@@ -5,16 +5,16 @@ never with a session, so neither needs CSRF protection.
 """
 import json
 import logging
+from functools import wraps
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET
 
 from connectors.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
-from credentials_app.problems import PROBLEMS, problem_response, vault_response
+from credentials_app.problems import PROBLEMS, door_response, problem_response, vault_response
 from credentials_app.provider_check import http_config
 from credentials_app.services.machine_use import (
     MachineRefusal,
@@ -119,11 +119,29 @@ class _Relayed:
 # --- Vault KV v2, read only -------------------------------------------------------------------------
 
 
+def _vault_reads_only(view):
+    """Return view answering any method but GET as Vault answers an unsupported operation: 405, in JSON."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        if request.method != "GET":
+            return vault_response("method-not-allowed", "unsupported operation", headers={"Allow": "GET"})
+        return view(request, *args, **kwargs)
+
+    return answer
+
+
+@csrf_exempt
+def unknown(request, *args, **kwargs):
+    """Answer a path under /proxy/ or /v1/ that no endpoint takes: not-found, in that door's format."""
+    return door_response(request, "not-found", "No endpoint answers this path.")
+
+
 def _vault_token(request):
     return token_authenticate(request.headers.get("X-Vault-Token", ""))
 
 
-@require_GET
+@_vault_reads_only
 def vault_lookup_self(request):
     """Answer Vault's token self-lookup: what hvac's is_authenticated() and Airflow's backend ask first."""
     token = _vault_token(request)
@@ -143,7 +161,7 @@ def vault_lookup_self(request):
     })
 
 
-@require_GET
+@_vault_reads_only
 @sensitive_variables()
 def vault_read(request, mount, path):
     """Answer a KV v2 read of <connections path>/<connection id> with the credential as an Airflow connection."""
