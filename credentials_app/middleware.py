@@ -1,18 +1,22 @@
 """Middleware: the machine endpoints' short path, UTF-8 forms only, first-run setup redirect, and a CSP
 header where Django has none."""
 import codecs
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.exceptions import BadRequest
+from django.core.exceptions import BadRequest, PermissionDenied, SuspiciousOperation
 from django.core.handlers.base import BaseHandler
 from django.core.handlers.exception import convert_exception_to_response
-from django.http import JsonResponse
+from django.http import Http404, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.cache import add_never_cache_headers
 
 from credentials_app.crypto import KeyFileMissing, KeyringError
 from credentials_app.key_file import missing_key_file_message
+from credentials_app.problems import KEYRING_UNAVAILABLE_DETAIL, MACHINE_PREFIXES, door_response
+
+logger = logging.getLogger(__name__)
 
 
 class MachineEndpointsMiddleware:
@@ -48,11 +52,23 @@ class _MachineHandler(BaseHandler):
         # What load_middleware() would set up for this short list; it reads only settings.MIDDLEWARE.
         self._view_middleware = []
         self._template_response_middleware = []
-        self._exception_middleware = [KeyringErrorMiddleware(None).process_exception]
+        self._exception_middleware = [KeyringErrorMiddleware(None).process_exception, _answer_in_the_doors_format]
         self.respond = _no_store_with_length(convert_exception_to_response(self._get_response))
 
     def __call__(self, request):
         return self.respond(request)
+
+
+def _answer_in_the_doors_format(request, exception):
+    """Answer what a machine view raised in the door's own format, never a page (a keyring error has its own)."""
+    if isinstance(exception, Http404):
+        return door_response(request, "not-found", "No endpoint answers this path.")
+    if isinstance(exception, PermissionDenied):
+        return door_response(request, "forbidden", "Not allowed.")
+    if isinstance(exception, (BadRequest, SuspiciousOperation)):
+        return None  # Django's 400, logged as a security event where it is one.
+    logger.error("Machine request failed", exc_info=exception)
+    return door_response(request, "server-error")
 
 
 def _no_store_with_length(get_response):
@@ -152,7 +168,11 @@ class ContentSecurityPolicyMiddleware:
 
 
 class KeyringErrorMiddleware:
-    """Answer a missing or malformed encryption keyring with a page that names the fix."""
+    """Answer a missing or malformed encryption keyring: 503, naming the fix.
+
+    Staff see the whole message (the key file's path, the number of stored secrets); everyone else
+    only that an operator must act; the API, the proxy and the Vault door answer in their own format.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -165,8 +185,10 @@ class KeyringErrorMiddleware:
             return None
         if isinstance(exception, KeyFileMissing):
             exception = KeyringError(missing_key_file_message(exception.path))
+        if request.path_info.startswith(MACHINE_PREFIXES):
+            return door_response(request, "keyring-unavailable", KEYRING_UNAVAILABLE_DETAIL)
+        user = getattr(request, "user", None)
+        message = str(exception) if user is not None and user.is_staff else KEYRING_UNAVAILABLE_DETAIL
         if request.headers.get("Accept", "").startswith("application/json"):
-            return JsonResponse(
-                {"ok": False, "outcome": "server_error", "message": f"Nothing was saved. {exception}"}, status=503
-            )
-        return render(request, "keyring_error.html", {"message": str(exception)}, status=503)
+            return JsonResponse({"ok": False, "outcome": "server_error", "message": message}, status=503)
+        return render(request, "keyring_error.html", {"message": message}, status=503)

@@ -18,6 +18,7 @@ from credentials_app.api.schemas import (
     CredentialEditIn,
     CredentialOut,
     CredentialPage,
+    Cursor,
     EventPage,
     KeyIn,
     MoveAndDeleteIn,
@@ -90,7 +91,7 @@ class ListFilters(Schema):
     team: UUID | None = None
     needs_attention: bool = False
     q: Text = ""
-    cursor: Text = ""
+    cursor: Cursor = ""
     limit: int = DEFAULT_LIMIT
 
 
@@ -226,7 +227,7 @@ def move_and_delete_credential(request, credential_id: UUID, payload: MoveAndDel
 
 
 @router.get("/{uuid:credential_id}/history", response={200: EventPage, **problem_responses(404)}, auth=READ)
-def credential_history(request, credential_id: UUID, cursor: Text = "", limit: int = DEFAULT_LIMIT):
+def credential_history(request, credential_id: UUID, cursor: Cursor = "", limit: int = DEFAULT_LIMIT):
     """Return the credential's audit history, newest first, each event in the history page's words."""
     credential = get_credential_for(request.auth, credential_id)
     may_manage = access_level(request.auth, credential) == MANAGE

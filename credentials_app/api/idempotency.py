@@ -4,21 +4,25 @@ Keys are per token. The same key with another method, path or body is refused (4
 first request runs, a second one waits for nothing and is told so (409). Answers that a retry
 should redo are not kept: server errors, 409 (could not check, in use, in progress) and 429.
 """
+import json
 from datetime import timedelta
 
+from django.core.exceptions import PermissionDenied, RequestDataTooBig, ValidationError
 from django.db import IntegrityError, transaction
-from django.http import HttpResponse
+from django.http import Http404, HttpResponse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
-from credentials_app.api.problems import problem
-from credentials_app.models import IdempotencyRecord
+from credentials_app.api.problems import too_large
+from credentials_app.problems import problem_response as problem
+from credentials_app.access import get_credential_for, get_team_for
+from credentials_app.models import Connection, IdempotencyRecord
 from credentials_app.services.tokens import token_authenticate
 
 HEADER = "Idempotency-Key"
 KEPT_FOR = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
-API_PREFIX = "/api/"
+API_PREFIX = "/api/v1/"
 
 
 def _fingerprint(request) -> str:
@@ -28,6 +32,42 @@ def _fingerprint(request) -> str:
 
 def _kept(response) -> bool:
     return response.status_code < 500 and response.status_code not in (401, 409, 429)
+
+
+def _own_connection(token, pk, action) -> None:
+    if token.is_team_token or not Connection.objects.filter(pk=pk, owner=token.user).exists():
+        raise Http404("No such data source or destination.")
+
+
+# How to tell whether a token may still act on an object, by the path's first segment after API_PREFIX
+# and the action after the object's id: the same checks the operations make.
+_GUARDS = {
+    "credentials": lambda token, pk, action: get_credential_for(token, pk, manage=action != "check"),
+    "teams": lambda token, pk, action: get_team_for(token, pk, admin=True),
+    "connections": _own_connection,
+}
+
+
+def _may_still_act(token, request, record: IdempotencyRecord) -> bool:
+    """Return whether token may still act on what the kept answer is about.
+
+    That is the object named in the path, or for a create the one the answer names by its id.
+    """
+    kind, _, rest = request.path_info.removeprefix(API_PREFIX).partition("/")
+    object_id, _, action = rest.partition("/")
+    guard = _GUARDS.get(kind)
+    if not object_id:
+        try:
+            object_id = json.loads(bytes(record.body)).get("id", "")
+        except (ValueError, AttributeError):
+            object_id = ""
+    if guard is None or not object_id:
+        return True
+    try:
+        guard(token, object_id, action.strip("/"))
+    except (Http404, PermissionDenied, ValidationError):
+        return False
+    return True
 
 
 def _replay(record: IdempotencyRecord) -> HttpResponse:
@@ -52,7 +92,10 @@ class IdempotencyMiddleware:
             return self.get_response(request)
         if len(key) > MAX_KEY_LENGTH:
             return problem("invalid-request", f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters.")
-        fingerprint = _fingerprint(request)
+        try:
+            fingerprint = _fingerprint(request)
+        except RequestDataTooBig:
+            return too_large()
         IdempotencyRecord.objects.filter(token=token, key=key, created_at__lt=timezone.now() - KEPT_FOR).delete()
         try:
             with transaction.atomic():
@@ -65,6 +108,9 @@ class IdempotencyMiddleware:
                 )
             if earlier.status is None:
                 return problem("idempotency-key-in-progress", "Retry once the first request has been answered.")
+            if earlier.status < 300 and not _may_still_act(token, request, earlier):
+                # The caller lost the object since: the kept answer would show what it may no longer see.
+                return problem("not-found", "No such object is reachable with this token any more.")
             return _replay(earlier)
         try:
             response = self.get_response(request)

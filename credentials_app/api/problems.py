@@ -1,43 +1,21 @@
-"""Every API refusal as an RFC 9457 problem: application/problem+json with a stable type per error."""
-import json
+"""Every API refusal as an RFC 9457 problem, from the app's one vocabulary (credentials_app/problems.py)."""
 import logging
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpResponse
 from ninja import Schema
-from ninja.errors import AuthenticationError, ValidationError
+from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from connectors.base import Outcome
 from credentials_app.crypto import KeyringError
+from credentials_app.problems import KEYRING_UNAVAILABLE_DETAIL
+from credentials_app.problems import problem_response as problem
 from credentials_app.services.credentials import CheckFailed, CredentialInUse
 from credentials_app.throttles import CheckThrottled
 
 logger = logging.getLogger(__name__)
-
-CONTENT_TYPE = "application/problem+json"
-# URNs, not URLs: a type names the error for good and need not be served anywhere.
-TYPE_PREFIX = "urn:credential-manager:problem:"
-
-# slug: (status, title). The slugs are the API's contract; never rename one.
-PROBLEMS = {
-    "unauthenticated": (401, "A valid API token is needed"),
-    "missing-scope": (403, "The token lacks the scope this needs"),
-    "forbidden": (403, "Not allowed"),
-    "not-found": (404, "Not found"),
-    "invalid-request": (422, "The request does not match the API's schema"),
-    "invalid-input": (422, "The input was refused"),
-    "key-rejected": (422, "The provider rejected the key"),
-    "could-not-check": (409, "The provider could not be asked"),
-    "key-restricted": (409, "The key is valid but has limited access"),
-    "credential-in-use": (409, "The credential is still in use"),
-    "check-budget-spent": (429, "Too many key checks in a short time"),
-    "idempotency-key-reused": (422, "This Idempotency-Key was used with another request"),
-    "idempotency-key-in-progress": (409, "A request with this Idempotency-Key is still running"),
-    "keyring-unavailable": (503, "The encryption keyring is missing or malformed"),
-    "server-error": (500, "Something went wrong on our side"),
-}
-
 
 class Problem(Schema):
     """RFC 9457 problem details; some types add members (errors, permit, connections)."""
@@ -48,16 +26,6 @@ class Problem(Schema):
     detail: str = ""
 
     model_config = {"extra": "allow", "json_schema_extra": {"additionalProperties": True}}
-
-
-def problem(slug: str, detail: str = "", *, headers: dict | None = None, **extra) -> HttpResponse:
-    """Return the problem response for slug, with detail and any extra members."""
-    status, title = PROBLEMS[slug]
-    body = {"type": TYPE_PREFIX + slug, "title": title, "status": status, "detail": detail, **extra}
-    response = HttpResponse(json.dumps(body), status=status, content_type=CONTENT_TYPE)
-    for name, value in (headers or {}).items():
-        response[name] = value
-    return response
 
 
 def problem_responses(*statuses: int) -> dict:
@@ -104,6 +72,18 @@ def _invalid_request(error: ValidationError) -> HttpResponse:
                    errors=errors)
 
 
+def _http_error(error: HttpError) -> HttpResponse:
+    # ninja raises HttpError(400) for a body it cannot parse; it raises no other status here.
+    if error.status_code == 400:
+        return problem("malformed-body", f"{error}: send a JSON object with Content-Type: application/json.")
+    return _server_error(error)
+
+
+def too_large(error: Exception | None = None) -> HttpResponse:
+    """Return the problem for a request body over DATA_UPLOAD_MAX_MEMORY_SIZE."""
+    return problem("request-too-large", f"A request body may have at most {settings.DATA_UPLOAD_MAX_MEMORY_SIZE} bytes.")
+
+
 def _server_error(error: Exception) -> HttpResponse:
     # Tracebacks carry no locals and no message holds a key, so the log stays free of secrets.
     logger.exception("API request failed")
@@ -131,7 +111,9 @@ def install_handlers(api) -> None:
             "check-budget-spent", error.message, headers={"Retry-After": str(error.retry_after)},
             retry_after=error.retry_after,
         ),
-        KeyringError: lambda error: problem("keyring-unavailable", f"Nothing was saved. {error}"),
+        HttpError: _http_error,
+        RequestDataTooBig: too_large,
+        KeyringError: lambda error: problem("keyring-unavailable", KEYRING_UNAVAILABLE_DETAIL),
         Exception: _server_error,
     }
     for exception_class, handler in handlers.items():

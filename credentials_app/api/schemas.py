@@ -4,6 +4,8 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 from ninja import Field, Schema
+from ninja.schema import DjangoGetter
+from pydantic import model_validator
 
 from connectors.registry import provider_choices
 from credentials_app.models import Credential
@@ -16,10 +18,43 @@ ProviderId = Literal[tuple(provider for provider, _name in provider_choices())]
 NO_NUL = r"^[^\x00]*$"
 Text = Annotated[str, Field(pattern=NO_NUL)]
 
+# What credentials_app/names.py accepts, as near as a pattern can say it: no control or invisible
+# formatting characters (names.py checks every one, these are the ones a pattern can list), and a
+# name is more than spaces. A name is counted after NFKC and trimming, which can lengthen it: the
+# service has the last word then, answering invalid-input.
+_HIDDEN = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff"
+NAME_PATTERN = rf"^[^\t\n\r{_HIDDEN}]*[^\s{_HIDDEN}][^\t\n\r{_HIDDEN}]*$"
+DESCRIPTION_PATTERN = rf"^[^{_HIDDEN}]*$"
+Name = Annotated[str, Field(
+    min_length=1, max_length=NAME_MAX_LENGTH, pattern=NAME_PATTERN,
+    description=f"Up to {NAME_MAX_LENGTH} characters after trimming and Unicode NFKC; not only spaces.",
+)]
+# A key, a username: something besides spaces.
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+Description = Annotated[str, Field(max_length=DESCRIPTION_MAX_LENGTH, pattern=DESCRIPTION_PATTERN)]
+# Cursors are signed (api/paging.py): only a next_cursor this API gave out is taken.
+Cursor = Annotated[str, Field(
+    pattern=r"^([A-Za-z0-9_-]+:[A-Za-z0-9_-]+)?$",
+    description="The next_cursor of the page before; only a cursor this API gave out is taken (422 otherwise).",
+)]
+
 Level = Literal["use", "manage"]
 CredentialStatus = Literal[tuple(Credential.Status.values)]
 Kind = Literal["source", "destination"]
 Role = Literal["admin", "member"]
+
+
+class Input(Schema):
+    """A request body: a JSON object, whatever its fields (ninja's Schema would read any value's attributes)."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _an_object(cls, value):
+        # ninja's own validator runs first and wraps the parsed body in its attribute reader.
+        parsed = value._obj if isinstance(value, DjangoGetter) else value
+        if not isinstance(parsed, dict):
+            raise ValueError("The body must be a JSON object.")
+        return value
 
 
 class SettingOut(Schema):
@@ -74,23 +109,23 @@ class CredentialPage(Schema):
     next_cursor: str | None
 
 
-class CredentialCreateIn(Schema):
+class CredentialCreateIn(Input):
     provider: ProviderId
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
-    description: str = Field("", max_length=DESCRIPTION_MAX_LENGTH * 2, pattern=NO_NUL)
-    key: str = Field(description="Checked with the provider, stored encrypted, never returned.", pattern=NO_NUL)
+    name: Name
+    description: Description = ""
+    key: str = Field(description="Checked with the provider, stored encrypted, never returned.", pattern=NOT_BLANK)
     settings: dict[str, Text] = {}
     unverified_permit: str = Field("", pattern=NO_NUL, description="The permit of a could-not-check answer: saves the same key unchecked.")
     accept_restricted: bool = Field(False, description="Save a key the provider accepts with limited access.")
 
 
-class CredentialEditIn(Schema):
-    name: Text | None = None
-    description: Text | None = None
+class CredentialEditIn(Input):
+    name: Name | None = None
+    description: Description | None = None
 
 
-class KeyIn(Schema):
-    key: Text
+class KeyIn(Input):
+    key: str = Field(pattern=NOT_BLANK)
 
 
 class CheckOut(Schema):
@@ -100,7 +135,7 @@ class CheckOut(Schema):
     credential: CredentialOut
 
 
-class MoveAndDeleteIn(Schema):
+class MoveAndDeleteIn(Input):
     replacement: UUID
 
 
@@ -118,10 +153,10 @@ class EventPage(Schema):
     next_cursor: str | None
 
 
-class ConnectionIn(Schema):
+class ConnectionIn(Input):
     kind: Kind
     provider: ProviderId
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
+    name: Name
     credential: UUID
 
 
@@ -135,8 +170,8 @@ class ConnectionOut(Schema):
     created_at: datetime
 
 
-class TeamIn(Schema):
-    name: str = Field(max_length=NAME_MAX_LENGTH * 2, pattern=NO_NUL)
+class TeamIn(Input):
+    name: Name
 
 
 class TeamOut(Schema):
@@ -146,12 +181,12 @@ class TeamOut(Schema):
     member_count: int
 
 
-class MemberIn(Schema):
-    user: str = Field(description="A username or email address.", pattern=NO_NUL)
+class MemberIn(Input):
+    user: str = Field(description="A username or email address.", pattern=NOT_BLANK)
     role: Role = "member"
 
 
-class RoleIn(Schema):
+class RoleIn(Input):
     role: Role
 
 
@@ -161,10 +196,10 @@ class MemberOut(Schema):
     role: Role
 
 
-class ShareIn(Schema):
+class ShareIn(Input):
     team: UUID
     level: Level = "use"
 
 
-class LevelIn(Schema):
+class LevelIn(Input):
     level: Level

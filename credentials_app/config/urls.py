@@ -1,6 +1,6 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from credentials_app.api import api
 from credentials_app.machine import views as machine
@@ -33,6 +33,9 @@ urlpatterns = [
     path("proxy/<uuid:pk>/<path:path>", machine.proxy, name="proxy"),
     path("v1/auth/token/lookup-self", machine.vault_lookup_self, name="vault_lookup_self"),
     path("v1/<str:mount>/data/<path:path>", machine.vault_read, name="vault_read"),
+    # Anything else under them is answered in that door's format, not with a page.
+    re_path(r"^proxy/", machine.unknown),
+    re_path(r"^v1/", machine.unknown),
     path("", connect.home, name="home"),
     path("setup/", setup.setup, name="setup"),
     path("accounts/", include(password_reset_patterns)),

@@ -16,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 from credentials_app import counting_windows, crypto, events
 from credentials_app.access import read_credential_for
 from credentials_app.models import ApiToken, Credential, ProxyUsage
+from credentials_app.problems import PROBLEMS
 from credentials_app.services.credentials import credential_note_undecryptable
 from credentials_app.machine.usage import usage_record
 from credentials_app.machine.refusals import Via, refusal_record
@@ -27,24 +28,22 @@ READ_SECRET_SCOPE = ApiToken.Scope.READ_SECRET
 class MachineRefusal(Exception):
     """A machine request refused before the provider or the key was reached; never holds the key.
 
-    status is the HTTP status to answer; retry_after, when set, the seconds to wait.
+    slug names the problem (credentials_app/problems.py), which gives its status and title;
+    retry_after, when set, is the seconds to wait.
     """
 
-    def __init__(self, status: int, title: str, detail: str, *, retry_after: int | None = None):
+    def __init__(self, slug: str, detail: str, *, retry_after: int | None = None):
         super().__init__(detail)
-        self.status, self.title, self.detail, self.retry_after = status, title, detail, retry_after
-
-    @property
-    def slug(self) -> str:
-        return self.title.lower().replace(" ", "-").replace("'", "")
+        self.slug, self.detail, self.retry_after = slug, detail, retry_after
+        self.status, self.title = PROBLEMS[slug].status, PROBLEMS[slug].title
 
 
 def _no_token(header: str) -> MachineRefusal:
-    return MachineRefusal(401, "Token required", f"Send a valid API token as {header}.")
+    return MachineRefusal("unauthenticated", f"Send a valid API token as {header}.")
 
 
 def _unseen() -> MachineRefusal:
-    return MachineRefusal(404, "No such credential", "No such credential is reachable with this token.")
+    return MachineRefusal("not-found", "No such credential is reachable with this token.")
 
 
 # --- The proxy ------------------------------------------------------------------------------------
@@ -67,7 +66,7 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
             raise _unseen()
         reached = True
         if not token.has_scope(USE_SCOPE):
-            raise MachineRefusal(403, "Scope missing", f"This token lacks the {USE_SCOPE} scope.")
+            raise MachineRefusal("missing-scope", f"This token lacks the {USE_SCOPE} scope.")
         ensure_usable(credential)
         _within_rate_limit(credential)
         return credential, machine_key(credential)
@@ -81,9 +80,9 @@ def proxy_grant(*, token: ApiToken | None, credential_id) -> tuple[Credential, s
 def ensure_usable(credential: Credential) -> None:
     """Raise MachineRefusal (409) when credential is disabled or its key cannot be decrypted."""
     if credential.is_disabled:
-        raise MachineRefusal(409, "Credential disabled", "This credential is disabled; a manager can enable it.")
+        raise MachineRefusal("credential-disabled", "This credential is disabled; a manager can enable it.")
     if credential.decrypt_problem:
-        raise MachineRefusal(409, "Key unavailable", f"{credential.decrypt_problem}.")
+        raise MachineRefusal("key-unavailable", f"{credential.decrypt_problem}.")
 
 
 def _within_rate_limit(credential: Credential) -> None:
@@ -94,7 +93,7 @@ def _within_rate_limit(credential: Credential) -> None:
     spent = counting_windows.spend_one(f"proxy-rate:{credential.pk}", seconds=60)
     if spent.count > limit:
         raise MachineRefusal(
-            429, "Rate limit reached",
+            "rate-limit-reached",
             f"This credential may be used for at most {limit} calls a minute through the proxy, to protect "
             f"{credential.connector.name}.",
             retry_after=spent.retry_after,
@@ -108,7 +107,7 @@ def machine_key(credential: Credential) -> str:
         return credential.decrypt_key()
     except crypto.SecretUnavailable as error:
         credential_note_undecryptable(credential=credential, error=error, actor=None)
-        raise MachineRefusal(409, "Key unavailable", "The key cannot be decrypted with this install's keys.") from None
+        raise MachineRefusal("key-unavailable", "The key cannot be decrypted with this install's keys.") from None
 
 
 def proxy_failed(*, token: ApiToken, credential: Credential, status: int, cause: str, reason: str) -> None:
@@ -191,11 +190,11 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
         if token is None:
             raise _no_token("X-Vault-Token")
         if not token.has_scope(READ_SECRET_SCOPE):
-            raise MachineRefusal(403, "Scope missing", f"This token lacks the {READ_SECRET_SCOPE} scope.")
+            raise MachineRefusal("missing-scope", f"This token lacks the {READ_SECRET_SCOPE} scope.")
         if not reached:
             raise _unseen()
         if not credential.machine_reads_allowed:
-            raise MachineRefusal(403, "Machine reads not allowed",
+            raise MachineRefusal("machine-reads-not-allowed",
                                  "A manager of this credential has not allowed machines to read its key.")
         ensure_usable(credential)
         key = machine_key(credential)

@@ -5,15 +5,16 @@ never with a session, so neither needs CSRF protection.
 """
 import json
 import logging
+from functools import wraps
 
 from django.conf import settings
 from django.http import JsonResponse, StreamingHttpResponse
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
-from django.views.decorators.http import require_GET
 
 from connectors.transport.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
+from credentials_app.problems import PROBLEMS, door_response, problem_response, vault_response
 from credentials_app.provider_check import http_config
 from credentials_app.machine.service import (
     MachineRefusal,
@@ -25,19 +26,13 @@ from credentials_app.machine.usage import usage_record
 from credentials_app.services.tokens import token_authenticate
 
 logger = logging.getLogger(__name__)
-PROBLEM_CONTENT_TYPE = "application/problem+json"
 
 
-def _problem(status: int, slug: str, title: str, detail: str, *, retry_after: int | None = None) -> JsonResponse:
-    response = JsonResponse(
-        {"type": f"/problems/proxy/{slug}", "title": title, "status": status, "detail": detail},
-        status=status, content_type=PROBLEM_CONTENT_TYPE,
-    )
-    if retry_after is not None:
-        response["Retry-After"] = str(retry_after)
-    if status == 401:
-        response["WWW-Authenticate"] = 'Bearer realm="proxy"'
-    return response
+def _problem(slug: str, detail: str, *, retry_after: int | None = None):
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else {}
+    if PROBLEMS[slug].status == 401:
+        headers["WWW-Authenticate"] = 'Bearer realm="proxy"'
+    return problem_response(slug, detail, headers=headers)
 
 
 def _bearer(request) -> str:
@@ -56,7 +51,7 @@ def proxy(request, pk, path):
     try:
         credential, key = proxy_grant(token=token, credential_id=pk)
     except MachineRefusal as refusal:
-        return _problem(refusal.status, refusal.slug, refusal.title, refusal.detail, retry_after=refusal.retry_after)
+        return _problem(refusal.slug, refusal.detail, retry_after=refusal.retry_after)
     try:
         answer = proxy_request(
             credential.connector,
@@ -72,7 +67,7 @@ def proxy(request, pk, path):
         )
     except ProxyError as error:
         proxy_failed(token=token, credential=credential, status=error.status, cause=error.slug, reason=error.detail)
-        return _problem(error.status, error.slug, error.title, error.detail)
+        return _problem(error.slug, error.detail)
     response = StreamingHttpResponse(_Relayed(answer, token, credential), status=answer.status)
     del response["Content-Type"]
     for name, value in answer.headers:
@@ -124,20 +119,34 @@ class _Relayed:
 # --- Vault KV v2, read only -------------------------------------------------------------------------
 
 
-def _vault_error(status: int, *messages: str) -> JsonResponse:
-    return JsonResponse({"errors": list(messages)}, status=status)
+def _vault_reads_only(view):
+    """Return view answering any method but GET as Vault answers an unsupported operation: 405, in JSON."""
+
+    @wraps(view)
+    def answer(request, *args, **kwargs):
+        if request.method != "GET":
+            return vault_response("method-not-allowed", "unsupported operation", headers={"Allow": "GET"})
+        return view(request, *args, **kwargs)
+
+    return answer
+
+
+@csrf_exempt
+def unknown(request, *args, **kwargs):
+    """Answer a path under /proxy/ or /v1/ that no endpoint takes: not-found, in that door's format."""
+    return door_response(request, "not-found", "No endpoint answers this path.")
 
 
 def _vault_token(request):
     return token_authenticate(request.headers.get("X-Vault-Token", ""))
 
 
-@require_GET
+@_vault_reads_only
 def vault_lookup_self(request):
     """Answer Vault's token self-lookup: what hvac's is_authenticated() and Airflow's backend ask first."""
     token = _vault_token(request)
     if token is None:
-        return _vault_error(403, "permission denied")
+        return vault_response("unauthenticated")
     expire_time = token.expires_at.isoformat() if token.expires_at else None
     return JsonResponse({
         "request_id": "", "lease_id": "", "renewable": False, "lease_duration": 0,
@@ -152,24 +161,21 @@ def vault_lookup_self(request):
     })
 
 
-@require_GET
+@_vault_reads_only
 @sensitive_variables()
 def vault_read(request, mount, path):
     """Answer a KV v2 read of <connections path>/<connection id> with the credential as an Airflow connection."""
     folder, _, name = path.rpartition("/")
     if mount != settings.MACHINE_VAULT_MOUNT or folder != settings.MACHINE_VAULT_CONNECTIONS_PATH:
         # What Vault answers for a path holding no secret; Airflow then asks its next backend.
-        return _vault_error(404)
+        return vault_response("not-found")
     version = request.GET.get("version")
     if version not in (None, "", "0", "1"):
-        return _vault_error(404)
+        return vault_response("not-found")
     try:
         credential, key = secret_read(token=_vault_token(request), connection_name=name, via="vault")
     except MachineRefusal as refusal:
-        if refusal.status == 404:
-            return _vault_error(404)
-        # Vault answers every other refusal (no token, no grant, a disabled credential) as 403.
-        return _vault_error(403, "permission denied", refusal.detail)
+        return vault_response(refusal.slug, refusal.detail)
     created = credential.updated_at.isoformat().replace("+00:00", "Z")
     connection = {
         "conn_type": credential.provider,

@@ -568,7 +568,7 @@ def test_a_response_header_echoing_the_key_in_any_encoding_never_reaches_the_cal
     assert passed == [("ETag", '"1"')]
 
 
-def test_a_burst_keeps_no_more_idle_connections_than_the_pool_holds(forward, sandbox_server, fresh_pools):
+def test_a_burst_keeps_no_more_idle_connections_than_the_pool_holds(forward, sandbox_config, sandbox_server, fresh_pools):
     """After a burst three times the pool's size, the provider sees at most the pool's size still open."""
     from connectors.transport.proxy import POOL_SIZE
 
@@ -576,7 +576,9 @@ def test_a_burst_keeps_no_more_idle_connections_than_the_pool_holds(forward, san
     sandbox_server.state.delay_seconds = 0.3
     try:
         with ThreadPoolExecutor(max_workers=3 * POOL_SIZE) as pool:
-            answers = list(pool.map(lambda _: forward(connector, keys.VALID)[0].status, range(3 * POOL_SIZE)))
+            patient = replace(sandbox_config, read_timeout=30.0)  # a loaded machine must not turn this into 504s
+            answers = list(pool.map(lambda _: forward(connector, keys.VALID, config=patient)[0].status,
+                                    range(3 * POOL_SIZE)))
     finally:
         sandbox_server.state.delay_seconds = 0.0
     assert answers == [200] * (3 * POOL_SIZE)

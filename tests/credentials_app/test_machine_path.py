@@ -94,10 +94,10 @@ def test_a_form_body_in_another_charset_reaches_the_provider_untouched(client, s
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
-def test_a_broken_keyring_on_a_machine_path_gets_the_answer_naming_the_fix(
+def test_a_broken_keyring_on_a_machine_path_is_a_503_in_the_doors_format(
     client, settings, sandbox, credential_factory, user_factory, accept
 ):
-    """A malformed encryption key is a 503 that says what to set, on the short path as on the pages."""
+    """A malformed encryption key is a 503 problem on the short path, naming no configuration to a token holder."""
     owner = user_factory()
     credential = credential_factory(owner=owner, provider="humanitix")
     _, raw = make_token(owner, USE)
@@ -105,6 +105,7 @@ def test_a_broken_keyring_on_a_machine_path_gets_the_answer_naming_the_fix(
 
     answer = client.get(f"/proxy/{credential.pk}/v1/events", HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_ACCEPT=accept)
 
-    assert answer.status_code == 503
-    assert "CREDENTIALS_ENCRYPTION_KEYS" in answer.content.decode()
+    assert answer.status_code == 503 and answer["Content-Type"] == "application/problem+json"
+    assert answer.json()["type"] == "urn:credential-manager:problem:keyring-unavailable"
+    assert "CREDENTIALS_ENCRYPTION_KEYS" not in answer.content.decode()
     assert "no-store" in answer["Cache-Control"]

@@ -55,7 +55,7 @@ def test_each_cause_and_each_hour_is_audited_once(client, credential_factory, us
 
     assert sorted(_refusals(credential).values_list("details__status", flat=True)) == [401, 403, 403]
     assert sorted(MachineRefusalCount.objects.values_list("cause", "count")) == [
-        ("scope-missing", 1), ("scope-missing", 3), ("token-required", 3)
+        ("missing-scope", 1), ("missing-scope", 3), ("unauthenticated", 3)
     ]
 
 
@@ -97,4 +97,4 @@ def test_the_credentials_page_shows_todays_refusals(client, credential_factory, 
 
     page = client.get(f"/credentials/{credential.pk}/").content.decode()
 
-    assert "Refused today: 4 proxy requests (401 token-required)" in page
+    assert "Refused today: 4 proxy requests (401 unauthenticated)" in page

@@ -76,8 +76,8 @@ def test_an_existing_key_file_keeps_working_with_secrets_stored(credential_facto
 def test_while_the_key_file_is_missing_pages_say_what_is_stranded_and_the_fix(
     client, credential_factory, use_key_file, user_factory
 ):
-    """A page that needs the key answers 503 naming the file, the stored secrets and the fix."""
-    owner = user_factory()
+    """A page that needs the key answers 503; to staff it names the file, the stored secrets and the fix."""
+    owner = user_factory(is_staff=True)
     credential_factory(owner=owner)
     key_file_only = use_key_file()
     client.force_login(owner)
