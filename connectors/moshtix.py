@@ -21,6 +21,9 @@ class Moshtix(Connector):
     base_urls = ("https://api.moshtix.com",)
     check_method = "POST"
     check_path = "/v1/graphql"
+    # Moshtix answers every call with HTTP 200; a dead token shows only in the errors it carries.
+    invalid_key_statuses = (200,)
+    invalid_key_marker = b"Access denied. Invalid token"
 
     def check_body(self, key: str, options: Mapping[str, str]) -> dict[str, Any]:
         # Moshtix takes the token in the GraphQL request, not in a header.
@@ -34,6 +37,10 @@ class Moshtix(Connector):
         """
         variables = payload.get("variables")
         return {**payload, "variables": {**(variables if isinstance(variables, dict) else {}), "token": key}}
+
+    def key_expiry(self, key: str) -> datetime | None:
+        """Return the token's exp: Moshtix's long-lasting tokens are JWTs."""
+        return jwt_expiry(key)
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Reject a JWT whose exp has passed without sending it anywhere."""

@@ -137,8 +137,13 @@ class BulkChecker:
         self,
         credentials: Iterable[Credential],
         on_result: Callable[[Credential, ValidationResult], None] | None = None,
+        record: Callable[[list[tuple[Credential, "Checked"]]], None] | None = None,
     ) -> Counter:
-        """Check every credential, store its result and a CHECKED event; return outcome counts."""
+        """Check every credential, store its result and a CHECKED event; return outcome counts.
+
+        record, if given, stores a group of (credential, Checked) instead, and empties the list.
+        """
+        record = record or _record_all
         counts: Counter = Counter()
         pending: list[tuple[Credential, Checked]] = []
         flushed_at = time.monotonic()
@@ -153,9 +158,9 @@ class BulkChecker:
                     on_result(credential, result)
                 # One commit per result would cost an fsync each: store results in small groups.
                 if len(pending) >= WRITE_BATCH or time.monotonic() - flushed_at >= WRITE_INTERVAL:
-                    _record_all(pending)
+                    record(pending)
                     flushed_at = time.monotonic()
-        _record_all(pending)
+        record(pending)
         return counts
 
     @sensitive_variables()
