@@ -269,8 +269,8 @@ WATCH_RETRY_MINUTES = env.float("WATCH_RETRY_MINUTES", default=15.0)
 WATCH_REJECTED_MAX_DAYS = env.float("WATCH_REJECTED_MAX_DAYS", default=7.0)
 # A worker holds the checks it claimed this long, renewing as it goes; if it dies, others take them after it.
 WATCH_LEASE_SECONDS = env.int("WATCH_LEASE_SECONDS", default=300)
-# How often an idle worker looks for due checks.
-WATCH_POLL_SECONDS = env.float("WATCH_POLL_SECONDS", default=30.0)
+# How often an idle worker looks for due checks, and for keys noticed failing in use to confirm.
+WATCH_POLL_SECONDS = env.float("WATCH_POLL_SECONDS", default=2.0)
 # Checks one worker claims at once, runs at once, and runs at once against one provider.
 WATCH_BATCH = env.int("WATCH_BATCH", default=200)
 WATCH_CONCURRENCY = env.int("WATCH_CONCURRENCY", default=16)

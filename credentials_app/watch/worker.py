@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from connectors.base import Outcome
@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 Job = WatchRun.Job
 # Finished runs are kept this long (what ran when, and by which worker), then deleted.
 KEEP_FINISHED = timedelta(days=30)
+# Seconds between two plannings (new credentials, expiry warnings); due runs are looked for more often.
+PLAN_EVERY = 60.0
 
 
 def outcome_of(checked: Checked) -> str:
@@ -51,10 +53,11 @@ class Watcher:
         return timedelta(seconds=settings.WATCH_LEASE_SECONDS)
 
     # --- One pass ---------------------------------------------------------------------------
-    def run_due(self) -> int:
-        """Plan, then claim and run the runs due now, one batch; return how many were claimed."""
+    def run_due(self, *, plan: bool = True) -> int:
+        """Plan (unless told not to), then claim and run the runs due now, one batch; return how many were claimed."""
         now = timezone.now()
-        watch_plan(now=now)
+        if plan:
+            watch_plan(now=now)
         runs = self.claim(now=now)
         if runs:
             self.run(runs)
@@ -68,7 +71,8 @@ class Watcher:
                 WatchRun.objects.select_for_update(skip_locked=True)
                 .filter(finished_at__isnull=True, due_at__lte=now)
                 .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-                .order_by("due_at")[: limit or settings.WATCH_BATCH]
+                # Confirmations first: a key noticed dying in use should not wait behind the day's checks.
+                .order_by(Case(When(job=Job.CONFIRM, then=0), default=1), "due_at")[: limit or settings.WATCH_BATCH]
             )
             runs = list(due)
             if runs:
@@ -160,11 +164,14 @@ class Watcher:
     # --- Forever --------------------------------------------------------------------------
     def serve(self, *, stop: threading.Event, until_idle: bool = False) -> None:
         """Run due runs until stop is set (or, with until_idle, until none is due); wait WATCH_POLL_SECONDS
-        between passes that found nothing."""
+        between passes that found nothing, and plan new credentials' checks every PLAN_EVERY seconds."""
         logger.info("Watch worker %s started.", self.worker_id)
-        pruned_at = 0.0
+        pruned_at = planned_at = -PLAN_EVERY
         while not stop.is_set():
-            claimed = self.run_due()
+            plan = time.monotonic() - planned_at >= PLAN_EVERY
+            if plan:
+                planned_at = time.monotonic()
+            claimed = self.run_due(plan=plan)
             if time.monotonic() - pruned_at > 3600:
                 self.prune()
                 pruned_at = time.monotonic()
