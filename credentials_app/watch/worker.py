@@ -136,6 +136,11 @@ class Watcher:
                 if not runs or not self._finish(runs, outcome):
                     continue  # Its lease passed and another worker took it: that worker records it.
                 check = next((run for run in runs if run.job == Job.CHECK), None)
+                if checked.key_expires_at and checked.key_expires_at != credential.key_expires_at:
+                    # A key stored before expiry dates were kept: learn its date, so its warnings are planned.
+                    Credential.objects.filter(pk=credential.pk, secret=credential.secret).update(
+                        key_expires_at=checked.key_expires_at
+                    )
                 credential_record_check(
                     credential=credential, result=checked.result, actor=None, checked_secret=credential.secret,
                     resealed_secret=checked.resealed_secret, undecryptable=checked.undecryptable,
