@@ -272,7 +272,7 @@ WATCH_LEASE_SECONDS = env.int("WATCH_LEASE_SECONDS", default=300)
 # How often an idle worker looks for due checks, and for keys noticed failing in use to confirm.
 WATCH_POLL_SECONDS = env.float("WATCH_POLL_SECONDS", default=2.0)
 # Checks one worker claims at once, runs at once, and runs at once against one provider.
-WATCH_BATCH = env.int("WATCH_BATCH", default=200)
+WATCH_BATCH = env.int("WATCH_BATCH", default=1000)
 WATCH_CONCURRENCY = env.int("WATCH_CONCURRENCY", default=16)
 WATCH_PER_PROVIDER = env.int("WATCH_PER_PROVIDER", default=4)
 # Proxied calls answered "invalid key" trigger at most one confirming check per credential in this window.

@@ -69,11 +69,19 @@ def watch_plan(*, now: datetime) -> int:
     Every worker plans; the unique constraints make a run planned twice one row.
     """
     waiting = WatchRun.objects.filter(credential=OuterRef("pk"), job=WatchRun.Job.CHECK, finished_at__isnull=True)
-    unplanned = Credential.objects.filter(disabled_at__isnull=True).exclude(Exists(waiting))
-    runs = [
-        WatchRun(job=WatchRun.Job.CHECK, credential_id=credential.pk, due_at=first_due(credential, now))
-        for credential in unplanned.only("pk", "last_checked_at")[:PLAN_BATCH]
-    ]
+    unplanned = Credential.objects.filter(disabled_at__isnull=True).exclude(Exists(waiting)).order_by("pk")
+    added, after = 0, None
+    while True:
+        batch = list((unplanned.filter(pk__gt=after) if after else unplanned).only("pk", "last_checked_at")[:PLAN_BATCH])
+        if not batch:
+            break
+        WatchRun.objects.bulk_create(
+            [WatchRun(job=WatchRun.Job.CHECK, credential_id=credential.pk, due_at=first_due(credential, now))
+             for credential in batch],
+            ignore_conflicts=True,
+        )
+        added, after = added + len(batch), batch[-1].pk
+    runs = []
     expiring = Credential.objects.filter(
         disabled_at__isnull=True, key_expires_at__gt=now,
         key_expires_at__lte=now + timedelta(days=max(EXPIRY_WARNING_DAYS) + 1),
@@ -81,7 +89,7 @@ def watch_plan(*, now: datetime) -> int:
     for credential in expiring:
         runs += expiry_warnings(credential, now)
     WatchRun.objects.bulk_create(runs, ignore_conflicts=True)
-    return len(runs)
+    return added + len(runs)
 
 
 def expiry_warnings(credential: Credential, now: datetime) -> list[WatchRun]:
