@@ -14,7 +14,7 @@ import uuid
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import close_old_connections, transaction
 from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
@@ -173,10 +173,18 @@ class Watcher:
         logger.info("Watch worker %s started.", self.worker_id)
         pruned_at = planned_at = -PLAN_EVERY
         while not stop.is_set():
+            # A connection broken meanwhile (a database restart) is replaced, as a request's would be.
+            close_old_connections()
             plan = time.monotonic() - planned_at >= PLAN_EVERY
             if plan:
                 planned_at = time.monotonic()
-            claimed = self.run_due(plan=plan)
+            try:
+                claimed = self.run_due(plan=plan)
+            except Exception:
+                # What was not recorded is retried once its lease passes; the watch itself keeps going.
+                logger.exception("Watch worker %s: a pass failed.", self.worker_id)
+                stop.wait(settings.WATCH_POLL_SECONDS)
+                continue
             if time.monotonic() - pruned_at > 3600:
                 self.prune()
                 pruned_at = time.monotonic()
