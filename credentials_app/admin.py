@@ -351,3 +351,7 @@ class ProxyUsageAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["credential", "token"]
     date_hierarchy = "hour"
+
+
+# The watch's admin lives with the watch; imported here so the admin finds it.
+from credentials_app.watch import admin as watch_admin  # noqa: E402,F401

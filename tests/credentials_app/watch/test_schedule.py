@@ -106,3 +106,18 @@ def test_a_run_held_under_a_live_lease_is_left_alone_and_a_dead_workers_run_is_t
     run.refresh_from_db()
     assert (run.claimed_by, run.attempts, run.outcome) == ("other", 2, "verified")
     assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CHECKED).count() == 1
+
+
+def test_an_admin_sees_what_the_watch_ran_and_cannot_change_it(sandbox, credential_factory, client, django_user_model):
+    """The admin lists each run with its worker and outcome; adding or editing runs is not offered."""
+    admin_user = django_user_model.objects.create_superuser("root", "root@example.com", "pw-for-tests-1")
+    client.force_login(admin_user)
+    credential = credential_factory(name="Box office", status=Status.NOT_VERIFIED)
+    Watcher(worker_id="server-1").run_due()
+    run = WatchRun.objects.get(credential=credential, finished_at__isnull=False)
+
+    page = client.get("/admin/credentials_app/watchrun/").content.decode()
+
+    assert "Box office" in page and "server-1" in page and keys.VALID not in page
+    assert client.get("/admin/credentials_app/watchrun/add/").status_code == 403
+    assert client.post(f"/admin/credentials_app/watchrun/{run.pk}/delete/").status_code == 403
