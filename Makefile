@@ -41,6 +41,8 @@ run: migrate
 	$(PY) manage.py check
 	$(PY) manage.py collectstatic --noinput --verbosity 0
 	@echo "Serving on http://127.0.0.1:$(PORT)/  (a fresh install opens the owner-account page)"
+	@# The watch (scheduled re-checks) runs beside the web processes, and stops with them.
+	$(PY) manage.py watch_credentials & watch=$$!; trap "kill $$watch 2>/dev/null; wait $$watch" EXIT; \
 	$(VENV)/bin/gunicorn -c python:credentials_app.config.gunicorn --bind 127.0.0.1:$(PORT) \
 		--access-logfile - $(NO_CONTROL_SOCKET)
 

@@ -150,6 +150,10 @@ class Connector:
       "{choice}" in a message is replaced by the label of the chosen target (e.g. "Staging").
     - restricted_statuses: statuses that mean a valid key which may not read what the check reads.
     - default_retry_after: seconds to wait after a 429 without Retry-After, if documented.
+    - invalid_key_statuses, invalid_key_marker: the answer to any call (not only the check) that
+      means the key itself is invalid: one of these statuses and, when a marker is declared, the
+      marker near the start of the body (Moshtix answers 200 with an error). The app confirms such
+      an answer seen through the proxy with one check.
     - settings: provider-specific choices shown in the overlay; at most one carries targets.
     """
 
@@ -171,6 +175,8 @@ class Connector:
     rejected_statuses: Mapping[int, str] = {}
     restricted_statuses: Mapping[int, str] = {}
     default_retry_after: int | None = None
+    invalid_key_statuses: tuple[int, ...] = (401,)
+    invalid_key_marker: bytes = b""
     settings: tuple[Setting, ...] = ()
 
     def __init_subclass__(cls, **kwargs):
@@ -259,7 +265,15 @@ class Connector:
         """Return a result without asking the provider when the key alone decides it."""
         return None
 
+    def key_expiry(self, key: str) -> datetime | None:
+        """Return when key stops working, if the key itself says (a JWT's exp); None otherwise."""
+        return None
+
     # --- Reading the answer -------------------------------------------------
+    def says_key_invalid(self, status: int, head: bytes) -> bool:
+        """Return whether an answer with status, whose body starts with head, says the key is invalid."""
+        return status in self.invalid_key_statuses and self.invalid_key_marker in head
+
     def interpret(self, response: ProviderResponse, options: Mapping[str, str]) -> ValidationResult:
         """Return the outcome the provider's answer means, as its API documents it."""
         status = response.status

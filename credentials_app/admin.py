@@ -31,6 +31,7 @@ from credentials_app.services.credentials import (
 from credentials_app.services.handover import connections_nobody_can_take, credentials_nobody_can_take, user_delete
 from credentials_app.services.sharing import credential_share_change_level, credential_unshare, share_grant, team_delete
 from credentials_app.services.teams import ensure_admins_remain, memberships_remove, team_keeps_admin
+from credentials_app.watch.models import WatchRun
 
 
 def _in_use_refusals(credentials) -> list[str]:
@@ -363,3 +364,15 @@ class MachineRefusalCountAdmin(ReadOnlyAdmin):
     list_filter = ["via", "cause"]
     list_select_related = ["credential"]
     date_hierarchy = "hour"
+
+
+@admin.register(WatchRun)
+class WatchRunAdmin(ReadOnlyAdmin):
+    """The watch's runs: what is due, what ran when, and which worker ran it. Only the watch writes them:
+    a hand-made row could run a check twice or never."""
+
+    list_display = ["job", "credential", "due_at", "claimed_by", "lease_until", "attempts", "finished_at", "outcome"]
+    list_filter = ["job", "outcome"]
+    list_select_related = ["credential"]
+    date_hierarchy = "due_at"
+    ordering = ["-due_at"]

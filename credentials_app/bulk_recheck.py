@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http.cookiejar import DefaultCookiePolicy
 
 import requests
@@ -137,8 +137,13 @@ class BulkChecker:
         self,
         credentials: Iterable[Credential],
         on_result: Callable[[Credential, ValidationResult], None] | None = None,
+        record: Callable[[list[tuple[Credential, "Checked"]]], None] | None = None,
     ) -> Counter:
-        """Check every credential, store its result and a CHECKED event; return outcome counts."""
+        """Check every credential, store its result and a CHECKED event; return outcome counts.
+
+        record, if given, stores a group of (credential, Checked) instead, and empties the list.
+        """
+        record = record or _record_all
         counts: Counter = Counter()
         pending: list[tuple[Credential, Checked]] = []
         flushed_at = time.monotonic()
@@ -153,9 +158,9 @@ class BulkChecker:
                     on_result(credential, result)
                 # One commit per result would cost an fsync each: store results in small groups.
                 if len(pending) >= WRITE_BATCH or time.monotonic() - flushed_at >= WRITE_INTERVAL:
-                    _record_all(pending)
+                    record(pending)
                     flushed_at = time.monotonic()
-        _record_all(pending)
+        record(pending)
         return counts
 
     @sensitive_variables()
@@ -177,17 +182,19 @@ class BulkChecker:
             if result.status_code != 429 or attempt == RETRIES or wait > self.max_retry_wait:
                 break
             self.gate.pause(credential.provider, wait)
-        return Checked(result, resealed_secret=credential_resealed_secret(credential, key))
+        return Checked(result, resealed_secret=credential_resealed_secret(credential, key),
+                       key_expires_at=connector.key_expiry(key))
 
 
 @dataclass(frozen=True)
 class Checked:
     """One worker's check: the result, the secret re-sealed under the primary master key if it was
-    under an old one, and whether the secret failed to decrypt."""
+    under an old one, whether the secret failed to decrypt, and when the key says it expires."""
 
     result: ValidationResult
     resealed_secret: str | None = None
     undecryptable: bool = False
+    key_expires_at: datetime | None = None
 
 
 def _record_all(pending: list[tuple[Credential, Checked]]) -> None:

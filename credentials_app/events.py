@@ -254,6 +254,11 @@ def machine_reads_changed(*, credential: Credential, actor, old_connection_name:
     )
 
 
+def health_changed(*, credential: Credential, actor, old: str, new: str, cause: str) -> AuditEvent:
+    """Record a move of credential's status (its health), with its cause; never a key."""
+    return _record(credential=credential, actor=actor, action=Action.HEALTH_CHANGED, old=old, new=new, cause=cause)
+
+
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
@@ -389,6 +394,11 @@ def _machine_reads(d: dict) -> str:
     return f"Connection id “{name}”{renamed}"
 
 
+def _health_changed(d: dict) -> str:
+    old, new = (_label(Credential.Status.choices, d.get(name)) for name in ("old", "new"))
+    return f"Health: {old} → {new}. {d.get('cause', '')}".strip()
+
+
 SUMMARIES = {
     Action.CREATED: _created,
     Action.CHECKED: _checked,
@@ -414,6 +424,7 @@ SUMMARIES = {
     Action.CREATION_CANCELLED: _creation_cancelled,
     Action.CONNECTION_RENAMED: _connection_renamed,
     Action.RELEASED: _released,
+    Action.HEALTH_CHANGED: _health_changed,
 }
 
 

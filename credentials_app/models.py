@@ -84,6 +84,8 @@ class Credential(models.Model):
     status_message = models.TextField(blank=True)
     last_checked_at = models.DateTimeField(null=True, blank=True)
     last_check_ms = models.PositiveIntegerField(null=True, blank=True)
+    # When the key itself says it stops working (Moshtix's JWT exp), if it says; the watch warns ahead.
+    key_expires_at = models.DateTimeField(null=True, blank=True, editable=False)
     disabled_at = models.DateTimeField(null=True, blank=True)
     # Machines holding a token with credentials:read_secret may read the key only when this is on.
     machine_reads_allowed = models.BooleanField("Allow machine reads", default=False)
@@ -120,6 +122,7 @@ class Credential(models.Model):
         self.secret = crypto.encrypt(key, associated_data=self.associated_data)
         self.key_id = crypto.key_id_of(self.secret)
         self.fingerprint = fingerprint_of(key)
+        self.key_expires_at = self.connector.key_expiry(key)
 
     def decrypt_key(self) -> str:
         """Return the plaintext key, for sending to the provider only; raise SecretUnavailable."""
@@ -239,6 +242,7 @@ class AuditEvent(models.Model):
         CREATION_CANCELLED = "creation_cancelled", "Cancelled while saving"
         CONNECTION_RENAMED = "connection_renamed", "Data source or destination renamed"
         RELEASED = "released", "No longer used by a data source or destination"
+        HEALTH_CHANGED = "health_changed", "Health changed"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
@@ -395,3 +399,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["token", "key"], name="unique_idempotency_key_per_token")]
+
+
+# The watch's table lives with the watch; imported here so Django finds it with the app's models.
+from credentials_app.watch.models import WatchRun  # noqa: E402,F401

@@ -16,6 +16,10 @@ are not skewed by this process and nothing touches var/ or the test database.
    count and median time at each size, and the ratio (target: at most 1.5x, constant queries).
 6. The API's credential list (GET /api/v1/credentials/): queries and median time for a person with
    10 credentials and one with 10,000, first page and a page deep in the cursor walk.
+7. The watch: one watch process's full pass over 10,000 credentials of 5 providers against an
+   emulation answering in 200 ms, paced per provider: time and CPU per check, beside check_credentials
+   over the same credentials with the same caps; and the seconds from a proxied call's first
+   "invalid key" answer to the credential's Rejected status, with a watch running as `make run` starts it.
 """
 import os
 import resource
@@ -39,6 +43,10 @@ VAULT_READS = 300
 PAGE_SIZES = (10, 10_000)
 PAGE_RUNS = 9
 PAGE_TARGET_RATIO = 1.5
+WATCH_ROWS = 10_000
+# The caps of both sides of part 7: check_credentials' defaults, given to the watch too.
+WATCH_CAPS = {"WATCH_CONCURRENCY": "32", "WATCH_PER_PROVIDER": "8"}
+NOTICED_SAMPLES = 5
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -65,7 +73,19 @@ def main() -> int:
         _child("pages", _child_env(Path(directory)))
     with tempfile.TemporaryDirectory(prefix="bench-api-") as directory:
         _child("api-list", _child_env(Path(directory)))
+    watch_benchmark()
     return 0
+
+
+def watch_benchmark() -> None:
+    """Run part 7 alone: `python -m tests.benchmarks watch`."""
+    with tempfile.TemporaryDirectory(prefix="bench-watch-") as directory:
+        with _sandbox(Path(directory), CHECK_DELAY_SECONDS) as sandbox_env:
+            env = {**_child_env(Path(directory)), **sandbox_env, **WATCH_CAPS}
+            _child("setup-check", env, WATCH_ROWS)
+            _child("watch-pass", env)
+            _child("watch-check", env)
+            _child("watch-noticed", env)
 
 
 def app_benchmark() -> None:
@@ -565,6 +585,112 @@ def child_api_list() -> None:
         print(f"   {label}: {large:,} vs {small}: queries {q_large} vs {q_small}, time ratio {t_large / t_small:.1f}x")
 
 
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _pass_floor(concurrency: int, per_provider: int) -> float:
+    """Return the shortest pass the caps allow: the pool, or one provider's share through its slots."""
+    return max(WATCH_ROWS / concurrency, WATCH_ROWS / len(CHECK_PROVIDERS) / per_provider) * CHECK_DELAY_SECONDS
+
+
+def child_watch_pass() -> None:
+    """Time one watch worker's full pass over every credential (all due: never checked)."""
+    import threading
+    from collections import Counter
+
+    _django()
+    from credentials_app.watch.models import WatchRun
+    from credentials_app.watch.worker import Watcher
+
+    cpu, started = _own_cpu_seconds(), time.perf_counter()
+    Watcher(worker_id="bench").serve(stop=threading.Event(), until_idle=True)
+    elapsed, cpu = time.perf_counter() - started, _own_cpu_seconds() - cpu
+    outcomes = Counter(WatchRun.objects.filter(finished_at__isnull=False).values_list("outcome", flat=True))
+    checks = sum(outcomes.values())
+    floor = _pass_floor(int(WATCH_CAPS["WATCH_CONCURRENCY"]), int(WATCH_CAPS["WATCH_PER_PROVIDER"]))
+    print(f"\n7. The watch, {WATCH_ROWS:,} credentials over {len(CHECK_PROVIDERS)} providers, provider answers in "
+          f"{CHECK_DELAY_SECONDS * 1000:.0f} ms; one watch process, WATCH_CONCURRENCY "
+          f"{WATCH_CAPS['WATCH_CONCURRENCY']}, WATCH_PER_PROVIDER {WATCH_CAPS['WATCH_PER_PROVIDER']}")
+    print(f"   watch, full pass: {checks:,} checks ({dict(outcomes)}) in {elapsed:.1f} s; these caps allow "
+          f"{floor:.1f} s at best ({elapsed / floor:.2f}x that); CPU {cpu / checks * 1000:.2f} ms per check "
+          f"(planning, claiming, recording and the next run's row included)")
+
+
+def child_watch_check() -> None:
+    """Time check_credentials over the same credentials with the same caps, for comparison with the watch."""
+    import io
+
+    from django.core.management import CommandError, call_command
+
+    _django()
+    concurrency, per_provider = WATCH_CAPS["WATCH_CONCURRENCY"], WATCH_CAPS["WATCH_PER_PROVIDER"]
+    cpu, started = _own_cpu_seconds(), time.perf_counter()
+    try:
+        call_command("check_credentials", "--verbosity", "0", "--concurrency", concurrency,
+                     "--per-provider", per_provider, stdout=io.StringIO())
+    except CommandError:
+        pass
+    elapsed, cpu = time.perf_counter() - started, _own_cpu_seconds() - cpu
+    floor = _pass_floor(int(concurrency), int(per_provider))
+    print(f"   check_credentials, same credentials and caps: {elapsed:.1f} s ({elapsed / floor:.2f}x the best); "
+          f"CPU {cpu / WATCH_ROWS * 1000:.2f} ms per check")
+
+
+def child_watch_noticed() -> None:
+    """Time from a proxied call's invalid-key answer to the Rejected status, a watch process running."""
+    import logging
+    import statistics
+
+    _django()
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+    from django.utils import timezone
+
+    from connectors.sandbox import keys
+    from credentials_app.models import ApiToken, Credential
+    from credentials_app.services.tokens import token_create
+
+    # Each provider 401 relayed is a warning line of Django's; not what is measured here.
+    logging.getLogger("django.request").setLevel(logging.ERROR)
+    owner = get_user_model().objects.create_user("bench-pipeline")
+    _, raw = token_create(creator=owner, name="bench", scopes=[ApiToken.Scope.USE])
+    # Keys the provider has revoked since they were verified: the app still says Verified.
+    revoked = []
+    for n in range(NOTICED_SAMPLES):
+        credential = Credential(owner=owner, provider="humanitix", name=f"Revoked {n}",
+                                status=Credential.Status.VERIFIED, last_checked_at=timezone.now())
+        credential.set_key(keys.REJECTED)
+        credential.save()
+        revoked.append(credential)
+    # As `make run` starts it, with its default poll.
+    env = {name: value for name, value in os.environ.items() if not name.startswith("WATCH_")}
+    watch = subprocess.Popen([sys.executable, "manage.py", "watch_credentials"], cwd=BASE_DIR, env=env)
+    client = Client(SERVER_NAME="localhost")
+    seconds = []
+    try:
+        time.sleep(5)  # Its first pass plans the credentials above for later.
+        for credential in revoked:
+            response = client.get(f"/proxy/{credential.pk}/v1/events/sandbox-event-1",
+                                  HTTP_AUTHORIZATION=f"Bearer {raw}")
+            b"".join(response.streaming_content)
+            response.close()
+            answered = time.perf_counter()
+            assert response.status_code == 401, response.status_code
+            while Credential.objects.get(pk=credential.pk).status != Credential.Status.REJECTED:
+                if time.perf_counter() - answered > 60:
+                    raise RuntimeError("The credential was not marked Rejected within 60 s.")
+                time.sleep(0.02)
+            seconds.append(time.perf_counter() - answered)
+    finally:
+        watch.terminate()
+        watch.wait(timeout=30)
+    print(f"   noticed in use: first proxied \"invalid key\" answer to Rejected, {NOTICED_SAMPLES} revoked keys: "
+          f"median {statistics.median(seconds):.2f} s, max {max(seconds):.2f} s (the watch polls every "
+          f"WATCH_POLL_SECONDS, 2 s by default, then checks once against the 200 ms emulation)")
+
+
 CHILDREN = {
     "api-list": child_api_list,
     "setup": child_setup,
@@ -576,6 +702,10 @@ CHILDREN = {
     "pages": child_pages,
     "app-proxy": child_app_proxy,
     "app": app_benchmark,
+    "watch": watch_benchmark,
+    "watch-pass": child_watch_pass,
+    "watch-check": child_watch_check,
+    "watch-noticed": child_watch_noticed,
 }
 
 if __name__ == "__main__":

@@ -27,6 +27,9 @@ class Moshtix(Connector):
     check_path = "/v1/graphql"
     # Moshtix takes the token in the GraphQL request, not in a header.
     key_in_body = True
+    # Moshtix answers every call with HTTP 200; a dead token shows only in the errors it carries.
+    invalid_key_statuses = (200,)
+    invalid_key_marker = b"Access denied. Invalid token"
 
     def check_body(self, options: Mapping[str, str]) -> dict[str, Any]:
         """Return the viewer query; inject_key adds the token as its variable."""
@@ -41,6 +44,10 @@ class Moshtix(Connector):
         payload = body or {}
         variables = payload.get("variables")
         return {**payload, "variables": {**(variables if isinstance(variables, dict) else {}), "token": key}}
+
+    def key_expiry(self, key: str) -> datetime | None:
+        """Return the token's exp: Moshtix's long-lasting tokens are JWTs."""
+        return jwt_expiry(key)
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Reject a JWT whose exp has passed without sending it anywhere."""

@@ -127,8 +127,8 @@ def moshtix(request: Request) -> Reply:
     if token is None:
         return Reply(200, {"data": {"viewer": None}})
     if token not in ACCEPTED:
-        return Reply(200, {"errors": [{"message": "Token is invalid or has been revoked.",
-                                       "path": ["viewer"]}], "data": {"viewer": None}})
+        return Reply(200, {"errors": [{"message": "Access denied. Invalid token", "path": ["viewer"]}],
+                           "data": {"viewer": None}})
     return success(token, {"data": {"viewer": {"id": "4242", "username": "sandbox-client"}}})
 
 

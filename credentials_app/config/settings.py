@@ -260,3 +260,21 @@ MACHINE_VAULT_CONNECTIONS_PATH = env.str("MACHINE_VAULT_CONNECTIONS_PATH", defau
 PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="")
 PROVIDER_SANDBOX_ALLOWED = env.bool("PROVIDER_SANDBOX_ALLOWED", default=False)
 PROVIDER_SANDBOX_CA_BUNDLE = env.str("PROVIDER_SANDBOX_CA_BUNDLE", default=str(VAR_DIR / "sandbox-ca.pem"))
+
+# --- The watch: scheduled re-checks, and keys noticed failing in use --------
+# Each credential is checked again this often, at its own stable time of day (spread over the interval).
+WATCH_CHECK_INTERVAL_HOURS = env.float("WATCH_CHECK_INTERVAL_HOURS", default=24.0)
+# A check that could not be done is retried after this many minutes, doubling each time, up to the interval.
+WATCH_RETRY_MINUTES = env.float("WATCH_RETRY_MINUTES", default=15.0)
+# A rejected key is checked again after 2, 4, ... intervals, at most this many days apart.
+WATCH_REJECTED_MAX_DAYS = env.float("WATCH_REJECTED_MAX_DAYS", default=7.0)
+# A worker holds the checks it claimed this long, renewing as it goes; if it dies, others take them after it.
+WATCH_LEASE_SECONDS = env.int("WATCH_LEASE_SECONDS", default=300)
+# How often an idle worker looks for due checks, and for keys noticed failing in use to confirm.
+WATCH_POLL_SECONDS = env.float("WATCH_POLL_SECONDS", default=2.0)
+# Checks one worker claims at once, runs at once, and runs at once against one provider.
+WATCH_BATCH = env.int("WATCH_BATCH", default=1000)
+WATCH_CONCURRENCY = env.int("WATCH_CONCURRENCY", default=16)
+WATCH_PER_PROVIDER = env.int("WATCH_PER_PROVIDER", default=4)
+# Proxied calls answered "invalid key" trigger at most one confirming check per credential in this window.
+WATCH_CONFIRM_WINDOW_SECONDS = env.int("WATCH_CONFIRM_WINDOW_SECONDS", default=300)

@@ -24,6 +24,7 @@ from credentials_app.machine.service import (
 )
 from credentials_app.machine.usage import usage_record
 from credentials_app.services.tokens import token_authenticate
+from credentials_app.watch import noticed
 
 logger = logging.getLogger(__name__)
 
@@ -98,10 +99,15 @@ class _Relayed:
     def __init__(self, answer, token, credential):
         self.answer, self.token, self.credential = answer, token, credential
         self.closed = False
+        # The start of an answer that may be the provider's "invalid key", for the watch to read.
+        self.head = bytearray() if noticed.wants_head(credential, answer.status) else None
 
     def __iter__(self):
         try:
-            yield from self.answer.body
+            for chunk in self.answer.body:
+                if self.head is not None and len(self.head) < noticed.HEAD_BYTES:
+                    self.head += chunk[: noticed.HEAD_BYTES - len(self.head)]
+                yield chunk
         except UpstreamBroken:
             logger.warning("Proxied answer from %s for credential %s broke off",
                            self.credential.connector.name, self.credential.pk)
@@ -114,6 +120,10 @@ class _Relayed:
         self.closed = True
         self.answer.close()
         usage_record(token=self.token, credential=self.credential, status=self.answer.status)
+        if self.head is not None:
+            encoding = next((value for name, value in self.answer.headers if name.lower() == "content-encoding"), "")
+            noticed.proxy_answer_seen(credential=self.credential, status=self.answer.status, head=bytes(self.head),
+                                      content_encoding=encoding)
 
 
 # --- Vault KV v2, read only -------------------------------------------------------------------------

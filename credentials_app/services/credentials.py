@@ -17,6 +17,8 @@ from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
 from credentials_app.services.permits import FailedCheck, permit_check, permit_issue
 from credentials_app.throttles import check_budget_spend
+from credentials_app.watch import signals as watch_signals
+from credentials_app.watch.health import check_cause, health_move
 
 KEY_MAX_LENGTH = 4096
 
@@ -276,40 +278,53 @@ def credential_note_undecryptable(*, credential: Credential, error: crypto.Secre
     result = ValidationResult(Outcome.COULD_NOT_CHECK, str(error))
     if credential.status != Credential.Status.CANT_DECRYPT:
         credential_record_check(
-            credential=credential, result=result, actor=actor, checked_secret=credential.secret, undecryptable=True
+            credential=credential, result=result, actor=actor, checked_secret=credential.secret, undecryptable=True,
+            cause=str(error),
         )
     return result
 
 
 def credential_record_check(
     *, credential: Credential, result: ValidationResult, actor, checked_secret: str, resealed_secret: str | None = None,
-    undecryptable: bool = False,
+    undecryptable: bool = False, unreachable: bool = False, cause: str = "",
 ) -> bool:
     """Store a re-check's outcome and a CHECKED event; return False if nothing was stored.
 
     The outcome is stored only while the credential still holds the secret that was checked: a
     key replaced (or re-encrypted) during the check must not inherit the old key's verdict, and a
     credential deleted meanwhile is skipped. A secret sealed under an old master key is re-sealed
-    under the primary one in the same compare-and-swap write.
+    under the primary one in the same compare-and-swap write. unreachable moves the status to
+    Could not check (the watch, after its retries failed). A status that moves is a health move
+    (watch.health), recorded with cause (by default who checked and what the provider said).
     """
     now = timezone.now()
     fields = {"status_message": result.message, "last_checked_at": now, "last_check_ms": result.duration_ms}
     if result.outcome != Outcome.COULD_NOT_CHECK:
         # Only a verdict changes the status; a failed check must not write back a status read earlier.
         fields["status"] = status_after_check(credential.status, result)
+    if unreachable:
+        fields["status"] = Credential.Status.COULD_NOT_CHECK
     if undecryptable:
         fields["status"] = Credential.Status.CANT_DECRYPT
     if resealed_secret:
         fields.update(secret=resealed_secret, key_id=crypto.key_id_of(resealed_secret))
     with transaction.atomic():
-        stored = Credential.objects.filter(pk=credential.pk, secret=checked_secret).update(updated_at=now, **fields)
-        if not stored:
+        # Locked, so the status moved from is the one this write replaces.
+        old_status = (
+            Credential.objects.select_for_update().filter(pk=credential.pk, secret=checked_secret)
+            .values_list("status", flat=True).first()
+        )
+        if old_status is None:
             return False
+        Credential.objects.filter(pk=credential.pk).update(updated_at=now, **fields)
         for name, value in fields.items():
             setattr(credential, name, value)
-        if "status" not in fields:
-            credential.status = Credential.objects.values_list("status", flat=True).get(pk=credential.pk)
+        credential.status = fields.get("status", old_status)
         events.checked(credential=credential, actor=actor, result=result)
+        health_move(
+            credential=credential, old=old_status, new=credential.status,
+            cause=cause or check_cause(actor=actor, result=result), at=now, actor=actor,
+        )
     return True
 
 
@@ -341,6 +356,7 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
     """Replace credential's key with an already verified one; the old ciphertext is overwritten."""
     old_fingerprint = credential.masked_fingerprint
     with transaction.atomic():
+        old_status = Credential.objects.select_for_update().values_list("status", flat=True).get(pk=credential.pk)
         credential.set_key(key)
         credential.status = Credential.Status.VERIFIED
         credential.status_message = result.message
@@ -353,6 +369,15 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
             ]
         )
         events.key_replaced(credential=credential, actor=actor, old_fingerprint=old_fingerprint)
+        actor_name = actor.get_username() if actor is not None and actor.is_authenticated else events.SYSTEM
+        health_move(
+            credential=credential, old=old_status, new=credential.status,
+            cause=f"Key replaced by {actor_name} and verified: {result.message}", at=credential.last_checked_at,
+            actor=actor,
+        )
+        watch_signals.key_replaced.send(
+            sender=Credential, credential=credential, actor_name=actor_name, at=credential.last_checked_at
+        )
 
 
 @sensitive_variables()

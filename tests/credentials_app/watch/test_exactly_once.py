@@ -1,0 +1,127 @@
+"""Exactly once across servers: watch processes sharing one PostgreSQL run each due check once, and a
+killed worker's check once more after its lease. Needs PostgreSQL (DATABASE_URL=postgres://...)."""
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings as django_settings
+from django.db import connection
+from django.utils import timezone
+
+from connectors.registry import CONNECTORS
+from connectors.sandbox import keys
+from credentials_app.models import AuditEvent, Credential
+from credentials_app.watch.models import WatchRun
+from credentials_app.watch.schedule import watch_plan
+
+pytestmark = pytest.mark.django_db(transaction=True)
+ROOT = Path(__file__).resolve().parents[3]
+DUE_CHECKS = 1200
+
+
+@pytest.fixture(autouse=True)
+def postgresql():
+    """Skip unless the tests run on PostgreSQL: SQLite is one node, where claiming rows needs no skipping."""
+    if connection.vendor != "postgresql":
+        pytest.skip("Several watch processes on one database need PostgreSQL: run with DATABASE_URL=postgres://...")
+
+
+def database_url() -> str:
+    """Return the URL of the test database this test process uses, for the worker processes."""
+    db = connection.settings_dict
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{quote(db['USER'] or '', safe='')}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+def start_worker(worker_id: str, sandbox, tmp_path, *extra_args, **env) -> subprocess.Popen:
+    """Start `manage.py watch_credentials` as its own process, on the test database and the sandbox."""
+    environment = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "credentials_app.config.settings",
+        "DATABASE_URL": database_url(),
+        "CREDENTIALS_ENCRYPTION_KEYS": ",".join(django_settings.CREDENTIALS_ENCRYPTION_KEYS),
+        "PROVIDER_SANDBOX_URL": sandbox.url,
+        "PROVIDER_SANDBOX_ALLOWED": "true",
+        "PROVIDER_SANDBOX_CA_BUNDLE": sandbox.ca_bundle,
+        "VAR_DIR": str(tmp_path),
+        "LOG_LEVEL": "WARNING",
+        **env,
+    }
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "watch_credentials", "--worker-id", worker_id, *extra_args],
+        cwd=ROOT, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+def credentials(count: int, owner) -> list[Credential]:
+    """Store count never-checked credentials with a valid sandbox key, spread over every provider."""
+    made = []
+    for index in range(count):
+        credential = Credential(owner=owner, provider=CONNECTORS[index % len(CONNECTORS)].id, name=f"Watched {index}")
+        credential.set_key(keys.VALID)
+        made.append(credential)
+    return Credential.objects.bulk_create(made)
+
+
+def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox, user_factory, tmp_path):
+    """Three watch processes on one PostgreSQL: every due check runs once at the provider, none twice, none missed."""
+    made = credentials(DUE_CHECKS, user_factory())
+    started = timezone.now()
+    before = len(sandbox.state.requests)
+
+    workers = [start_worker(f"server-{n}", sandbox, tmp_path, "--until-idle", WATCH_BATCH="40") for n in range(3)]
+    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
+
+    assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
+    assert len(sandbox.state.requests) - before == DUE_CHECKS  # 0 run twice, 0 missed, at the provider
+    finished = WatchRun.objects.filter(job=WatchRun.Job.CHECK, finished_at__isnull=False)
+    assert finished.count() == DUE_CHECKS
+    assert set(finished.values_list("outcome", flat=True)) == {"verified"}
+    assert set(finished.values_list("attempts", flat=True)) == {1}
+    assert len(set(finished.values_list("claimed_by", flat=True))) >= 2, "the processes did not share the work"
+    checked = AuditEvent.objects.filter(action=AuditEvent.Action.CHECKED).values_list("credential_id", flat=True)
+    assert sorted(checked) == sorted(credential.pk for credential in made)
+    assert not WatchRun.objects.filter(finished_at__isnull=True, due_at__lte=started).exists()
+
+
+def test_a_worker_killed_mid_check_has_its_check_run_again_after_the_lease_once(sandbox, credential_factory, tmp_path):
+    """SIGKILL during a check: after WATCH_LEASE_SECONDS another worker runs it, once, and its result is stored once."""
+    credential = credential_factory(status=Credential.Status.NOT_VERIFIED)
+    watch_plan(now=timezone.now())
+    before = len(sandbox.state.requests)
+    sandbox.state.delay_seconds = 30.0
+    lease = {"WATCH_LEASE_SECONDS": "4", "WATCH_POLL_SECONDS": "0.2"}
+    killed = start_worker("killed", sandbox, tmp_path, **lease)
+    other = None
+    try:
+        deadline = time.monotonic() + 60
+        while len(sandbox.state.requests) == before and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(sandbox.state.requests) == before + 1, "the first worker never reached the provider"
+        killed.send_signal(signal.SIGKILL)
+        killed.wait(timeout=10)
+        killed_at = timezone.now()
+        sandbox.state.delay_seconds = 0.0
+        other = start_worker("survivor", sandbox, tmp_path, **lease)
+        run = WatchRun.objects.get(credential=credential, job=WatchRun.Job.CHECK)
+        while run.finished_at is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+            run.refresh_from_db()
+        time.sleep(1.0)  # Room for a second run, were there one.
+    finally:
+        sandbox.state.delay_seconds = 0.0
+        if other is not None:
+            other.send_signal(signal.SIGTERM)
+            other.wait(timeout=30)
+
+    assert (run.claimed_by, run.attempts, run.outcome) == ("survivor", 2, "verified")
+    assert (run.finished_at - killed_at).total_seconds() >= 4 - 1.5  # not before the killed worker's lease ended
+    assert len(sandbox.state.requests) - before == 2
+    assert AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CHECKED).count() == 1
+    credential.refresh_from_db()
+    assert credential.status == Credential.Status.VERIFIED
