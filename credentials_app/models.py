@@ -238,6 +238,8 @@ class AuditEvent(models.Model):
         CREATION_CANCELLED = "creation_cancelled", "Cancelled while saving"
         CONNECTION_RENAMED = "connection_renamed", "Data source or destination renamed"
         RELEASED = "released", "No longer used by a data source or destination"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
