@@ -259,6 +259,25 @@ def health_changed(*, credential: Credential, actor, old: str, new: str, cause: 
     return _record(credential=credential, actor=actor, action=Action.HEALTH_CHANGED, old=old, new=new, cause=cause)
 
 
+def _token_subject(token) -> dict:
+    # "token" would name the token acting (through_token); these name the token acted on.
+    return {
+        "api_token": token.name, "api_token_prefix": token.prefix, "api_token_id": str(token.pk),
+        "team": token.team.name if token.team_id else None, "scopes": list(token.scopes),
+        "expires_at": token.expires_at.isoformat() if token.expires_at else "never",
+    }
+
+
+def token_created(*, token, actor) -> AuditEvent:
+    """Record that actor created token (an event of no credential, in the admin's audit log)."""
+    return _record(credential=None, actor=actor, action=Action.TOKEN_CREATED, **_token_subject(token))
+
+
+def token_revoked(*, token, actor) -> AuditEvent:
+    """Record that token was revoked, by actor (None when a person's deactivation revoked it)."""
+    return _record(credential=None, actor=actor, action=Action.TOKEN_REVOKED, **_token_subject(token))
+
+
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
@@ -425,6 +444,12 @@ SUMMARIES = {
     Action.CONNECTION_RENAMED: _connection_renamed,
     Action.RELEASED: _released,
     Action.HEALTH_CHANGED: _health_changed,
+    Action.TOKEN_CREATED: lambda d: (
+        f"API token “{d.get('api_token', '')}” ({d.get('api_token_prefix', '')}…) created"
+        f"{' for team ' + d['team'] if d.get('team') else ''}: {', '.join(d.get('scopes', []))}; "
+        f"expires {d.get('expires_at', '')}"
+    ),
+    Action.TOKEN_REVOKED: lambda d: f"API token “{d.get('api_token', '')}” ({d.get('api_token_prefix', '')}…) revoked",
 }
 
 

@@ -243,6 +243,8 @@ class AuditEvent(models.Model):
         CONNECTION_RENAMED = "connection_renamed", "Data source or destination renamed"
         RELEASED = "released", "No longer used by a data source or destination"
         HEALTH_CHANGED = "health_changed", "Health changed"
+        TOKEN_CREATED = "token_created", "API token created"
+        TOKEN_REVOKED = "token_revoked", "API token revoked"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

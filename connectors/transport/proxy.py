@@ -22,7 +22,7 @@ import threading
 import unicodedata
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any, BinaryIO
+from typing import BinaryIO
 from urllib.parse import quote, unquote, unquote_plus, urlsplit
 
 import certifi
@@ -67,10 +67,10 @@ _ASCII_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 
 class ProxyError(Exception):
-    """A refusal by the proxy itself, ready to answer as an RFC 9457 problem; never holds the key.
+    """A refusal by the proxy itself; never holds the key.
 
-    Subclasses declare slug (type is /problems/proxy/<slug>), title and status; detail says what
-    happened in this case.
+    Subclasses declare slug, title and status, which the app's problem vocabulary answers with
+    (credentials_app/problems.py); detail says what happened in this case.
     """
 
     slug = "proxy-error"
@@ -80,14 +80,6 @@ class ProxyError(Exception):
     def __init__(self, detail: str):
         super().__init__(detail)
         self.detail = detail
-
-    @property
-    def type(self) -> str:
-        return f"/problems/proxy/{self.slug}"
-
-    def as_problem(self) -> dict[str, Any]:
-        """Return the RFC 9457 problem body: type, title, status, detail."""
-        return {"type": self.type, "title": self.title, "status": self.status, "detail": self.detail}
 
 
 class PathRefused(ProxyError):

@@ -6,7 +6,7 @@ from django.urls import re_path
 from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI
 
-from credentials_app.api import connections, credentials, providers, sharing, teams
+from credentials_app.api import connections, credentials, machine_reads, providers, sharing, teams, tokens
 from credentials_app.api.idempotency import HEADER as IDEMPOTENCY_HEADER
 from credentials_app.api.idempotency import MAX_KEY_LENGTH
 from credentials_app.api.problems import install_handlers
@@ -93,5 +93,7 @@ install_handlers(api)
 api.add_router("/providers/", providers.router)
 api.add_router("/credentials/", credentials.router)
 api.add_router("/credentials/", sharing.router)
+api.add_router("/credentials/", machine_reads.router)
 api.add_router("/connections/", connections.router)
 api.add_router("/teams/", teams.router)
+api.add_router("/tokens/", tokens.router)

@@ -15,7 +15,7 @@ from django.utils.crypto import salted_hmac
 
 from credentials_app.api.problems import too_large
 from credentials_app.problems import problem_response as problem
-from credentials_app.access import get_credential_for, get_team_for
+from credentials_app.access import get_credential_for, get_team_for, get_token_for
 from credentials_app.models import Connection, IdempotencyRecord
 from credentials_app.services.tokens import token_authenticate
 
@@ -39,12 +39,19 @@ def _own_connection(token, pk, action) -> None:
         raise Http404("No such data source or destination.")
 
 
+def _manageable_token(token, pk, action) -> None:
+    if token.is_team_token:
+        raise PermissionDenied("Team tokens cannot manage tokens.")
+    get_token_for(token.user, pk)
+
+
 # How to tell whether a token may still act on an object, by the path's first segment after API_PREFIX
 # and the action after the object's id: the same checks the operations make.
 _GUARDS = {
     "credentials": lambda token, pk, action: get_credential_for(token, pk, manage=action != "check"),
     "teams": lambda token, pk, action: get_team_for(token, pk, admin=True),
     "connections": _own_connection,
+    "tokens": _manageable_token,
 }
 
 
@@ -83,15 +90,15 @@ class IdempotencyMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        key = request.headers.get(HEADER, "")
-        if request.method != "POST" or not key or not request.path.startswith(API_PREFIX):
+        key = request.headers.get(HEADER)
+        if request.method != "POST" or key is None or not request.path.startswith(API_PREFIX):
             return self.get_response(request)
         scheme, _, raw_token = request.headers.get("Authorization", "").partition(" ")
         token = token_authenticate(raw_token.strip()) if scheme.lower() == "bearer" else None
         if token is None:
             return self.get_response(request)
-        if len(key) > MAX_KEY_LENGTH:
-            return problem("invalid-request", f"An Idempotency-Key has at most {MAX_KEY_LENGTH} characters.")
+        if not 0 < len(key) <= MAX_KEY_LENGTH:
+            return problem("invalid-request", f"An Idempotency-Key has 1 to {MAX_KEY_LENGTH} characters.")
         try:
             fingerprint = _fingerprint(request)
         except RequestDataTooBig:

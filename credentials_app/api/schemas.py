@@ -8,8 +8,9 @@ from ninja.schema import DjangoGetter
 from pydantic import model_validator
 
 from connectors.registry import provider_choices
-from credentials_app.models import Credential
+from credentials_app.models import ApiToken, Credential
 from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from credentials_app.services.tokens import DEFAULT_EXPIRY_DAYS
 
 # An enum in the OpenAPI document, so a client sees every provider id it may send.
 ProviderId = Literal[tuple(provider for provider, _name in provider_choices())]
@@ -203,3 +204,50 @@ class ShareIn(Input):
 
 class LevelIn(Input):
     level: Level
+
+
+Scope = Literal[tuple(ApiToken.Scope.values)]
+
+
+class TokenIn(Input):
+    name: Name
+    scopes: list[Scope] = Field(min_length=1, description="No scope the token you use lacks.")
+    expires_in_days: int | None = Field(
+        DEFAULT_EXPIRY_DAYS, ge=1, le=36500,
+        description=(
+            "Days until it expires; null for never. No later than the token you use expires; left out, "
+            "the default shrinks to the whole days that token has left."
+        ),
+    )
+    team: UUID | None = Field(None, description="A team you administer, for a team token; null for your own.")
+
+
+class TokenOut(Schema):
+    id: UUID
+    name: str
+    prefix: str = Field(description="The token's first characters, as shown on the API tokens page.")
+    team: UUID | None
+    scopes: list[str]
+    created_by: str | None
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None
+    revoked_at: datetime | None
+
+
+class TokenCreatedOut(TokenOut):
+    token: str = Field(description="The token itself: shown this once, stored only as a hash.")
+
+
+class MachineReadsIn(Input):
+    allowed: bool
+    connection_id: str | None = Field(
+        None, min_length=1, max_length=100, pattern=r"^[A-Za-z0-9_-]+$",
+        description="The id machines read the key by (letters, digits, - and _; unique). Needed while allowed.",
+    )
+
+
+class MachineReadsOut(Schema):
+    allowed: bool
+    connection_id: str | None
+

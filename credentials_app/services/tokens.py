@@ -4,9 +4,11 @@ import secrets
 from datetime import timedelta
 
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
+from credentials_app import events
 from credentials_app.models import ApiToken, Membership, Team
 from credentials_app.names import clean_name
 from credentials_app.prepared_reads import read_unique_joined
@@ -38,34 +40,52 @@ def _clean_scopes(scopes) -> list[str]:
     return scopes
 
 
+def _within(token: ApiToken, *, scopes: list[str], expires_at) -> None:
+    """Raise ValidationError unless scopes and expires_at are no wider, nor later, than token's."""
+    wider = [scope for scope in scopes if scope not in token.scopes]
+    if wider:
+        raise ValidationError({"scopes": f"The token you use does not hold {', '.join(wider)}: a new token "
+                                         "may hold only scopes the one creating it holds."})
+    if token.expires_at is not None and (expires_at is None or expires_at > token.expires_at):
+        raise ValidationError({"expires_in_days": "A new token may not outlive the token you use, which expires "
+                                                  f"{token.expires_at:%Y-%m-%d %H:%M} UTC."})
+
+
 @sensitive_variables()
 def token_create(
-    *, creator, name: str, scopes, expires_in_days: int | None = DEFAULT_EXPIRY_DAYS, team: Team | None = None
+    *, creator, name: str, scopes, expires_in_days: int | None = DEFAULT_EXPIRY_DAYS, team: Team | None = None,
+    within: ApiToken | None = None,
 ) -> tuple[ApiToken, str]:
-    """Create a personal token for creator, or a team token for team; return it and the raw token.
+    """Create a personal token for creator, or a team token for team; return it and the raw token. Audited.
 
     The raw token exists only in the return value: show it once. Only an admin of team may create
-    a team token. expires_in_days None means the token never expires.
+    a team token. expires_in_days None means the token never expires. A token created through
+    another token (within) holds no scope it lacks and expires no later.
     """
     name = clean_name(name, field="name", what="token")
     scopes = _clean_scopes(scopes)
     if expires_in_days is not None and expires_in_days < 1:
         raise ValidationError({"expires_in_days": "Choose an expiry of at least one day, or never."})
+    expires_at = timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None
+    if within is not None:
+        _within(within, scopes=scopes, expires_at=expires_at)
     if team is not None and not Membership.objects.filter(
         team=team, user=creator, role=Membership.Role.ADMIN
     ).exists():
         raise PermissionDenied("Only an admin of this team can create its tokens.")
     raw_token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    token = ApiToken.objects.create(
-        name=name,
-        user=None if team else creator,
-        team=team,
-        created_by=creator,
-        prefix=raw_token[: len(TOKEN_PREFIX) + VISIBLE_CHARACTERS],
-        token_hash=token_hash(raw_token),
-        scopes=scopes,
-        expires_at=timezone.now() + timedelta(days=expires_in_days) if expires_in_days else None,
-    )
+    with transaction.atomic():
+        token = ApiToken.objects.create(
+            name=name,
+            user=None if team else creator,
+            team=team,
+            created_by=creator,
+            prefix=raw_token[: len(TOKEN_PREFIX) + VISIBLE_CHARACTERS],
+            token_hash=token_hash(raw_token),
+            scopes=scopes,
+            expires_at=expires_at,
+        )
+        events.token_created(token=token, actor=creator)
     return token, raw_token
 
 
@@ -92,13 +112,18 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
     return token
 
 
-def token_revoke(*, token: ApiToken) -> None:
-    """Revoke token at once; it stays listed, marked revoked."""
+def token_revoke(*, token: ApiToken, actor=None) -> None:
+    """Revoke token at once; it stays listed, marked revoked. Audited (actor None: the system)."""
     if token.revoked_at is None:
-        token.revoked_at = timezone.now()
-        token.save(update_fields=["revoked_at"])
+        with transaction.atomic():
+            token.revoked_at = timezone.now()
+            token.save(update_fields=["revoked_at"])
+            events.token_revoked(token=token, actor=actor)
 
 
 def tokens_revoke_for_user(*, user) -> int:
     """Revoke user's personal tokens (team tokens they created live on); return how many."""
-    return ApiToken.objects.filter(user=user, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    live = list(ApiToken.objects.filter(user=user, revoked_at__isnull=True))
+    for token in live:
+        token_revoke(token=token, actor=None)
+    return len(live)

@@ -45,6 +45,6 @@ def token_list(request):
 def token_revoke_view(request, pk):
     """Revoke a token the user may manage."""
     token = get_token_for(request.user, pk)
-    token_revoke(token=token)
+    token_revoke(token=token, actor=request.user)
     messages.success(request, f"Token “{token.name}” revoked. Requests with it are refused from now on.")
     return redirect("token_list")

@@ -157,11 +157,10 @@ def test_a_path_that_could_leave_the_provider_is_refused_before_any_request(
     with pytest.raises(PathRefused) as refused:
         forward(connector, keys.VALID, path=path)
 
-    problem = refused.value.as_problem()
-    assert problem["status"] == 400
-    assert problem["type"] == "/problems/proxy/path-refused"
-    assert problem["title"] and problem["detail"]
-    assert keys.VALID not in json.dumps(problem)
+    refusal = refused.value
+    assert (refusal.status, refusal.slug) == (400, "path-refused")
+    assert refusal.title and refusal.detail
+    assert keys.VALID not in refusal.detail
     assert sandbox_server.state.requests == []
 
 
@@ -328,7 +327,7 @@ def test_a_slow_provider_times_out_as_a_problem_without_the_key(connector, forwa
         forward(connector, keys.SLOW)
 
     assert timeout.value.status == 504
-    assert keys.SLOW not in json.dumps(timeout.value.as_problem())
+    assert keys.SLOW not in timeout.value.detail
 
 
 def test_an_unverifiable_certificate_sends_nothing(connector, forward, sandbox_config, tmp_path):

@@ -35,6 +35,9 @@ class ApiClient:
     def patch(self, path, json=None, **kwargs):
         return self.request("patch", path, json=json, **kwargs)
 
+    def put(self, path, json=None, **kwargs):
+        return self.request("put", path, json=json, **kwargs)
+
     def delete(self, path, **kwargs):
         return self.request("delete", path, **kwargs)
 

@@ -2,6 +2,7 @@
 import pytest
 
 from credentials_app.models import ApiToken, Connection, CredentialShare
+from credentials_app.services.tokens import token_create
 from tests.credentials_app.api.conftest import ALL_SCOPES
 
 pytestmark = pytest.mark.django_db
@@ -38,6 +39,13 @@ ENDPOINTS = [
     ("post", "/teams/{team}/members", Scope.WRITE, None, {"user": "carol"}),
     ("patch", "/teams/{team}/members/{member}", Scope.WRITE, None, {"role": "admin"}),
     ("delete", "/teams/{team}/members/{member}", Scope.WRITE, None, None),
+    ("get", "/credentials/{credential}/machine-reads", Scope.READ, "use", None),
+    ("put", "/credentials/{credential}/machine-reads", Scope.WRITE, "manage",
+     {"allowed": True, "connection_id": "main-reads"}),
+    ("get", "/tokens/", Scope.READ, None, None),
+    ("post", "/tokens/", Scope.WRITE, None, {"name": "Pipeline", "scopes": ["credentials:write"],
+                                             "expires_in_days": 30}),
+    ("post", "/tokens/{token}/revoke", Scope.WRITE, None, None),
 ]
 IDS = [f"{method.upper()} {path}" for method, path, *_ in ENDPOINTS]
 
@@ -53,10 +61,11 @@ def world(user_factory, credential_factory, team_factory, share_factory):
     share_factory(other, team, CredentialShare.Level.USE)
     connection = Connection.objects.create(owner=ada, kind="source", provider="humanitix", name="S",
                                            credential=credential)
+    pipeline, _raw = token_create(creator=ada, name="Ada's pipeline", scopes=[Scope.USE])
     return {
         "ada": ada, "bob": bob, "carol": carol, "team": team,
         "ids": {"credential": credential.pk, "other": other.pk, "team": team.pk, "connection": connection.pk,
-                "member": team.memberships.get(user=bob).pk},
+                "member": team.memberships.get(user=bob).pk, "token": pipeline.pk},
     }
 
 

@@ -94,3 +94,15 @@ def test_a_cursor_the_api_gave_out_still_pages(user_factory, api_client_for, cre
     second = api.get("/credentials/", limit=2, cursor=first["next_cursor"]).json()
 
     assert [item["name"] for item in first["items"] + second["items"]] == [f"Credential {n}" for n in range(3)]
+
+
+@pytest.mark.parametrize("key", ["", "k" * 256])
+def test_an_idempotency_key_outside_the_documented_length_is_refused(client, user_factory, api_client_for, key):
+    """An empty or over-long Idempotency-Key is refused before anything is done, as the schema says."""
+    raw = api_client_for(user_factory()).raw_token
+
+    response = client.post("/api/v1/teams/", {"name": "Ops"}, content_type="application/json",
+                           HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_IDEMPOTENCY_KEY=key)
+
+    assert response.status_code == 422 and response.json()["type"] == PROBLEM + "invalid-request"
+

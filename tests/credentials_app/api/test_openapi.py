@@ -36,7 +36,10 @@ def test_the_docs_page_loads_only_our_own_scripts(client):
 @pytest.mark.django_db(transaction=True)
 def test_generated_requests_get_no_server_error_and_answers_that_match_the_document(
     live_server, user_factory, credential_factory, sandbox, team_factory):
-    """Up to 10 generated requests per operation, with a token holding every scope, against the sandbox."""
+    """Up to 10 generated requests per operation, with a token holding every scope, against the sandbox.
+
+    Every refusal among them is a problem (application/problem+json).
+    """
     ada = user_factory("ada")
     team = team_factory("Ops", admins=[ada])
     credential = credential_factory(owner=ada, name="Seed")
@@ -49,6 +52,8 @@ def test_generated_requests_get_no_server_error_and_answers_that_match_the_docum
         "provider_id": "humanitix", "member_id": team.memberships.get().pk,
     }
     _, raw = token_create(creator=ada, name="Fuzz", scopes=ALL_SCOPES)
+    # Another token, so a generated revocation does not end the run.
+    real_ids["token_id"] = str(token_create(creator=ada, name="Target", scopes=ALL_SCOPES)[0].pk)
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/v1/openapi.json")
     schema.config.update(base_url=live_server.url)
     headers = {"Authorization": f"Bearer {raw}"}
@@ -72,6 +77,8 @@ def test_generated_requests_get_no_server_error_and_answers_that_match_the_docum
                 case.path_parameters.update({name: real_ids[name] for name in case.path_parameters})
             response = case.call(headers=headers)
             case.validate_response(response, checks=chosen)
+            if response.status_code >= 400:
+                assert response.headers["content-type"] == ["application/problem+json"], response.text[:200]
             statuses.append(response.status_code)
 
         run()
