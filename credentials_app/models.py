@@ -354,3 +354,7 @@ class IdempotencyRecord(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["token", "key"], name="unique_idempotency_key_per_token")]
+
+
+# Notification channels and their outbox live in credentials_app/notifications/; imported here so Django loads them.
+from credentials_app.notifications.models import Notification, NotificationChannel  # noqa: E402,F401

@@ -259,3 +259,14 @@ MACHINE_VAULT_CONNECTIONS_PATH = env.str("MACHINE_VAULT_CONNECTIONS_PATH", defau
 PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="")
 PROVIDER_SANDBOX_ALLOWED = env.bool("PROVIDER_SANDBOX_ALLOWED", default=False)
 PROVIDER_SANDBOX_CA_BUNDLE = env.str("PROVIDER_SANDBOX_CA_BUNDLE", default=str(VAR_DIR / "sandbox-ca.pem"))
+
+# --- Notifications (email, Slack, signed webhooks) --------------------------
+# Webhook and Slack URLs may reach private and loopback addresses (http:// to loopback only) when on.
+NOTIFICATION_ALLOW_PRIVATE_URLS = env.bool("NOTIFICATION_ALLOW_PRIVATE_URLS", default=DEBUG)
+# A failed delivery is tried again after this many seconds, doubling each time, up to NOTIFICATION_MAX_ATTEMPTS tries.
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Seconds to connect to, and then to wait for, a mail server or webhook receiver.
+NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", default=10.0)
+# The app's public address, e.g. https://creds.example.com: messages then link to the credential's page.
+APP_BASE_URL = env.str("APP_BASE_URL", default="").rstrip("/")

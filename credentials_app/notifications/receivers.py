@@ -1,0 +1,26 @@
+"""Turn the watch's signals into outbox rows, in the sender's transaction: one row per channel per event."""
+from django.dispatch import receiver
+
+from credentials_app.notifications.messages import health_message, key_expiring_message, key_replaced_message
+from credentials_app.notifications.outbox import credential_notify
+from credentials_app.watch.signals import health_changed, key_expiring, key_replaced
+
+
+@receiver(health_changed, dispatch_uid="notify_health_changed")
+def notify_health_changed(sender, *, credential, old, new, cause, at, **kwargs):
+    """Queue a message for a move into or out of trouble; other moves tell no one."""
+    message = health_message(credential=credential, old=old, new=new, cause=cause, at=at)
+    if message is not None:
+        credential_notify(message=message)
+
+
+@receiver(key_replaced, dispatch_uid="notify_key_replaced")
+def notify_key_replaced(sender, *, credential, actor_name, at, **kwargs):
+    """Queue a message saying credential's key was replaced."""
+    credential_notify(message=key_replaced_message(credential=credential, actor_name=actor_name, at=at))
+
+
+@receiver(key_expiring, dispatch_uid="notify_key_expiring")
+def notify_key_expiring(sender, *, credential, expires_at, days_left, **kwargs):
+    """Queue the warning that credential's key expires in days_left days."""
+    credential_notify(message=key_expiring_message(credential=credential, expires_at=expires_at, days_left=days_left))
