@@ -223,3 +223,18 @@ def test_a_replaced_key_and_an_expiring_key_are_told(webhook_receiver, credentia
     assert expiring["type"] == "credential.key_expiring" and expiring["data"]["days_left"] == 3
     assert "expires in 3 days" in expiring["data"]["text"]
     assert all(entry["verified"] for entry in webhook_receiver.received)
+
+
+def test_the_send_notifications_command_sends_what_is_due(smtp_server, credential):
+    """`manage.py send_notifications --once` sends the due messages and says how many."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    move(credential, Status.VERIFIED, Status.REJECTED)
+    out = StringIO()
+
+    call_command("send_notifications", "--once", stdout=out)
+
+    assert out.getvalue().strip() == "1 sent, 0 to retry, 0 given up"
+    assert len(smtp_server.messages) == 1
