@@ -64,8 +64,13 @@ class UrlRefused(Exception):
     """A webhook URL may not be called now; the message names why, never the URL's secret."""
 
 
-def ensure_callable(url: str) -> None:
-    """Raise UrlRefused unless url passes validate_webhook_url and its host resolves to allowed addresses."""
+def ensure_callable(url: str) -> str:
+    """Return the address to connect to for url; raise UrlRefused unless url passes validate_webhook_url
+    and its host resolves only to allowed addresses.
+
+    The caller connects to the returned address itself, so a name that resolves to a public address
+    here and to a private one a moment later (DNS rebinding) cannot move the call.
+    """
     try:
         validate_webhook_url(url)
     except ValidationError as error:
@@ -75,12 +80,12 @@ def ensure_callable(url: str) -> None:
         infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
     except (socket.gaierror, UnicodeError):
         raise UrlRefused(f"The host {host} could not be resolved.") from None
-    if settings.NOTIFICATION_ALLOW_PRIVATE_URLS:
-        return
-    for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
-        if not address.is_global:
-            raise UrlRefused(
-                f"{host} resolves to a private address ({address}); "
-                "NOTIFICATION_ALLOW_PRIVATE_URLS=true allows private receivers."
-            )
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    if not settings.NOTIFICATION_ALLOW_PRIVATE_URLS:
+        for address in addresses:
+            if not address.is_global:
+                raise UrlRefused(
+                    f"{host} resolves to a private address ({address}); "
+                    "NOTIFICATION_ALLOW_PRIVATE_URLS=true allows private receivers."
+                )
+    return str(addresses[0])

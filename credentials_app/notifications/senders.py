@@ -9,8 +9,11 @@ import hmac
 import json
 import logging
 import secrets
+from urllib.parse import urlsplit
 
+import certifi
 import requests
+import urllib3
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
@@ -78,21 +81,36 @@ def _send_email(notification: Notification) -> None:
 
 def _post(url: str, body: bytes, headers: dict) -> None:
     try:
-        ensure_callable(url)
+        address = ensure_callable(url)
     except UrlRefused as refused:
         raise DeliveryFailed(str(refused)) from None
-    timeout = settings.NOTIFICATION_TIMEOUT
+    parts = urlsplit(url)
+    ca_bundle, proxy = _environment(url)
+    seconds = settings.NOTIFICATION_TIMEOUT
+    timeout = urllib3.Timeout(connect=seconds, read=seconds, total=2 * seconds)
+    headers = {"Content-Type": "application/json", "User-Agent": "Credential-Manager", **headers}
+    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle} if parts.scheme == "https" else {}
     try:
-        with requests.post(
-            url, data=body, headers={"Content-Type": "application/json", "User-Agent": "Credential-Manager", **headers},
-            timeout=(timeout, timeout), allow_redirects=False, verify=True, stream=True,
-        ) as response:
-            status = response.status_code
-    except requests.exceptions.SSLError:
+        if proxy:
+            # Behind HTTPS_PROXY the proxy resolves the name: it is the network's own gate.
+            with urllib3.ProxyManager(proxy, timeout=timeout, retries=False, **tls) as manager:
+                response = manager.urlopen("POST", url, body=body, headers=headers, redirect=False,
+                                           preload_content=False)
+        else:
+            with _pinned_pool(parts, address, timeout, tls) as pool:
+                response = pool.urlopen(
+                    "POST", (parts.path or "/") + (f"?{parts.query}" if parts.query else ""),
+                    body=body, headers={**headers, "Host": parts.netloc}, redirect=False,
+                    preload_content=False, assert_same_host=False,
+                )
+        # Only the status matters: the answer's body is never read.
+        status = response.status
+        response.close()
+    except urllib3.exceptions.SSLError:
         raise DeliveryFailed("The receiver's TLS certificate could not be verified.") from None
-    except requests.exceptions.Timeout:
-        raise DeliveryFailed(f"The receiver did not answer within {timeout:g} s.") from None
-    except requests.exceptions.RequestException:
+    except urllib3.exceptions.TimeoutError:
+        raise DeliveryFailed(f"The receiver did not answer within {seconds:g} s.") from None
+    except urllib3.exceptions.HTTPError:
         raise DeliveryFailed("Could not connect to the receiver.") from None
     except OSError:
         raise DeliveryFailed("The CA certificates (REQUESTS_CA_BUNDLE) could not be read.") from None
@@ -100,3 +118,20 @@ def _post(url: str, body: bytes, headers: dict) -> None:
         raise DeliveryFailed(f"The receiver answered HTTP {status}, a redirect; redirects are not followed.")
     if not 200 <= status < 300:
         raise DeliveryFailed(f"The receiver answered HTTP {status}.")
+
+
+def _environment(url: str) -> tuple[str, str | None]:
+    """Return the CA bundle and the proxy (None: direct) for url, from REQUESTS_CA_BUNDLE, HTTPS_PROXY and
+    NO_PROXY, as every outbound call of the app reads them."""
+    found = requests.Session().merge_environment_settings(url, {}, None, True, None)
+    ca_bundle = certifi.where() if found["verify"] is True else found["verify"]
+    return ca_bundle, requests.utils.select_proxy(url, found["proxies"])
+
+
+def _pinned_pool(parts, address: str, timeout, tls: dict):
+    """Return a one-connection pool to address (checked by ensure_callable), verifying TLS for the URL's host."""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    if not tls:
+        return urllib3.HTTPConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1)
+    return urllib3.HTTPSConnectionPool(address, port, timeout=timeout, retries=False, maxsize=1,
+                                       server_hostname=parts.hostname, assert_hostname=parts.hostname, **tls)

@@ -130,6 +130,7 @@ def test_a_failing_receiver_is_retried_with_backoff_and_logged(webhook_receiver,
     # Every try is the same message: one webhook-id, so the receiver can drop repeats.
     assert len({entry["headers"]["webhook-id"] for entry in webhook_receiver.received}) == 1
     assert len(webhook_receiver.received) == 3
+    assert webhook_receiver.received[0]["path"] == "/hooks/SeCrEtPaTh?token=SeCrEtQuErY"
     assert "SeCrEt" not in caplog.text and "HTTP 500" in caplog.text
 
 
@@ -238,3 +239,40 @@ def test_the_send_notifications_command_sends_what_is_due(smtp_server, credentia
 
     assert out.getvalue().strip() == "1 sent, 0 to retry, 0 given up"
     assert len(smtp_server.messages) == 1
+
+
+def test_webhooks_go_only_to_a_verified_tls_certificate(credential, sandbox_server, settings, monkeypatch):
+    """An HTTPS receiver whose certificate does not verify gets nothing; with its CA trusted, it is reached."""
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = True
+    monkeypatch.delenv("REQUESTS_CA_BUNDLE", raising=False)
+    monkeypatch.delenv("CURL_CA_BUNDLE", raising=False)
+    NotificationChannel.objects.create(user=credential.owner, kind=NotificationChannel.Kind.WEBHOOK,
+                                       target=f"{sandbox_server.url}/hooks/tls", signing_secret=new_signing_secret())
+    move(credential, Status.VERIFIED, Status.REJECTED)
+
+    deliver_due()
+    row = Notification.objects.get()
+    assert row.last_error == "The receiver's TLS certificate could not be verified."
+
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", sandbox_server.ca_bundle)
+    deliver_due(now=row.next_attempt_at)
+    row.refresh_from_db()
+    # The sandbox is no webhook receiver: any HTTP answer proves the verified TLS connection was made.
+    assert row.last_error.startswith("The receiver answered HTTP ")
+
+
+def test_a_receiver_on_a_private_address_is_refused_unless_allowed(credential, sandbox_server, settings):
+    """Without NOTIFICATION_ALLOW_PRIVATE_URLS, an HTTPS URL whose host resolves to a private address is not called."""
+    settings.NOTIFICATION_ALLOW_PRIVATE_URLS = False
+    sandbox_server.state.requests.clear()
+    for host in ("127.0.0.1", "localhost"):
+        NotificationChannel.objects.create(user=credential.owner, kind=NotificationChannel.Kind.SLACK,
+                                           target=f"https://{host}:{sandbox_server.port}/services/x")
+    move(credential, Status.VERIFIED, Status.REJECTED)
+
+    deliver_due()
+
+    assert [row.last_error.split(" (")[0] for row in Notification.objects.order_by("channel__target")] == [
+        "127.0.0.1 resolves to a private address", "localhost resolves to a private address",
+    ]
+    assert sandbox_server.state.requests == []
