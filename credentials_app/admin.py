@@ -18,6 +18,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from connectors.registry import provider_choices
 from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare, Membership, ProxyUsage, Team
+from credentials_app.notifications.models import Notification
 from credentials_app.services.credentials import (
     CredentialInUse,
     credential_delete,
@@ -351,3 +352,13 @@ class ProxyUsageAdmin(ReadOnlyAdmin):
     list_filter = ["status"]
     list_select_related = ["credential", "token"]
     date_hierarchy = "hour"
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The notification outbox: what was sent on which channel, what failed, and when it is tried again."""
+
+    list_display = ["created_at", "subject", "channel", "address", "state", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["state", "event"]
+    list_select_related = ["channel", "channel__user", "channel__team"]
+    search_fields = ["subject", "address"]

@@ -155,3 +155,17 @@ def test_the_default_email_channel_cannot_be_removed(client, owner):
 
     assert "can be turned off, not removed" in page
     assert NotificationChannel.objects.filter(pk=channel.pk).exists()
+
+
+def test_the_admin_lists_the_outbox_without_url_secrets(client, sign_in, user_factory, credential_factory):
+    """Operators see each message's state in the admin, read-only, and never a URL's secret path."""
+    owner = user_factory()
+    sign_in(is_staff=True, is_superuser=True)
+    NotificationChannel.objects.create(user=owner, kind=Kind.SLACK, target="https://hooks.slack.com/services/T/B/SECRETPATH")
+    reject(credential_factory(owner=owner, name="Box office"))
+
+    page = client.get("/admin/credentials_app/notification/").content.decode()
+
+    assert "Box office is Rejected" in page and "https://hooks.slack.com/…" in page
+    assert "SECRETPATH" not in page
+    assert client.get("/admin/credentials_app/notification/add/").status_code == 403
