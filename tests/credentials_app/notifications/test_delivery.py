@@ -276,3 +276,18 @@ def test_a_receiver_on_a_private_address_is_refused_unless_allowed(credential, s
         "127.0.0.1 resolves to a private address", "localhost resolves to a private address",
     ]
     assert sandbox_server.state.requests == []
+
+
+def test_a_broken_channel_never_undoes_the_event(credential, caplog, monkeypatch):
+    """If queuing a message fails, the event still commits and the failure is logged."""
+    from credentials_app.notifications import outbox
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("bug")
+
+    monkeypatch.setattr(outbox, "destinations", broken)
+    move(credential, Status.VERIFIED, Status.REJECTED)
+
+    credential.refresh_from_db()
+    assert credential.status == Status.REJECTED
+    assert "No notification queued" in caplog.text
