@@ -6,11 +6,12 @@ them (next_attempt_at moves past the lease) before sending outside any transacti
 send one row at once, and a row whose worker died is sent again once its lease ends.
 """
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import DatabaseError, close_old_connections, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -63,6 +64,10 @@ class DeliveryReport:
     def __str__(self):
         return f"{self.sent} sent, {self.retrying} to retry, {self.failed} given up"
 
+    @property
+    def taken(self) -> int:
+        return self.sent + self.retrying + self.failed
+
 
 def claim_due(*, limit: int, now: datetime, ids=None) -> list[Notification]:
     """Lease up to limit due rows (or those of ids) to this worker and return them, oldest due first."""
@@ -97,6 +102,31 @@ def deliver_due(limit: int = 100, *, now: datetime | None = None, ids=None) -> D
             report.sent += 1
             logger.info("notification %s (%s) sent by %s on try %d", row.pk, row.event, row.channel.kind, row.attempts)
     return report
+
+
+def deliver_forever(*, stop: threading.Event, interval: float = 5.0, limit: int = 100, on_report=None) -> None:
+    """Send due notifications until stop is set: round after round while rounds are full, else every interval.
+
+    Runs in a thread of its own beside other work (a slow receiver then delays only notifications), or
+    as a process's main loop (`manage.py send_notifications --forever`). on_report(report) hears of
+    every round that sent or failed something.
+    """
+    try:
+        while not stop.is_set():
+            close_old_connections()
+            try:
+                report = deliver_due(limit=limit)
+            except DatabaseError:
+                # A database restarting or busy must not end the loop: what was leased is taken again later.
+                logger.exception("Sending notifications failed; trying again in %g s.", interval)
+                stop.wait(interval)
+                continue
+            if report.taken and on_report is not None:
+                on_report(report)
+            if report.taken < limit:
+                stop.wait(interval)
+    finally:
+        connections.close_all()
 
 
 def _record_failure(row: Notification, reason: str, now: datetime, report: DeliveryReport) -> None:

@@ -1,10 +1,10 @@
 """Send the notifications that are due: once, or in a loop for a worker without a scheduler."""
 import signal
-import time
+import threading
 
 from django.core.management.base import BaseCommand, CommandError
 
-from credentials_app.notifications.outbox import deliver_due
+from credentials_app.notifications.outbox import deliver_due, deliver_forever
 
 
 class Command(BaseCommand):
@@ -27,22 +27,15 @@ class Command(BaseCommand):
         if options["limit"] < 1 or options["interval"] <= 0:
             raise CommandError("--limit must be 1 or more and --interval above 0.")
         if not options["forever"]:
-            self.send_all_due(options["limit"])
+            while (report := deliver_due(limit=options["limit"])).taken:
+                self.stdout.write(str(report))
+                if report.taken < options["limit"]:
+                    break
             return
-        stopping = []
-        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
         try:
-            while not stopping:
-                self.send_all_due(options["limit"])
-                time.sleep(options["interval"])
+            deliver_forever(stop=stop, interval=options["interval"], limit=options["limit"],
+                            on_report=lambda report: self.stdout.write(str(report)))
         except KeyboardInterrupt:
             pass
-
-    def send_all_due(self, limit: int) -> None:
-        """Send rounds of up to limit messages until a round finds fewer than limit due."""
-        while True:
-            report = deliver_due(limit=limit)
-            if report.sent or report.retrying or report.failed:
-                self.stdout.write(str(report))
-            if report.sent + report.retrying + report.failed < limit:
-                return

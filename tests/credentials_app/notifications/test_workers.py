@@ -1,5 +1,6 @@
-"""Several delivery workers at once: each message is sent once."""
+"""Delivery workers: several at once send each message once; one in a thread stops when asked."""
 import threading
+import time
 from collections import Counter
 
 import pytest
@@ -8,7 +9,7 @@ from django.utils import timezone
 
 from credentials_app.models import Credential
 from credentials_app.notifications.models import NotificationChannel
-from credentials_app.notifications.outbox import deliver_due
+from credentials_app.notifications.outbox import deliver_due, deliver_forever
 from credentials_app.notifications.senders import new_signing_secret
 from credentials_app.watch.signals import health_changed
 
@@ -51,3 +52,27 @@ def test_three_workers_send_each_message_once(webhook_receiver, credential_facto
     ids = Counter(entry["headers"]["webhook-id"] for entry in webhook_receiver.received)
     assert len(ids) == 30 and set(ids.values()) == {1}
     assert all(entry["verified"] for entry in webhook_receiver.received)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_thread_sends_what_is_due_and_stops_when_asked(smtp_server, credential_factory):
+    """deliver_forever, in a thread beside other work, sends the due message once, then stops on request."""
+    credential = credential_factory()
+    with transaction.atomic():
+        health_changed.send(sender=Credential, credential=credential, old=Status.VERIFIED, new=Status.REJECTED,
+                            cause="Refused.", at=timezone.now())
+    stop = threading.Event()
+    thread = threading.Thread(target=deliver_forever, kwargs={"stop": stop, "interval": 0.05})
+    thread.start()
+    try:
+        for _ in range(100):
+            if smtp_server.messages:
+                break
+            time.sleep(0.05)
+        time.sleep(0.2)  # a few more rounds: none may send it again
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert not thread.is_alive()
+    assert [message["to"] for message in smtp_server.messages] == [[credential.owner.email]]
