@@ -4,6 +4,8 @@ import uuid
 from django.conf import settings
 from django.db import models
 
+from credentials_app.notifications.addresses import public_part
+
 
 class NotificationChannel(models.Model):
     """One way to reach a person or a team: email, a Slack incoming webhook, or a signed webhook.
@@ -59,8 +61,6 @@ class NotificationChannel(models.Model):
     @property
     def display_target(self) -> str:
         """Return where the channel goes, in words that reveal no URL secret."""
-        from credentials_app.notifications.addresses import public_part
-
         if self.kind == self.Kind.EMAIL:
             if self.target:
                 return self.target

@@ -15,7 +15,7 @@ from django.db import DatabaseError, close_old_connections, connections, transac
 from django.db.models import F
 from django.utils import timezone
 
-from credentials_app.notifications.messages import Message
+from credentials_app.notifications.messages import Message, test_message
 from credentials_app.notifications.models import Notification, NotificationChannel
 from credentials_app.notifications.recipients import channels_for_credential, destinations
 from credentials_app.notifications.senders import DeliveryFailed, send
@@ -144,8 +144,6 @@ def _record_failure(row: Notification, reason: str, now: datetime, report: Deliv
 
 def channel_send_test(*, channel: NotificationChannel) -> list[Notification]:
     """Queue a test message on channel and try it at once; return its rows as they now stand."""
-    from credentials_app.notifications.messages import test_message
-
     rows = notifications_enqueue(message=test_message(at=timezone.now()), channels=[channel])
     deliver_due(limit=len(rows), ids=[row.pk for row in rows])
     return list(Notification.objects.filter(pk__in=[row.pk for row in rows]))
