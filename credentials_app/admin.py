@@ -20,6 +20,7 @@ from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
 from credentials_app.models import (
     AuditEvent, Connection, Credential, CredentialShare, MachineRefusalCount, Membership, ProxyUsage, Team,
 )
+from credentials_app.notifications.models import Notification
 from credentials_app.services.credentials import (
     CredentialInUse,
     credential_delete,
@@ -376,3 +377,13 @@ class WatchRunAdmin(ReadOnlyAdmin):
     list_select_related = ["credential"]
     date_hierarchy = "due_at"
     ordering = ["-due_at"]
+
+
+@admin.register(Notification)
+class NotificationAdmin(ReadOnlyAdmin):
+    """The notification outbox: what was sent on which channel, what failed, and when it is tried again."""
+
+    list_display = ["created_at", "subject", "channel", "address", "state", "attempts", "next_attempt_at", "last_error"]
+    list_filter = ["state", "event"]
+    list_select_related = ["channel", "channel__user", "channel__team"]
+    search_fields = ["subject", "address"]

@@ -405,3 +405,5 @@ class IdempotencyRecord(models.Model):
 
 # The watch's table lives with the watch; imported here so Django finds it with the app's models.
 from credentials_app.watch.models import WatchRun  # noqa: E402,F401
+# Notification channels and their outbox live in credentials_app/notifications/; imported here so Django loads them.
+from credentials_app.notifications.models import Notification, NotificationChannel  # noqa: E402,F401

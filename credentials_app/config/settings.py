@@ -278,3 +278,14 @@ WATCH_CONCURRENCY = env.int("WATCH_CONCURRENCY", default=16)
 WATCH_PER_PROVIDER = env.int("WATCH_PER_PROVIDER", default=4)
 # Proxied calls answered "invalid key" trigger at most one confirming check per credential in this window.
 WATCH_CONFIRM_WINDOW_SECONDS = env.int("WATCH_CONFIRM_WINDOW_SECONDS", default=300)
+
+# --- Notifications (email, Slack, signed webhooks) --------------------------
+# Webhook and Slack URLs may reach private and loopback addresses (http:// to loopback only) when on.
+NOTIFICATION_ALLOW_PRIVATE_URLS = env.bool("NOTIFICATION_ALLOW_PRIVATE_URLS", default=DEBUG)
+# A failed delivery is tried again after this many seconds, doubling each time, up to NOTIFICATION_MAX_ATTEMPTS tries.
+NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
+NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
+# Seconds to connect to, and then to wait for, a mail server or webhook receiver.
+NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", default=10.0)
+# The app's public address, e.g. https://creds.example.com: messages then link to the credential's page.
+APP_BASE_URL = env.str("APP_BASE_URL", default="").rstrip("/")

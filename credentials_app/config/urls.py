@@ -96,6 +96,8 @@ urlpatterns = [
     # --- API tokens ---
     path("tokens/", tokens.token_list, name="token_list"),
     path("tokens/<uuid:pk>/revoke/", tokens.token_revoke_view, name="token_revoke"),
+    # --- Notifications: a person's channels, a team's, and their delivery logs ---
+    path("", include("credentials_app.notifications.urls")),
 ]
 
 handler403 = "credentials_app.views.errors.permission_denied"

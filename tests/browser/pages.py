@@ -1,7 +1,11 @@
 """Every page a person meets, with enough data in it to show its tables and lists."""
+from datetime import timedelta
+
 from django.urls import reverse
+from django.utils import timezone
 
 from credentials_app.models import CredentialShare
+from credentials_app.notifications.models import Notification, NotificationChannel
 
 
 def build_every_page(*, user, user_factory, credential_factory, team_factory, share_factory, connection_factory):
@@ -14,6 +18,14 @@ def build_every_page(*, user, user_factory, credential_factory, team_factory, sh
     credential_factory(owner=teammate, provider="custify", name="Customer success")
     share_factory(credential, team, level=CredentialShare.Level.USE)
     connection_factory(credential, name="Weekly sales")
+    webhook = NotificationChannel.objects.create(user=user, kind="webhook", target="https://hooks.example.com/in/x",
+                                                 signing_secret="whsec_c2VjcmV0")
+    NotificationChannel.objects.create(team=team, kind="slack", target="https://hooks.slack.com/services/T/B/x")
+    Notification.objects.create(
+        channel=webhook, event="credential.trouble", credential=credential, subject=f"{credential.name} is Rejected",
+        text="Refused.", occurred_at=timezone.now(), attempts=1, last_error="The receiver answered HTTP 500.",
+        next_attempt_at=timezone.now() + timedelta(minutes=1),
+    )
     return [
         ("home", reverse("home")),
         ("catalog", reverse("catalog", args=["source"])),
@@ -24,4 +36,6 @@ def build_every_page(*, user, user_factory, credential_factory, team_factory, sh
         ("team page", reverse("team_detail", args=[team.pk])),
         ("sharing page", reverse("credential_sharing", args=[credential.pk])),
         ("API tokens page", reverse("token_list")),
+        ("notifications page", reverse("notifications")),
+        ("team notifications page", reverse("team_notifications", args=[team.pk])),
     ]

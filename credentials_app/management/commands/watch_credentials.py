@@ -1,9 +1,13 @@
-"""Run the watch: check each credential again on its schedule, and send expiry warnings. `make run` starts it."""
+"""Run the watch: check each credential again on its schedule, send expiry warnings, deliver notifications.
+
+`make run` starts it beside gunicorn.
+"""
 import signal
 import threading
 
 from django.core.management.base import BaseCommand
 
+from credentials_app.notifications.outbox import deliver_due, deliver_forever
 from credentials_app.watch.worker import Watcher
 
 
@@ -23,4 +27,13 @@ class Command(BaseCommand):
         # SIGTERM (make run's exit, systemd stop) ends the worker after the batch in hand is recorded.
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
-        Watcher(worker_id=options["worker_id"]).serve(stop=stop, until_idle=options["until_idle"])
+        # Notifications go out from a thread of their own: a slow receiver must not hold up checks.
+        sender = threading.Thread(target=deliver_forever, kwargs={"stop": stop}, name="notifications", daemon=True)
+        sender.start()
+        try:
+            Watcher(worker_id=options["worker_id"]).serve(stop=stop, until_idle=options["until_idle"])
+        finally:
+            stop.set()
+            sender.join(timeout=30)
+        if options["until_idle"]:
+            deliver_due(limit=100)

@@ -1,0 +1,91 @@
+"""Which webhook URLs the app may call, and how a URL is shown without its secret.
+
+A webhook URL is the user's own, so it is an outbound call to a place we do not choose. Rules:
+HTTPS only; the host must resolve to public addresses. With NOTIFICATION_ALLOW_PRIVATE_URLS
+(default: DEBUG) a URL may reach private and loopback addresses, and plain http:// is allowed to
+loopback only (a receiver on the same machine, as in tests). The path and query often are the
+secret (Slack's is), so only scheme and host are ever shown or logged.
+"""
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+_LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
+
+
+def public_part(url: str) -> str:
+    """Return scheme://host[:port]/… of url: never its path, query or user info."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if _port_or_none(parts) else ""
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+def _port_or_none(parts):
+    try:
+        return parts.port
+    except ValueError:
+        return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() in _LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def validate_webhook_url(url: str) -> None:
+    """Raise ValidationError unless url is a webhook URL the app may store (no DNS lookup)."""
+    try:
+        parts = urlsplit(url.strip())
+        parts.port  # noqa: B018  (raises ValueError on a bad port)
+    except ValueError:
+        raise ValidationError("Enter a valid URL.") from None
+    if parts.username or parts.password:
+        raise ValidationError("Put no user name or password in the URL; the message is signed instead.")
+    if not parts.hostname:
+        raise ValidationError("Enter a full URL, starting with https://.")
+    if parts.scheme == "https":
+        return
+    if parts.scheme == "http" and settings.NOTIFICATION_ALLOW_PRIVATE_URLS and _is_loopback(parts.hostname):
+        return
+    raise ValidationError("The URL must start with https:// (plain http:// only to this machine, when allowed).")
+
+
+class UrlRefused(Exception):
+    """A webhook URL may not be called now; the message names why, never the URL's secret."""
+
+
+def ensure_callable(url: str) -> str:
+    """Return the address to connect to for url; raise UrlRefused unless url passes validate_webhook_url
+    and its host resolves only to allowed addresses.
+
+    The caller connects to the returned address itself, so a name that resolves to a public address
+    here and to a private one a moment later (DNS rebinding) cannot move the call.
+    """
+    try:
+        validate_webhook_url(url)
+    except ValidationError as error:
+        raise UrlRefused(error.messages[0]) from None
+    host = urlsplit(url).hostname
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (socket.gaierror, UnicodeError):
+        raise UrlRefused(f"The host {host} could not be resolved.") from None
+    addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
+    if not settings.NOTIFICATION_ALLOW_PRIVATE_URLS:
+        for address in addresses:
+            if not address.is_global:
+                raise UrlRefused(
+                    f"{host} resolves to a private address ({address}); "
+                    "NOTIFICATION_ALLOW_PRIVATE_URLS=true allows private receivers."
+                )
+    return str(addresses[0])
