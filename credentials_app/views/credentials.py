@@ -32,6 +32,7 @@ from credentials_app.services.credentials import (
     credential_enable,
 )
 from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
+from credentials_app.services.pipeline_use import credential_pipeline_snippets
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 from credentials_app.views.throttled import with_retry_after
@@ -79,6 +80,9 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
             initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
         ),
         "token_usage": credential_usage_today(credential),
+        "pipeline_snippets": credential_pipeline_snippets(
+            credential=credential, app_url=request.build_absolute_uri("/")
+        ),
         "delete_error": "",
     }
     context.update(forms_in_error)
