@@ -72,3 +72,30 @@ def test_a_team_member_who_may_use_it_copies_the_airflow_settings(
         "url": live_server.url, "token": "cmk_...", "mount_point": "secret",
         "connections_path": "connections", "kv_engine_version": 2,
     }
+
+
+def test_a_new_token_is_shown_once_in_a_panel_with_copy_and_a_reload_makes_no_second(signed_in_page):
+    """Create a token at 390 px: a panel shows it with Copy and "I have copied it"; a reload shows no token."""
+    page = signed_in_page
+    page.set_viewport_size(PHONE)
+    page.goto("/tokens/")
+    page.get_by_label("Token name").fill("Nightly export")
+    page.get_by_role("button", name="Create token").click()
+    panel = page.get_by_role("region", name="Token “Nightly export” created")
+    expect(panel).to_be_visible()
+    panel.screenshot(path=f"{SHOTS}/token-panel-390.png")
+    panel.get_by_role("button", name="Copy").click()
+    raw = clipboard(page)
+    assert raw.startswith("cmk_") and len(raw) > 40
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+    page.reload()
+    expect(page.get_by_text("shown only this once")).to_have_count(0)
+    assert ApiToken.objects.count() == 1
+
+    page.get_by_label("Token name").fill("Nightly export")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.get_by_test_id("duplicate-name")).to_contain_text("another live token named “Nightly export”")
+    page.get_by_role("link", name="I have copied it").click()
+    expect(page.get_by_test_id("token-panel")).to_have_count(0)
+    assert raw not in page.content()
