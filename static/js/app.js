@@ -2,6 +2,9 @@
 // submit, and client-side filtering. Pages work from the keyboard alone.
 "use strict";
 
+// Marks the page as scripted, so controls needed only without JavaScript can hide ([data-without-js]).
+document.documentElement.classList.add("js");
+
 function openDialog(dialog) {
   dialog.showModal();
   const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
