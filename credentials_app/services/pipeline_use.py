@@ -25,8 +25,11 @@ class Snippet:
 def _proxy_check_line(credential: Credential, proxy_base: str) -> str:
     """Return a curl line that sends the provider's own cheap check read through the proxy."""
     connector, options = credential.connector, credential.settings_values()
-    path = connector.declared("check_path", options).lstrip("/")
-    query = connector.check_query(options)
+    try:
+        path = connector.declared("check_path", options).lstrip("/")
+        query = connector.check_query(options)
+    except ValueError:  # a stored setting no longer among the choices: the base URL alone still helps
+        path, query = "", {}
     url = proxy_base + path + (f"?{urlencode(query)}" if query else "")
     method = "" if connector.check_method == "GET" else f"-X {connector.check_method} "
     body = "" if connector.check_method == "GET" else '-H "Content-Type: application/json" -d @request.json '
