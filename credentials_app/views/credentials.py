@@ -7,12 +7,12 @@ from django.shortcuts import redirect, render
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from connectors.base import Outcome
 from connectors.registry import CONNECTORS
 from credentials_app import events
 from credentials_app.access import MANAGE, access_level, get_credential_for
 from credentials_app.forms import CredentialEditForm, CredentialFilterForm, MachineReadsForm, MoveAndDeleteForm
 from credentials_app.models import Credential
+from credentials_app.provider_check import check_deadline_seconds
 from credentials_app.selectors import (
     CREDENTIALS_PER_PAGE,
     attention_labels,
@@ -33,6 +33,7 @@ from credentials_app.services.credentials import (
 )
 from credentials_app.services.machine_use import credential_set_machine_reads, credential_usage_today
 from credentials_app.services.pipeline_use import credential_pipeline_snippets
+from credentials_app.services.status_words import check_result_words
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 from credentials_app.views.throttled import with_retry_after
@@ -80,6 +81,7 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
             initial={"allowed": credential.machine_reads_allowed, "connection_name": credential.connection_name}
         ),
         "token_usage": credential_usage_today(credential),
+        "check_deadline_seconds": check_deadline_seconds(),
         "pipeline_snippets": credential_pipeline_snippets(
             credential=credential, app_url=request.build_absolute_uri("/")
         ),
@@ -103,16 +105,9 @@ def credential_check_now(request, pk):
     except CheckThrottled as refusal:
         messages.warning(request, f"{refusal.message} The status stays “{credential.get_status_display()}”.")
         return with_retry_after(_render_detail(request, credential), refusal)
-    if result.outcome == Outcome.COULD_NOT_CHECK:
-        messages.warning(
-            request, f"Could not check: {result.message} The status stays “{credential.get_status_display()}”."
-        )
-    elif result.outcome == Outcome.REJECTED:
-        messages.error(request, f"Checked: Rejected. {result.message}")
-    elif result.outcome == Outcome.RESTRICTED:
-        messages.warning(request, f"Checked: Limited access. {result.message}")
-    else:
-        messages.success(request, f"Checked: Verified. {result.message}")
+    credential.refresh_from_db()
+    level, text = check_result_words(result, status_label=credential.get_status_display())
+    messages.add_message(request, level, text)
     return _back(credential)
 
 

@@ -108,6 +108,7 @@ class CredentialForm {
   }
 
   clearErrors() {
+    delete this.alert.dataset.countingDown;
     this.alert.hidden = true;
     this.alert.textContent = "";
     this.alert.className = "form-alert";
@@ -220,6 +221,7 @@ class CredentialForm {
     if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
     const invalid = this.form.querySelector("[aria-invalid=true]");
     (invalid || this.alert).focus?.();
+    window.countDown?.(this.alert); // a rate limit's "Try again in 30 seconds." counts down
   }
 }
 

@@ -1,6 +1,6 @@
 // The Add Credential overlay's client states: it reopens clean after Cancel, × or Esc (no earlier
 // error, no typed value, above all no key), and a running check shows its elapsed seconds against
-// the longest it can take (the dialog's data-check-deadline, from the server's timeouts). While the
+// the longest it can take (data-check-deadline, from the server's timeouts), as does Check now. While the
 // sandbox is on, its "Sandbox keys" list fills the key field.
 (() => {
   "use strict";
@@ -15,8 +15,9 @@
     }
   }
 
-  function showElapsed(dialog, progress) {
-    const deadline = Number(dialog.dataset.checkDeadline) || 0;
+  // holder carries data-check-deadline: the overlay's dialog, or the Check now form.
+  function showElapsed(holder, progress) {
+    const deadline = Number(holder.dataset.checkDeadline) || 0;
     const counter = document.createElement("span");
     counter.className = "progress-elapsed";
     counter.dataset.progressElapsed = "";
@@ -86,6 +87,12 @@
       if (progress) showElapsed(dialog, progress);
       const sandboxKeys = form.querySelector("[data-sandbox-keys]");
       if (sandboxKeys) offerSandboxKeys(form, sandboxKeys);
+    });
+    // Check now posts the page: until the answer comes, it counts the seconds as the overlay does.
+    document.querySelectorAll("form[data-check-progress]").forEach((form) => {
+      const progress = document.getElementById(form.dataset.checkProgress);
+      showElapsed(form, progress);
+      form.addEventListener("submit", () => { progress.hidden = false; });
     });
   });
 })();

@@ -93,7 +93,7 @@ def test_a_data_source_is_named_renamed_moved_and_deleted(signed_in_page, user, 
     page.get_by_label(label("Name")).fill("Box office sales")
     page.get_by_role("button", name="Rename").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Box office sales")
-    page.get_by_label(label("Use the credential")).select_option(label="New key")
+    page.get_by_label(label("Use the credential")).select_option(label="New key (Verified)")
     page.get_by_role("button", name="Use this credential").click()
     expect(page.get_by_test_id("connection-credential")).to_have_text("New key")
     page.get_by_test_id("connection-credential").click()
