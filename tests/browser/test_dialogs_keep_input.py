@@ -26,27 +26,6 @@ def test_the_sharing_breadcrumb_and_the_team_pages_links_open_the_credential(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Customer success")
 
 
-def test_cancel_during_a_check_says_nothing_was_saved(signed_in_page, sandbox, monkeypatch):
-    """At 390 px, Cancel while the overlay checks closes it and the page says "nothing was saved"."""
-    from connectors.sandbox import keys
-    from credentials_app.models import Credential
-    from tests.browser.helpers import open_add_dialog
-
-    page = signed_in_page
-    page.set_viewport_size({"width": 390, "height": 844})
-    monkeypatch.setattr(sandbox.state, "delay_seconds", 0.8)
-    dialog = open_add_dialog(page)
-    dialog.get_by_label("Credential Name").fill("Slow one")
-    dialog.get_by_label("API Key").fill(keys.VALID)
-    dialog.get_by_role("button", name="Save").click()
-    expect(dialog.locator("[data-progress]")).to_be_visible()
-    dialog.get_by_role("button", name="Cancel").click()
-    expect(dialog).to_be_hidden()
-    expect(page.locator(".message.info")).to_have_text("Cancelled while checking: nothing was saved.")
-    page.wait_for_timeout(1200)
-    assert not Credential.objects.exists()
-
-
 @pytest.mark.parametrize(
     ("provider", "key", "setting"),
     [("tixy", "sandbox_key_private", "Token Type"), ("peopleai", "sandbox_key_staging", "Base URL")],

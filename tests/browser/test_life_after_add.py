@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_page, sandbox, monkeypatch):
-    """Cancel while "Checking with …" shows: no credential appears, even after the check would have ended."""
+    """Cancel while "Checking with …" shows: the page says nothing was saved, and no credential appears, even
+    after the check would have ended."""
     page = signed_in_page
     monkeypatch.setattr(sandbox.state, "delay_seconds", 0.8)
     dialog = open_add_dialog(page)
@@ -20,6 +21,7 @@ def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_
     expect(dialog.locator("[data-progress]")).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
+    expect(page.locator(".message.info")).to_have_text("Cancelled while checking: nothing was saved.")
 
     page.wait_for_timeout(1500)
     assert not Credential.objects.exists()
