@@ -255,7 +255,7 @@ class CredentialForm {
 
 // A submitted form shows that it is working and cannot be sent twice by a double click.
 function initBusyForms() {
-  document.querySelectorAll("form[method=post]:not([data-credential-form])").forEach((form) => {
+  document.querySelectorAll("form[method=post]:not([data-credential-form]):not([data-fetch-form])").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (form.dataset.submitting) {
         event.preventDefault();

@@ -45,3 +45,41 @@ def test_a_setting_the_key_does_not_fit_is_marked_and_focused_in_the_add_overlay
     expect(choice).to_have_attribute("aria-invalid", "true")
     expect(dialog.locator(f"[data-error-for={choice.get_attribute('name')}]")).to_contain_text("not accepted with this choice")
     expect(dialog.locator("[name=key]")).to_have_value(key)
+
+
+def test_the_edit_dialog_keeps_a_refused_key_marked_and_says_nothing_was_saved(
+    signed_in_page, user, credential_factory, sandbox, key_watch
+):
+    """Edit opens on its first field; a refused key stays typed and marked, nothing is saved, and the page
+    is never the POST's answer; the fixed key then saves everything."""
+    from connectors.sandbox import keys
+    from credentials_app.models import Credential
+
+    credential = credential_factory(owner=user, name="Box office", key=keys.VALID)
+    page = signed_in_page
+    page.goto(f"/credentials/{credential.pk}/")
+    page.get_by_role("link", name="Edit").click()
+    dialog = page.get_by_role("dialog", name="Edit Credential")
+    name = dialog.get_by_label("Credential Name")
+    expect(name).to_be_focused()
+    name.fill("Front desk")
+    new_key = dialog.get_by_label("New API Key")
+    new_key.fill(keys.REJECTED)
+    dialog.get_by_role("button", name="Save").click()
+
+    expect(dialog.get_by_role("alert").first).to_contain_text("Nothing was saved")
+    expect(new_key).to_be_focused()
+    expect(new_key).to_have_value(keys.REJECTED)
+    expect(new_key).to_have_attribute("aria-invalid", "true")
+    expect(dialog.locator(".field-error")).to_contain_text("The key was not replaced")
+    expect(name).to_have_value("Front desk")
+    assert "/edit/" not in page.url
+    credential.refresh_from_db()
+    assert credential.name == "Box office" and credential.decrypt_key() == keys.VALID
+
+    new_key.fill("sandbox_key_valid")
+    dialog.get_by_role("button", name="Save").click()
+    expect(page.locator(".message.success")).to_contain_text("Renamed “Box office” to “Front desk”.")
+    expect(page).to_have_url(f"/credentials/{credential.pk}/")
+    assert Credential.objects.get(pk=credential.pk).name == "Front desk"
+    key_watch.assert_never_returned(keys.REJECTED)
