@@ -45,11 +45,17 @@
     }).observe(progress, { attributes: true, attributeFilter: ["hidden"] });
   }
 
-  // A sandbox test key goes into the API Key field, as if typed (so earlier offers are withdrawn).
-  function fillKey(form, key) {
+  // A sandbox test key goes into the API Key field, as if typed (so earlier offers are withdrawn),
+  // with the settings it is verified with (People.ai's staging key picks Staging); the list closes.
+  function fillKey(form, details, key, settings) {
+    Object.entries(settings || {}).forEach(([name, value]) => {
+      const setting = form.querySelector(`[name="${name}"]`);
+      if (setting) setting.value = value;
+    });
     const input = form.querySelector("[name=key]");
     input.value = key;
     input.dispatchEvent(new Event("input", { bubbles: true }));
+    details.open = false;
     input.focus();
   }
 
@@ -61,7 +67,7 @@
       const response = await fetch(details.dataset.sandboxKeys, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
-      data.keys.forEach(({ key, outcome }) => {
+      data.keys.forEach(({ key, outcome, settings }) => {
         const item = document.createElement("li");
         const button = document.createElement("button");
         button.type = "button";
@@ -69,7 +75,7 @@
         const code = document.createElement("code");
         code.textContent = key.length > 32 ? `${key.slice(0, 31)}…` : key;
         button.append(code);
-        button.addEventListener("click", () => fillKey(form, key));
+        button.addEventListener("click", () => fillKey(form, details, key, settings));
         const note = document.createElement("span");
         note.className = "hint";
         note.textContent = ` ${outcome}`;

@@ -83,3 +83,25 @@ def test_the_edit_dialog_keeps_a_refused_key_marked_and_says_nothing_was_saved(
     expect(page).to_have_url(f"/credentials/{credential.pk}/")
     assert Credential.objects.get(pk=credential.pk).name == "Front desk"
     key_watch.assert_never_returned(keys.REJECTED)
+
+
+def test_a_sandbox_key_picks_its_setting_speaks_of_this_provider_and_closes_the_list(signed_in_page, sandbox):
+    """People.ai's staging key picks Staging, the list names no other provider, and it closes after the pick."""
+    from connectors.sandbox import keys
+    from credentials_app.models import Credential
+    from tests.browser.helpers import open_add_dialog
+
+    dialog = open_add_dialog(signed_in_page, "source", "peopleai")
+    dialog.get_by_text("Sandbox keys").click()
+    listing = dialog.locator("[data-sandbox-key-list]")
+    expect(listing).to_contain_text("Verified on Production")
+    for other in ("TIXY", "Custify", "Public API Token"):
+        expect(listing).not_to_contain_text(other)
+    dialog.get_by_role("button", name=keys.PEOPLEAI_STAGING, exact=True).click()
+    expect(listing).to_be_hidden()
+    expect(dialog.get_by_label("Base URL").locator("option:checked")).to_have_text("Staging")
+    expect(dialog.get_by_label("API Key")).to_be_focused()
+    dialog.get_by_label("Credential Name").fill("Staging demo")
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog).to_be_hidden()
+    assert Credential.objects.get(name="Staging demo").status == Credential.Status.VERIFIED
