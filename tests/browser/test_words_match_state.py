@@ -87,6 +87,17 @@ def test_rate_limit_messages_count_down(signed_in_page, user, sandbox, credentia
     expect(countdown).to_have_text(re.compile(rf"Try again in ({first - 1}|{first - 2}) seconds?\."), timeout=3000)
 
 
+def test_the_add_overlays_rate_limit_message_counts_down(signed_in_page, sandbox):
+    """A provider's 429 in the overlay says "Try again in 1 second." and then "You can try again now."."""
+    from tests.browser.helpers import open_add_dialog
+
+    dialog = open_add_dialog(signed_in_page)
+    dialog.get_by_label("Credential Name").fill("Box office")
+    dialog.get_by_label("API Key").fill(keys.RATE_LIMITED_BRIEFLY)
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog.locator("[data-form-alert] [data-countdown]")).to_have_text("You can try again now.", timeout=4000)
+
+
 def test_check_now_shows_its_progress_and_an_honest_duration(signed_in_page, user, sandbox, credential_factory, settings):
     """While Check now waits, it counts "N s of at most 8 s"; after, the page says "Check took 2.0 s", not ms."""
     settings.CONNECTOR_CONNECT_TIMEOUT = 5.0
