@@ -8,6 +8,7 @@ from contextvars import ContextVar
 
 from connectors.base import Outcome, ValidationResult
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare
+from credentials_app.services.status_words import limit_in_words
 
 Action = AuditEvent.Action
 SYSTEM = "system"
@@ -299,7 +300,8 @@ def _checked(d: dict) -> str:
         return (
             f"{key} refused, key not replaced: {_outcome(d.get('outcome', ''))}. {d.get('message', '')}"
         ).strip()
-    return f"Checked: {_outcome(d.get('outcome', ''))}. {d.get('message', '')}".strip()
+    # A re-check of a saved credential: advice meant for the moment of saving does not apply.
+    return f"Checked: {_outcome(d.get('outcome', ''))}. {limit_in_words(d.get('message', ''))}".strip()
 
 
 def _key_replaced(d: dict) -> str:

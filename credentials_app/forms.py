@@ -92,8 +92,15 @@ class ConnectionRenameForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class CredentialWithStatusField(forms.ModelChoiceField):
+    """A credential choice that names each credential's status, so a dead key is seen before it is chosen."""
+
+    def label_from_instance(self, credential):
+        return f"{credential.name} ({credential.get_status_display()})"
+
+
 class ConnectionCredentialForm(forms.Form):
-    credential = forms.ModelChoiceField(
+    credential = CredentialWithStatusField(
         label="Use the credential", queryset=Credential.objects.none(), empty_label="Choose a credential"
     )
 

@@ -5,7 +5,7 @@ from datetime import timedelta
 from functools import reduce
 
 from django.conf import settings
-from django.db.models import BooleanField, Case, Count, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
+from django.db.models import BooleanField, Case, Count, F, Prefetch, Q, QuerySet, Value, When, prefetch_related_objects
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -119,7 +119,12 @@ def attention_reasons() -> dict[str, Q]:
     stale_before = timezone.now() - timedelta(days=settings.CREDENTIAL_STALE_AFTER_DAYS)
     return {
         "Rejected by the provider": Q(status=Credential.Status.REJECTED),
-        "Saved without checking and never checked since": Q(status=Credential.Status.COULD_NOT_CHECK),
+        # Saved unchecked, its last_checked_at is the failed attempt, from before it was created.
+        "Saved without checking and never checked since": Q(
+            status=Credential.Status.COULD_NOT_CHECK, last_checked_at__lte=F("created_at")
+        ),
+        "The last check could not be done": Q(status=Credential.Status.COULD_NOT_CHECK)
+        & (Q(last_checked_at__gt=F("created_at")) | Q(last_checked_at__isnull=True)),
         "Never checked": Q(last_checked_at__isnull=True),
         f"Not checked for more than {settings.CREDENTIAL_STALE_AFTER_DAYS} days": Q(last_checked_at__lt=stale_before),
         # The key id is stored in its own column, so this needs no decryption.

@@ -112,6 +112,16 @@ def token_authenticate(raw_token: str) -> ApiToken | None:
     return token
 
 
+def token_name_in_use(*, creator, name: str, team: Team | None = None) -> bool:
+    """Return whether a live token of the same owner (creator, or team) already has this name.
+
+    Two live tokens of one name can be told apart only by their first characters: worth a warning.
+    """
+    now = timezone.now()
+    owned = ApiToken.objects.filter(team=team) if team else ApiToken.objects.filter(user=creator, team=None)
+    return owned.filter(name__iexact=name.strip(), revoked_at__isnull=True).exclude(expires_at__lte=now).exists()
+
+
 def token_revoke(*, token: ApiToken, actor=None) -> None:
     """Revoke token at once; it stays listed, marked revoked. Audited (actor None: the system)."""
     if token.revoked_at is None:

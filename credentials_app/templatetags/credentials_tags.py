@@ -5,6 +5,8 @@ from django.utils.safestring import mark_safe
 from django.utils.dateformat import format as format_date
 from django.utils.timesince import timesince
 
+from credentials_app.services.status_words import check_duration, credential_state_summary, limit_in_words
+
 register = template.Library()
 
 
@@ -39,3 +41,21 @@ def current_page(context, *sections) -> str:
         return mark_safe(' aria-current="page"')
     return ""
 
+
+
+@register.filter
+def check_took(milliseconds) -> str:
+    """Render a check's duration: "321 ms", or "20.0 s" from a second on."""
+    return check_duration(milliseconds)
+
+
+@register.filter
+def limit_words(message: str) -> str:
+    """Render a Limited access message without the advice meant for before saving."""
+    return limit_in_words(message)
+
+
+@register.filter
+def state_summary(credential) -> str:
+    """Render what the credential's last check found, for a page where it is chosen for use."""
+    return credential_state_summary(credential)

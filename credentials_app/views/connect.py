@@ -31,7 +31,7 @@ from credentials_app.services.credentials import (
     credential_create,
     credential_creation_cancel,
 )
-from credentials_app.views.form_errors import add_service_errors
+from credentials_app.views.form_errors import add_service_errors, form_errors_json
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.throttled import throttled_json
 
@@ -184,8 +184,9 @@ def _failure_answer(*, outcome: str, message: str, status: int, **extra) -> Json
 
 
 def _invalid_answer(form) -> JsonResponse:
-    errors = {field: [str(message) for message in messages] for field, messages in form.errors.items()}
-    return _failure_answer(outcome="invalid", message="Please correct the fields marked below.", status=400, errors=errors)
+    return _failure_answer(
+        outcome="invalid", message="Please correct the fields marked below.", status=400, errors=form_errors_json(form)
+    )
 
 
 def _check_failed_answer(failure: CheckFailed) -> JsonResponse:

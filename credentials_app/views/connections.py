@@ -5,13 +5,13 @@ from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from connectors.base import Outcome
 from connectors.registry import get_connector
 from credentials_app.access import credentials_usable_by, get_credential_for
 from credentials_app.forms import ConnectionCredentialForm, ConnectionRenameForm
-from credentials_app.models import Connection
+from credentials_app.models import Connection, Credential
 from credentials_app.services.connections import connection_change_credential, connection_delete, connection_rename
 from credentials_app.services.credentials import credential_check
+from credentials_app.services.status_words import check_result_words, credential_state_summary
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 
@@ -44,16 +44,16 @@ def _back(connection):
 
 
 def _change(request, pk, *, form_class, form_name: str, save):
-    """Run one change of the connection: save(connection, cleaned_data) returns the success message."""
+    """Run one change of the connection: save(connection, cleaned_data) returns (message level, text)."""
     connection = _own_connection(request.user, pk)
     form = form_class(request.POST, connection=connection)
     if form.is_valid():
         try:
-            message = save(connection, form.cleaned_data)
+            level, text = save(connection, form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
-            messages.success(request, message)
+            messages.add_message(request, level, text)
             return _back(connection)
     connection.refresh_from_db()
     return _render_detail(request, connection, status=400, **{form_name: form})
@@ -65,7 +65,7 @@ def connection_rename_view(request, pk):
     def save(connection, data):
         old_name = connection.name
         connection_rename(connection=connection, name=data["name"], actor=request.user)
-        return f"Renamed “{old_name}” to “{connection.name}”."
+        return messages.SUCCESS, f"Renamed “{old_name}” to “{connection.name}”."
 
     return _change(request, pk, form_class=ConnectionRenameForm, form_name="rename_form", save=save)
 
@@ -74,8 +74,13 @@ def connection_rename_view(request, pk):
 @require_POST
 def connection_credential_view(request, pk):
     def save(connection, data):
-        connection_change_credential(connection=connection, credential=data["credential"], actor=request.user)
-        return f"“{connection.name}” now uses the credential “{data['credential'].name}”."
+        credential = data["credential"]
+        connection_change_credential(connection=connection, credential=credential, actor=request.user)
+        said = f"“{connection.name}” now uses the credential “{credential.name}”."
+        if credential.status != Credential.Status.VERIFIED:
+            # As the Name step does: say plainly what the chosen key's last check found.
+            return messages.WARNING, f"{said} {credential_state_summary(credential)}"
+        return messages.SUCCESS, said
 
     return _change(request, pk, form_class=ConnectionCredentialForm, form_name="credential_form", save=save)
 
@@ -91,13 +96,9 @@ def connection_check_view(request, pk):
     except CheckThrottled as refusal:
         messages.warning(request, f"“{credential.name}” was not checked. {refusal.message}")
         return _back(connection)
-    text = f"“{credential.name}”: {result.outcome.label}. {result.message}"
-    if result.outcome == Outcome.VERIFIED:
-        messages.success(request, text)
-    elif result.outcome == Outcome.REJECTED:
-        messages.error(request, text)
-    else:
-        messages.warning(request, text)
+    credential.refresh_from_db()
+    level, text = check_result_words(result, status_label=credential.get_status_display())
+    messages.add_message(request, level, f"“{credential.name}”: {text}")
     return _back(connection)
 
 

@@ -3,16 +3,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from connectors.base import Outcome
 from connectors.registry import CONNECTORS
 from credentials_app import events
 from credentials_app.access import MANAGE, access_level, get_credential_for
 from credentials_app.forms import CredentialEditForm, CredentialFilterForm, MachineReadsForm, MoveAndDeleteForm
 from credentials_app.models import Credential
+from credentials_app.provider_check import check_deadline_seconds
 from credentials_app.selectors import (
     CREDENTIALS_PER_PAGE,
     attention_labels,
@@ -33,8 +35,10 @@ from credentials_app.services.credentials import (
 )
 from credentials_app.machine.service import credential_set_machine_reads, credential_usage_today
 from credentials_app.machine.refusals import credential_refusals_today
+from credentials_app.services.pipeline_use import credential_pipeline_snippets
+from credentials_app.services.status_words import check_result_words
 from credentials_app.throttles import CheckThrottled
-from credentials_app.views.form_errors import add_service_errors
+from credentials_app.views.form_errors import add_service_errors, form_errors_json
 from credentials_app.views.throttled import with_retry_after
 
 HISTORY_PER_PAGE = 50
@@ -81,6 +85,10 @@ def _render_detail(request, credential, *, status=200, **forms_in_error):
         ),
         "token_usage": credential_usage_today(credential),
         "refusals_today": credential_refusals_today(credential),
+        "check_deadline_seconds": check_deadline_seconds(),
+        "pipeline_snippets": credential_pipeline_snippets(
+            credential=credential, app_url=request.build_absolute_uri("/")
+        ),
         "delete_error": "",
     }
     context.update(forms_in_error)
@@ -101,16 +109,9 @@ def credential_check_now(request, pk):
     except CheckThrottled as refusal:
         messages.warning(request, f"{refusal.message} The status stays “{credential.get_status_display()}”.")
         return with_retry_after(_render_detail(request, credential), refusal)
-    if result.outcome == Outcome.COULD_NOT_CHECK:
-        messages.warning(
-            request, f"Could not check: {result.message} The status stays “{credential.get_status_display()}”."
-        )
-    elif result.outcome == Outcome.REJECTED:
-        messages.error(request, f"Checked: Rejected. {result.message}")
-    elif result.outcome == Outcome.RESTRICTED:
-        messages.warning(request, f"Checked: Limited access. {result.message}")
-    else:
-        messages.success(request, f"Checked: Verified. {result.message}")
+    credential.refresh_from_db()
+    level, text = check_result_words(result, status_label=credential.get_status_display())
+    messages.add_message(request, level, text)
     return _back(credential)
 
 
@@ -119,9 +120,15 @@ def credential_check_now(request, pk):
 @login_required
 @require_POST
 def credential_edit_view(request, pk, *, require_key: bool = False):
-    """Save the edit dialog; on a refusal show it again, open, with everything typed but the key."""
+    """Save the edit dialog; on a refusal save nothing and say so, with everything typed kept.
+
+    The dialog posts with fetch and gets JSON: the page keeps every value typed, a refused key too,
+    and is never a result rendered at this POST URL. Without JavaScript the page comes back with
+    the dialog open and everything typed but the key.
+    """
     credential = get_credential_for(request.user, pk, manage=True)
     form = CredentialEditForm(request.POST, credential=credential, require_key=require_key)
+    refusal = None
     if form.is_valid():
         before = Credential.objects.get(pk=credential.pk)
         data = form.cleaned_data
@@ -132,18 +139,32 @@ def credential_edit_view(request, pk, *, require_key: bool = False):
             )
         except CheckFailed as failure:
             _show_check_failure(form, failure, before=before)
-        except CheckThrottled as refusal:
+        except CheckThrottled as throttled:
+            refusal = throttled
             what = "The key was not replaced." if data["key"] else "Nothing was changed."
             form.add_error("key" if data["key"] else None, f"{what} {refusal.message}")
-            credential.refresh_from_db()
-            return with_retry_after(_render_detail(request, credential, edit_form=form), refusal)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, _edit_summary(before, credential, key_replaced=bool(data["key"])))
+            if _from_fetch(request):
+                return JsonResponse({"ok": True, "url": reverse("credential_detail", args=[credential.pk])})
             return _back(credential)
+    if _from_fetch(request):
+        response = JsonResponse({"ok": False, "message": NOTHING_SAVED, "errors": form_errors_json(form)}, status=400)
+        return with_retry_after(response, refusal) if refusal else response
+    form.add_error(None, NOTHING_SAVED)
     credential.refresh_from_db()
-    return _render_detail(request, credential, status=400, edit_form=form)
+    response = _render_detail(request, credential, status=400, edit_form=form)
+    return with_retry_after(response, refusal) if refusal else response
+
+
+NOTHING_SAVED = "Nothing was saved: correct what is marked and save again, or cancel."
+
+
+def _from_fetch(request) -> bool:
+    """Return whether the page's script sent the request and reads a JSON answer."""
+    return request.headers.get("X-Requested-With") == "fetch"
 
 
 def _show_check_failure(form, failure: CheckFailed, *, before: Credential) -> None:

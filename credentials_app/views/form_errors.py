@@ -12,6 +12,11 @@ def add_service_errors(form, error: ValidationError) -> None:
         form.add_error(field if field in form.fields else None, field_errors)
 
 
+def form_errors_json(form) -> dict[str, list[str]]:
+    """Return form's errors as {field: [message, ...]} for a script to mark the fields; "__all__" for the form."""
+    return {field: [str(message) for message in field_errors] for field, field_errors in form.errors.items()}
+
+
 def act_and_tell(request, action, success) -> bool:
     """Run action(); flash success() if it worked, else the refusal's message. Return whether it worked."""
     try:

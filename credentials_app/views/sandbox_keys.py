@@ -3,8 +3,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
 
 from connectors.registry import get_connector
-from connectors.sandbox import keys
 from credentials_app.provider_check import sandbox_active
+from credentials_app.services.sandbox_keys import sandbox_keys_for
 
 
 @login_required
@@ -19,4 +19,4 @@ def sandbox_keys(request, provider):
         connector = get_connector(provider)
     except KeyError:
         raise Http404("Unknown provider.") from None
-    return JsonResponse({"keys": [{"key": key, "outcome": outcome} for key, outcome in keys.table_for(connector.name)]})
+    return JsonResponse({"keys": sandbox_keys_for(connector)})

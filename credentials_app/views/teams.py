@@ -6,7 +6,7 @@ from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
-from credentials_app.access import credentials_manageable_by, get_team_for
+from credentials_app.access import get_team_for
 from credentials_app.models import Membership
 from credentials_app.forms import MemberAddForm, TeamForm
 from credentials_app.services.teams import membership_add, membership_change_role, membership_remove, team_create
@@ -38,11 +38,6 @@ def _team_page(request, team, *, add_form=None, status=200):
     memberships = team.memberships.select_related("user").order_by("user__username")
     mine = next(membership for membership in memberships if membership.user_id == request.user.pk)
     shares = team.shares.select_related("credential", "shared_by").order_by("credential__name")
-    manageable = set(
-        credentials_manageable_by(request.user)
-        .filter(pk__in=[share.credential_id for share in shares])
-        .values_list("pk", flat=True)
-    )
     return render(
         request,
         "credentials_app/teams/team_detail.html",
@@ -52,7 +47,6 @@ def _team_page(request, team, *, add_form=None, status=200):
             "mine": mine,
             "is_admin": mine.role == Membership.Role.ADMIN,
             "shares": shares,
-            "manageable": manageable,
             "roles": Membership.Role.choices,
             "add_form": add_form or MemberAddForm(),
         },

@@ -4,39 +4,51 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import redirect, render
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_variables
 from django.views.decorators.http import require_POST
 
 from credentials_app.access import get_token_for, tokens_manageable_by
 from credentials_app.forms import ApiTokenForm
 from credentials_app.models import Team
-from credentials_app.services.tokens import token_create, token_revoke
+from credentials_app.services.tokens import token_create, token_name_in_use, token_revoke
 from credentials_app.views.form_errors import add_service_errors
 
+# The new token waits here between the POST and the page that shows it, and is removed as it is shown.
+SHOWN_ONCE = "api_token_shown_once"
 
+
+@sensitive_variables()
 @never_cache
 @login_required
 def token_list(request):
-    """List the user's tokens and their teams' tokens; create one and show it this once."""
+    """List the user's tokens and their teams' tokens; create one, then show it this once after a redirect."""
     admin_teams = Team.objects.filter(memberships__user=request.user, memberships__role="admin").order_by("name")
     form = ApiTokenForm(request.POST or None, admin_teams=admin_teams)
-    created = raw_token = None
     if request.method == "POST" and form.is_valid():
+        name, team = form.cleaned_data["name"], form.team()
+        duplicate = token_name_in_use(creator=request.user, name=name, team=team)
         try:
             created, raw_token = token_create(
-                creator=request.user, name=form.cleaned_data["name"], scopes=form.cleaned_data["scopes"],
-                expires_in_days=form.expires_in_days(), team=form.team(),
+                creator=request.user, name=name, scopes=form.cleaned_data["scopes"],
+                expires_in_days=form.expires_in_days(), team=team,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         except PermissionDenied as error:
             form.add_error("owner", str(error))
         else:
-            form = ApiTokenForm(admin_teams=admin_teams)
+            # A reload of the page that shows it is a GET: it cannot create a second token.
+            request.session[SHOWN_ONCE] = {
+                "name": created.name, "prefix": created.prefix, "raw": raw_token, "duplicate": duplicate,
+            }
+            return redirect("token_list")
+    new_token = request.session.pop(SHOWN_ONCE, None)
     tokens = tokens_manageable_by(request.user).select_related("team", "created_by").order_by("-created_at")
     return render(
         request,
         "credentials_app/tokens.html",
-        {"form": form, "tokens": tokens, "created": created, "raw_token": raw_token},
+        {"form": form, "tokens": tokens, "new_token": new_token},
+        status=400 if form.is_bound else 200,
     )
 
 

@@ -2,6 +2,9 @@
 // submit, and client-side filtering. Pages work from the keyboard alone.
 "use strict";
 
+// Marks the page as scripted, so controls needed only without JavaScript can hide ([data-without-js]).
+document.documentElement.classList.add("js");
+
 function openDialog(dialog) {
   dialog.showModal();
   const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
@@ -46,6 +49,22 @@ function initFilters() {
       if (echo) echo.textContent = input.value;
     });
   });
+}
+
+// Say something in the page's messages, as a page the server renders would.
+function showPageMessage(text, level) {
+  const main = document.getElementById("main");
+  let list = main.querySelector(":scope > .messages");
+  if (!list) {
+    list = document.createElement("ul");
+    list.className = "messages";
+    list.setAttribute("role", "status");
+    main.prepend(list);
+  }
+  const item = document.createElement("li");
+  item.className = `message ${level}`;
+  item.textContent = text;
+  list.append(item);
 }
 
 // Add or remove id in input's aria-describedby, keeping the ids already there (help text).
@@ -95,8 +114,13 @@ class CredentialForm {
       method: "POST", body, headers: { Accept: "application/json" }, credentials: "same-origin",
     })
       .then((response) => response.json())
-      .then((data) => { token.value = data.next_creation_token; })
-      .catch(() => {})
+      .then((data) => {
+        token.value = data.next_creation_token;
+        showPageMessage("Cancelled while checking: nothing was saved.", "info");
+      })
+      .catch(() => {
+        showPageMessage("Cancelled, but the app could not be reached to confirm it: look for the credential before adding it again.", "warning");
+      })
       .finally(() => { this.cancelling = null; });
   }
 
@@ -105,6 +129,7 @@ class CredentialForm {
   }
 
   clearErrors() {
+    delete this.alert.dataset.countingDown;
     this.alert.hidden = true;
     this.alert.textContent = "";
     this.alert.className = "form-alert";
@@ -189,26 +214,33 @@ class CredentialForm {
     this.dialog.close();
   }
 
+  markField(field, text) {
+    const node = this.form.querySelector(`[data-error-for="${field}"]`);
+    const input = this.form.querySelector(`[name="${field}"]`);
+    if (node) {
+      node.textContent = text;
+      node.hidden = false;
+    } else {
+      this.alert.textContent += " " + text;
+    }
+    if (input) {
+      input.setAttribute("aria-invalid", "true");
+      // Screen readers read the error with the field, not only the banner at the top.
+      if (node) {
+        input.dataset.errorId = node.id;
+        describeBy(input, node.id, true);
+      }
+    }
+  }
+
   fail(data) {
     this.showAlert(data.message, data.outcome);
-    Object.entries(data.errors || {}).forEach(([field, messages]) => {
-      const node = this.form.querySelector(`[data-error-for="${field}"]`);
-      const input = this.form.querySelector(`[name="${field}"]`);
-      if (node) {
-        node.textContent = messages.join(" ");
-        node.hidden = false;
-      } else {
-        this.alert.textContent += " " + messages.join(" ");
-      }
-      if (input) {
-        input.setAttribute("aria-invalid", "true");
-        // Screen readers read the error with the field, not only the banner at the top.
-        if (node) {
-          input.dataset.errorId = node.id;
-          describeBy(input, node.id, true);
-        }
-      }
-    });
+    Object.entries(data.errors || {}).forEach(([field, messages]) => this.markField(field, messages.join(" ")));
+    // A setting the key does not fit (TIXY's token type, People.ai's environment) is the input to
+    // change: mark it and put focus there. A refused key stays as typed, the alert says why.
+    if (data.field && data.field !== "key" && !(data.errors || {})[data.field]) {
+      this.markField(data.field, "The key was not accepted with this choice: choose another, or check the key.");
+    }
     this.permit = data.unverified_permit || "";
     if (data.can_save_unverified) {
       this.form.querySelector('[data-accept="save_unverified"]').hidden = false;
@@ -217,12 +249,13 @@ class CredentialForm {
     if (data.can_accept_restricted) this.form.querySelector('[data-accept="accept_restricted"]').hidden = false;
     const invalid = this.form.querySelector("[aria-invalid=true]");
     (invalid || this.alert).focus?.();
+    window.countDown?.(this.alert); // a rate limit's "Try again in 30 seconds." counts down
   }
 }
 
 // A submitted form shows that it is working and cannot be sent twice by a double click.
 function initBusyForms() {
-  document.querySelectorAll("form[method=post]:not([data-credential-form])").forEach((form) => {
+  document.querySelectorAll("form[method=post]:not([data-credential-form]):not([data-fetch-form])").forEach((form) => {
     form.addEventListener("submit", (event) => {
       if (form.dataset.submitting) {
         event.preventDefault();

@@ -1,6 +1,6 @@
 // The Add Credential overlay's client states: it reopens clean after Cancel, × or Esc (no earlier
 // error, no typed value, above all no key), and a running check shows its elapsed seconds against
-// the longest it can take (the dialog's data-check-deadline, from the server's timeouts). While the
+// the longest it can take (data-check-deadline, from the server's timeouts), as does Check now. While the
 // sandbox is on, its "Sandbox keys" list fills the key field.
 (() => {
   "use strict";
@@ -15,8 +15,9 @@
     }
   }
 
-  function showElapsed(dialog, progress) {
-    const deadline = Number(dialog.dataset.checkDeadline) || 0;
+  // holder carries data-check-deadline: the overlay's dialog, or the Check now form.
+  function showElapsed(holder, progress) {
+    const deadline = Number(holder.dataset.checkDeadline) || 0;
     const counter = document.createElement("span");
     counter.className = "progress-elapsed";
     counter.dataset.progressElapsed = "";
@@ -44,11 +45,17 @@
     }).observe(progress, { attributes: true, attributeFilter: ["hidden"] });
   }
 
-  // A sandbox test key goes into the API Key field, as if typed (so earlier offers are withdrawn).
-  function fillKey(form, key) {
+  // A sandbox test key goes into the API Key field, as if typed (so earlier offers are withdrawn),
+  // with the settings it is verified with (People.ai's staging key picks Staging); the list closes.
+  function fillKey(form, details, key, settings) {
+    Object.entries(settings || {}).forEach(([name, value]) => {
+      const setting = form.querySelector(`[name="${name}"]`);
+      if (setting) setting.value = value;
+    });
     const input = form.querySelector("[name=key]");
     input.value = key;
     input.dispatchEvent(new Event("input", { bubbles: true }));
+    details.open = false;
     input.focus();
   }
 
@@ -60,7 +67,7 @@
       const response = await fetch(details.dataset.sandboxKeys, { headers: { Accept: "application/json" }, credentials: "same-origin" });
       if (!response.ok) return;
       const data = await response.json();
-      data.keys.forEach(({ key, outcome }) => {
+      data.keys.forEach(({ key, outcome, settings }) => {
         const item = document.createElement("li");
         const button = document.createElement("button");
         button.type = "button";
@@ -68,7 +75,7 @@
         const code = document.createElement("code");
         code.textContent = key.length > 32 ? `${key.slice(0, 31)}…` : key;
         button.append(code);
-        button.addEventListener("click", () => fillKey(form, key));
+        button.addEventListener("click", () => fillKey(form, details, key, settings));
         const note = document.createElement("span");
         note.className = "hint";
         note.textContent = ` ${outcome}`;
@@ -86,6 +93,12 @@
       if (progress) showElapsed(dialog, progress);
       const sandboxKeys = form.querySelector("[data-sandbox-keys]");
       if (sandboxKeys) offerSandboxKeys(form, sandboxKeys);
+    });
+    // Check now posts the page: until the answer comes, it counts the seconds as the overlay does.
+    document.querySelectorAll("form[data-check-progress]").forEach((form) => {
+      const progress = document.getElementById(form.dataset.checkProgress);
+      showElapsed(form, progress);
+      form.addEventListener("submit", () => { progress.hidden = false; });
     });
   });
 })();

@@ -41,3 +41,20 @@ def test_the_open_add_credential_overlay_passes_axe(signed_in_page, sandbox):
     dialog.get_by_role("button", name="Save", exact=True).click()
     expect(dialog.locator("[data-form-alert]")).to_be_visible()
     assert not serious_violations(signed_in_page)
+
+
+def test_at_phone_width_the_open_dialogs_pass_axe(signed_in_page, sandbox):
+    """At 390 px: the provider picker, and the Add overlay after a 503 (three buttons in its footer)."""
+    page = signed_in_page
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto("/credentials/")
+    page.get_by_role("button", name="Add credential").click()
+    expect(page.get_by_role("dialog", name="Add credential: choose a provider")).to_be_visible()
+    found = {"provider picker": serious_violations(page)}
+    dialog = open_add_dialog(page)
+    dialog.get_by_label("Credential Name").fill("Box office")
+    dialog.get_by_label("API Key").fill("sandbox_key_error")
+    dialog.get_by_role("button", name="Save", exact=True).click()
+    expect(dialog.get_by_role("button", name="Save without checking")).to_be_visible()
+    found["add overlay"] = serious_violations(page)
+    assert not any(found.values()), f"axe found serious problems: {found}"

@@ -10,7 +10,8 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_page, sandbox, monkeypatch):
-    """Cancel while "Checking with …" shows: no credential appears, even after the check would have ended."""
+    """Cancel while "Checking with …" shows: the page says nothing was saved, and no credential appears, even
+    after the check would have ended."""
     page = signed_in_page
     monkeypatch.setattr(sandbox.state, "delay_seconds", 0.8)
     dialog = open_add_dialog(page)
@@ -20,6 +21,7 @@ def test_cancel_during_a_check_stores_nothing_and_the_next_save_works(signed_in_
     expect(dialog.locator("[data-progress]")).to_be_visible()
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
+    expect(page.locator(".message.info")).to_have_text("Cancelled while checking: nothing was saved.")
 
     page.wait_for_timeout(1500)
     assert not Credential.objects.exists()
@@ -93,7 +95,7 @@ def test_a_data_source_is_named_renamed_moved_and_deleted(signed_in_page, user, 
     page.get_by_label(label("Name")).fill("Box office sales")
     page.get_by_role("button", name="Rename").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Box office sales")
-    page.get_by_label(label("Use the credential")).select_option(label="New key")
+    page.get_by_label(label("Use the credential")).select_option(label="New key (Verified)")
     page.get_by_role("button", name="Use this credential").click()
     expect(page.get_by_test_id("connection-credential")).to_have_text("New key")
     page.get_by_test_id("connection-credential").click()

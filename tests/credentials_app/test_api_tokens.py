@@ -19,12 +19,15 @@ READ = ApiToken.Scope.READ
 
 
 def test_a_token_is_shown_once_and_only_its_hash_is_stored(client, user_factory):
-    """The page shows a new token once, with its recognisable prefix; the database holds only its hash."""
+    """After the POST's redirect the page shows a new token once, with its prefix; the database holds only its hash."""
     ada = user_factory("ada")
     client.force_login(ada)
 
-    created = client.post(reverse("token_list"), {"name": "Provisioning", "expiry": "90", "scopes": [READ]})
+    created = client.post(
+        reverse("token_list"), {"name": "Provisioning", "expiry": "90", "scopes": [READ]}, follow=True
+    )
 
+    assert created.redirect_chain == [(reverse("token_list"), 302)]
     page = created.content.decode()
     raw = re.search(r"(cmk_[A-Za-z0-9_-]{40,})", page).group(1)
     assert raw.startswith(TOKEN_PREFIX) and "shown only this once" in page
@@ -37,6 +40,32 @@ def test_a_token_is_shown_once_and_only_its_hash_is_stored(client, user_factory)
     again = client.get(reverse("token_list")).content.decode()
     assert raw not in again and token.prefix in again
     assert token_authenticate(raw) == token
+
+
+def test_reloading_the_page_that_shows_a_token_creates_no_second_one(client, user_factory):
+    """The token shows on a GET after the POST: a reload shows the list, and no second token exists."""
+    client.force_login(user_factory("ada"))
+    client.post(reverse("token_list"), {"name": "Provisioning", "expiry": "90", "scopes": [READ]}, follow=True)
+
+    again = client.get(reverse("token_list")).content.decode()
+
+    assert ApiToken.objects.count() == 1 and "shown only this once" not in again
+
+
+def test_a_second_live_token_of_the_same_name_is_made_with_a_warning(client, user_factory):
+    """A duplicate name among one's live tokens is allowed, and the panel says how to tell them apart."""
+    ada = user_factory("ada")
+    client.force_login(ada)
+    revoked, _ = token_create(creator=ada, name="Nightly", scopes=[READ])
+    ApiToken.objects.filter(pk=revoked.pk).update(revoked_at=timezone.now())
+    form = {"name": "Nightly", "expiry": "90", "scopes": [READ]}
+
+    first = client.post(reverse("token_list"), form, follow=True).content.decode()
+    second = client.post(reverse("token_list"), form, follow=True).content.decode()
+
+    assert "another live token named" not in first
+    newest = ApiToken.objects.latest("created_at")
+    assert "another live token named “Nightly”" in second and f"{newest.prefix}…" in second
 
 
 def test_a_token_that_never_expires(user_factory):

@@ -14,8 +14,8 @@ def test_create_share_build_replace_read_history_and_delete(client, user_factory
     team = team_factory("Box office", admins=[ada])
     client.force_login(ada)
     page = client.post("/tokens/", {"name": "Provisioning", "expiry": "90", "scopes": [
-        "credentials:read", "credentials:write", "credentials:check"]}).content.decode()
-    raw = page.split('<code class="token-once">')[1].split("</code>")[0]
+        "credentials:read", "credentials:write", "credentials:check"]}, follow=True).content.decode()
+    raw = page.split('<code id="new-token" class="token-once">')[1].split("</code>")[0]
     client.logout()
     api = ApiClient(client, raw)
 
