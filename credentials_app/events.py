@@ -240,6 +240,23 @@ def machine_reads_changed(*, credential: Credential, actor, old_connection_name:
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
+# --- A person's sign-in (issue 21): no credential, the person named in the details ---
+
+
+def two_factor_changed(*, user, action: str, kind: str = "", actor=None) -> AuditEvent:
+    """Record a second factor of user's added, removed, renewed or used; actor is user unless an admin acted."""
+    return _record(
+        credential=None, actor=actor or user, action=action, person=user.get_username(), kind=kind or None,
+    )
+
+
+def two_factor_team_rule(*, team, actor) -> AuditEvent:
+    return _record(
+        credential=None, actor=actor, action=Action.TWO_FACTOR_TEAM_RULE,
+        team=team.name, team_id=str(team.pk), required=team.two_factor_required,
+    )
+
+
 def _label(choices, value) -> str:
     return dict(choices).get(value, value or "")
 
@@ -392,6 +409,14 @@ SUMMARIES = {
     Action.CREATION_CANCELLED: _creation_cancelled,
     Action.CONNECTION_RENAMED: _connection_renamed,
     Action.RELEASED: _released,
+    Action.TWO_FACTOR_ADDED: lambda d: f"{d.get('person', '')} added a second factor ({d.get('kind', '')})",
+    Action.TWO_FACTOR_REMOVED: lambda d: f"{d.get('person', '')} removed a second factor ({d.get('kind', '')})",
+    Action.RECOVERY_CODES_RENEWED: lambda d: f"{d.get('person', '')} made new recovery codes",
+    Action.RECOVERY_CODE_USED: lambda d: f"{d.get('person', '')} used a recovery code",
+    Action.TWO_FACTOR_RESET: lambda d: f"Every second factor of {d.get('person', '')} removed, for a lost device",
+    Action.TWO_FACTOR_TEAM_RULE: lambda d: (
+        f"{d.get('team', '')}: two factors {'required' if d.get('required') else 'no longer required'} of members"
+    ),
 }
 
 

@@ -29,6 +29,8 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a team admin: every member must add a second factor before doing anything else.
+    two_factor_required = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -238,6 +240,13 @@ class AuditEvent(models.Model):
         CREATION_CANCELLED = "creation_cancelled", "Cancelled while saving"
         CONNECTION_RENAMED = "connection_renamed", "Data source or destination renamed"
         RELEASED = "released", "No longer used by a data source or destination"
+        # A person's sign-in, not a credential (issue 21): these events name no credential.
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "New recovery codes made"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        TWO_FACTOR_RESET = "two_factor_reset", "Second factors reset by an administrator"
+        TWO_FACTOR_TEAM_RULE = "two_factor_team_rule", "Team's two-factor rule changed"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

@@ -259,3 +259,39 @@ MACHINE_VAULT_CONNECTIONS_PATH = env.str("MACHINE_VAULT_CONNECTIONS_PATH", defau
 PROVIDER_SANDBOX_URL = env.str("PROVIDER_SANDBOX_URL", default="")
 PROVIDER_SANDBOX_ALLOWED = env.bool("PROVIDER_SANDBOX_ALLOWED", default=False)
 PROVIDER_SANDBOX_CA_BUNDLE = env.str("PROVIDER_SANDBOX_CA_BUNDLE", default=str(VAR_DIR / "sandbox-ca.pem"))
+
+# --- Sign-in: django-allauth, two factors and a second look (issue 21) ------
+# Kept in one section so it moves to config/settings.py as a block. allauth serves /accounts/login/
+# (the same "username" and "password" fields) and /admin/login/; django-axes still counts failures.
+# Before credentials_app, whose admin replaces allauth's (second factors are reset by an audited action).
+INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = ["allauth", "allauth.account", "allauth.mfa"]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+# Right after the messages: a person who must enrol reaches nothing but enrolment (and sign-out).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "credentials_app.signin.enforcement.TwoFactorEnrolmentMiddleware",
+)
+ACCOUNT_ADAPTER = "credentials_app.signin.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "credentials_app.signin.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+ACCOUNT_SESSION_REMEMBER = None
+# django-axes counts failed sign-ins (LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES): allauth's own
+# failure limit would answer first, with other numbers.
+ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# A second look: sensitive acts ask for the password or a second factor again once the last proof
+# (signing in, or the last second look) is older than this.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_MINUTES", default=5) * 60
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Credential Manager")
+# Browsers allow WebAuthn on http://localhost only; anywhere else the app must be served over HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# "staff" or "everyone" must add a second factor before anything else; team admins can also
+# require it of their team's members. "none" leaves it to each person (and their teams).
+TWO_FACTOR_REQUIRED_FOR = env.str("TWO_FACTOR_REQUIRED_FOR", default="none")

@@ -10,6 +10,8 @@ from credentials_app.access import credentials_manageable_by, get_team_for
 from credentials_app.models import Membership
 from credentials_app.forms import MemberAddForm, TeamForm
 from credentials_app.services.teams import membership_add, membership_change_role, membership_remove, team_create
+from credentials_app.signin.decorators import posted, second_look_required
+from credentials_app.signin.services import team_two_factor_set
 from credentials_app.views.form_errors import act_and_tell, add_service_errors
 
 
@@ -68,6 +70,7 @@ def team_detail(request, pk):
 
 @login_required
 @require_POST
+@second_look_required(when=posted("role", Membership.Role.ADMIN))
 def team_member_add(request, pk):
     """Add an existing user, by username or email, to the team (team admins only)."""
     team = get_team_for(request.user, pk, admin=True)
@@ -93,6 +96,7 @@ def _membership_of(team, membership_pk):
 
 @login_required
 @require_POST
+@second_look_required
 def team_member_role(request, pk, membership_pk):
     """Change a member's role to Admin or Member (team admins only)."""
     team = get_team_for(request.user, pk, admin=True)
@@ -118,6 +122,20 @@ def team_member_remove(request, pk, membership_pk):
     )
     if removed and membership.user_id == request.user.pk:
         return redirect("team_list")
+    return redirect("team_detail", pk=team.pk)
+
+
+@login_required
+@require_POST
+@second_look_required
+def team_two_factor(request, pk):
+    """Require a second factor of every member, or stop requiring it (team admins only)."""
+    team = get_team_for(request.user, pk, admin=True)
+    team_two_factor_set(team=team, required=request.POST.get("required") == "on", actor=request.user)
+    if team.two_factor_required:
+        messages.success(request, f"Every member of “{team}” must now sign in with a second factor.")
+    else:
+        messages.success(request, f"Members of “{team}” are no longer required to use a second factor.")
     return redirect("team_detail", pk=team.pk)
 
 

@@ -10,11 +10,13 @@ from credentials_app.access import get_token_for, tokens_manageable_by
 from credentials_app.forms import ApiTokenForm
 from credentials_app.models import Team
 from credentials_app.services.tokens import token_create, token_revoke
+from credentials_app.signin.decorators import second_look_required
 from credentials_app.views.form_errors import add_service_errors
 
 
 @never_cache
 @login_required
+@second_look_required
 def token_list(request):
     """List the user's tokens and their teams' tokens; create one and show it this once."""
     admin_teams = Team.objects.filter(memberships__user=request.user, memberships__role="admin").order_by("name")

@@ -1,0 +1,13 @@
+"""allauth's sign-in, second look and two-factor pages, under /accounts/. Password change and reset stay Django's."""
+from allauth.account import views as account_views
+from django.urls import include, path
+
+urlpatterns = [
+    path("login/", account_views.login, name="account_login"),
+    path("logout/", account_views.logout, name="account_logout"),
+    path("inactive/", account_views.account_inactive, name="account_inactive"),
+    # Answers "sign-up is closed" (AccountAdapter.is_open_for_signup).
+    path("signup/", account_views.signup, name="account_signup"),
+    path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
+    path("2fa/", include("allauth.mfa.urls")),
+]
