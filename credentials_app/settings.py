@@ -281,9 +281,9 @@ ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
 ACCOUNT_SESSION_REMEMBER = None
-# django-axes counts failed sign-ins (LOGIN_FAILURE_LIMIT, LOGIN_LOCKOUT_MINUTES): allauth's own
-# failure limit would answer first, with other numbers.
-ACCOUNT_RATE_LIMITS = {"login_failed": None}
+# django-axes counts failed passwords (AccountAdapter.pre_authenticate leaves them to it); allauth's
+# "login_failed" limit counts wrong second-factor codes per account, with the same numbers.
+ACCOUNT_RATE_LIMITS = {"login_failed": f"{AXES_FAILURE_LIMIT}/{int(AXES_COOLOFF_TIME.total_seconds())}s/key"}
 # A second look: sensitive acts ask for the password or a second factor again once the last proof
 # (signing in, or the last second look) is older than this.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_MINUTES", default=5) * 60

@@ -18,6 +18,12 @@ class AccountAdapter(DefaultAccountAdapter):
         """Refuse self sign-up: accounts are made by an administrator (or the first-run setup)."""
         return False
 
+    def pre_authenticate(self, request, **credentials):
+        """Leave counting failed passwords to django-axes, which answers with the lockout page (429).
+
+        allauth's "login_failed" limit still counts wrong second-factor codes (ACCOUNT_RATE_LIMITS).
+        """
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Ask again only when the last proof (signing in, or a second look) is not recent.
 

@@ -104,7 +104,7 @@ def test_a_passkey_is_the_second_factor_after_the_password(signed_in_page, user)
     sign_out(page)
 
     submit_password(page, user)
-    page.get_by_role("button", name="Use a security key").click()
+    page.get_by_role("button", name="Use a passkey").click()
 
     page.wait_for_url(re.compile(r"/$"))
     expect(page.get_by_role("button", name=re.compile("^Sign out"))).to_be_visible()

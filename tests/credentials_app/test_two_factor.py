@@ -85,6 +85,20 @@ def test_the_password_alone_does_not_sign_in_once_a_second_factor_exists(client,
     assert signed_in_as(client) == str(user.pk)
 
 
+def test_wrong_codes_pause_the_second_step_after_the_failure_limit(client, user_factory, enrol_app, settings):
+    """LOGIN_FAILURE_LIMIT wrong app codes, and even the right code is refused for a while."""
+    user = user_factory()
+    secret = enrol_app(client, user)
+    sign_in(client, user.username)
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("mfa_authenticate"), {"code": "000000"})
+
+    response = client.post(reverse("mfa_authenticate"), {"code": pyotp.TOTP(secret).now()})
+
+    assert signed_in_as(client) is None
+    assert "Too many failed" in response.content.decode()
+
+
 def test_a_lost_device_is_recovered_with_a_code_that_works_once(client, user_factory, enrol_app, committed):
     """A recovery code signs in once, is audited, and is refused the second time."""
     user = user_factory()
