@@ -264,7 +264,9 @@ PROVIDER_SANDBOX_CA_BUNDLE = env.str("PROVIDER_SANDBOX_CA_BUNDLE", default=str(V
 # Kept in one section so it moves to config/settings.py as a block. allauth serves /accounts/login/
 # (the same "username" and "password" fields) and /admin/login/; django-axes still counts failures.
 # Before credentials_app, whose admin replaces allauth's (second factors are reset by an audited action).
-INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = ["allauth", "allauth.account", "allauth.mfa"]
+INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = [
+    "allauth", "allauth.account", "allauth.mfa", "allauth.usersessions",
+]
 MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
     "allauth.account.middleware.AccountMiddleware",
@@ -274,6 +276,15 @@ MIDDLEWARE.insert(
     MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
     "credentials_app.signin.enforcement.TwoFactorEnrolmentMiddleware",
 )
+# Each signed-in session's address, browser and last request, for the Sessions page (at most once a minute).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("credentials_app.signin.enforcement.TwoFactorEnrolmentMiddleware"),
+    "credentials_app.signin.sessions.SessionLastSeenMiddleware",
+)
+USERSESSIONS_TRACK_ACTIVITY = False  # SessionLastSeenMiddleware does, without a write per request.
+SESSION_LAST_SEEN_SECONDS = 60
+# allauth's per-address limits and the Sessions page count the real client behind N proxies too.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 ACCOUNT_ADAPTER = "credentials_app.signin.adapter.AccountAdapter"
 ACCOUNT_FORMS = {"login": "credentials_app.signin.forms.LoginForm"}
 ACCOUNT_LOGIN_METHODS = {"username"}

@@ -10,4 +10,5 @@ urlpatterns = [
     path("signup/", account_views.signup, name="account_signup"),
     path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
     path("2fa/", include("allauth.mfa.urls")),
+    path("sessions/", include("allauth.usersessions.urls")),
 ]

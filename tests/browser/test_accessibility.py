@@ -44,10 +44,10 @@ def test_the_open_add_credential_overlay_passes_axe(signed_in_page, sandbox):
 
 
 def test_the_two_factor_pages_pass_axe(signed_in_page, user):
-    """The two-factor overview, adding an app or a passkey, and the code prompt when signing in."""
+    """The two-factor overview, adding an app or a passkey, Sessions, and the code prompt when signing in."""
     page = signed_in_page
     found = {}
-    for path in ["/accounts/2fa/", "/accounts/2fa/totp/activate/", "/accounts/2fa/webauthn/add/"]:
+    for path in ["/accounts/2fa/", "/accounts/2fa/totp/activate/", "/accounts/2fa/webauthn/add/", "/accounts/sessions/"]:
         page.goto(path)
         if problems := serious_violations(page):
             found[path] = problems
