@@ -257,6 +257,20 @@ def two_factor_team_rule(*, team, actor) -> AuditEvent:
     )
 
 
+def invited(*, invitation, actor) -> AuditEvent:
+    return _record(
+        credential=None, actor=actor, action=Action.INVITED, team=invitation.team.name,
+        team_id=str(invitation.team_id), email=invitation.email, role=invitation.role,
+    )
+
+
+def invitation_accepted(*, invitation, user, role: str) -> AuditEvent:
+    return _record(
+        credential=None, actor=user, action=Action.INVITATION_ACCEPTED, team=invitation.team.name,
+        team_id=str(invitation.team_id), email=invitation.email, person=user.get_username(), role=role,
+    )
+
+
 def _label(choices, value) -> str:
     return dict(choices).get(value, value or "")
 
@@ -414,6 +428,8 @@ SUMMARIES = {
     Action.RECOVERY_CODES_RENEWED: lambda d: f"{d.get('person', '')} made new recovery codes",
     Action.RECOVERY_CODE_USED: lambda d: f"{d.get('person', '')} used a recovery code",
     Action.TWO_FACTOR_RESET: lambda d: f"Every second factor of {d.get('person', '')} removed, for a lost device",
+    Action.INVITED: lambda d: f"{d.get('email', '')} invited to {d.get('team', '')} as {d.get('role', '')}",
+    Action.INVITATION_ACCEPTED: lambda d: f"{d.get('person', '')} joined {d.get('team', '')} by invitation ({d.get('email', '')})",
     Action.TWO_FACTOR_TEAM_RULE: lambda d: (
         f"{d.get('team', '')}: two factors {'required' if d.get('required') else 'no longer required'} of members"
     ),

@@ -57,6 +57,28 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.get_role_display()})"
 
 
+class Invitation(models.Model):
+    """A team admin's invitation to join a team, by email; accepted once, through a signed link, before it expires."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.team}"
+
+
 class Credential(models.Model):
     """An API key for one provider, encrypted at rest, with what its last check said."""
 
@@ -247,6 +269,8 @@ class AuditEvent(models.Model):
         RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
         TWO_FACTOR_RESET = "two_factor_reset", "Second factors reset by an administrator"
         TWO_FACTOR_TEAM_RULE = "two_factor_team_rule", "Team's two-factor rule changed"
+        INVITED = "invited", "Invited to a team"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

@@ -306,3 +306,5 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_
 # "staff" or "everyone" must add a second factor before anything else; team admins can also
 # require it of their team's members. "none" leaves it to each person (and their teams).
 TWO_FACTOR_REQUIRED_FOR = env.str("TWO_FACTOR_REQUIRED_FOR", default="none")
+# A team invitation's link works once, for this many days.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)

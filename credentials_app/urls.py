@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from credentials_app.api import api
+from credentials_app.invitations import views as invitation_views
 from credentials_app.signin.views import admin_login
 from credentials_app.views import connect, connections, credentials, machine, sandbox_keys, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
@@ -86,6 +87,12 @@ urlpatterns = [
     path("teams/<uuid:pk>/members/<int:membership_pk>/remove/", teams.team_member_remove, name="team_member_remove"),
     path("teams/<uuid:pk>/leave/", teams.team_leave, name="team_leave"),
     path("teams/<uuid:pk>/two-factor/", teams.team_two_factor, name="team_two_factor"),
+    path(
+        "teams/<uuid:pk>/invitations/<uuid:invitation_pk>/withdraw/",
+        teams.team_invitation_withdraw,
+        name="team_invitation_withdraw",
+    ),
+    path("invitations/<str:token>/", invitation_views.invitation_accept_view, name="invitation_accept"),
     path("credentials/<uuid:pk>/sharing/", sharing.credential_sharing, name="credential_sharing"),
     path(
         "credentials/<uuid:pk>/sharing/<uuid:team_pk>/level/",

@@ -79,13 +79,13 @@ CREDENTIAL_ROWS = [
 TEAM_ROWS = [
     Row("team page", "get", team("team_detail"), {"admin": 200, "member": 200, "none": 404}),
     Row("add member", "post", team("team_member_add"), {"admin": 302, "member": 403, "none": 404},
-        data=lambda world: {"user": world.newcomer.username, "role": "member"}),
+        data=lambda world: {"email": world.newcomer.email, "role": "member"}),
     Row("change role", "post", team("team_member_role", "target"), {"admin": 302, "member": 403, "none": 404},
         data=lambda world: {"role": "admin"}),
     Row("remove member", "post", team("team_member_remove", "target"), {"admin": 302, "member": 403, "none": 404}),
     Row("leave", "post", team("team_leave"), {"admin": 302, "member": 302, "none": 404}),
     Row("add member as admin", "post", team("team_member_add"), {"admin": 302, "member": 403, "none": 404},
-        data=lambda world: {"user": world.newcomer.username, "role": "admin"}),
+        data=lambda world: {"email": world.newcomer.email, "role": "admin"}),
     Row("two-factor rule", "post", team("team_two_factor"), {"admin": 302, "member": 403, "none": 404},
         data=lambda world: {"required": "on"}),
 ]
