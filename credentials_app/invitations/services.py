@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from credentials_app import events
 from credentials_app.models import Invitation, Membership, Team
+from credentials_app.services.teams import ROLE_MESSAGE
 
 SALT = "credentials_app.invitation"
 
@@ -26,7 +27,7 @@ def invitation_create(*, team: Team, email: str, role: str, invited_by) -> tuple
     Nothing about existing accounts is looked up: the answer is the same whoever the address belongs to.
     """
     if role not in Membership.Role.values:
-        raise ValidationError({"role": "Choose Admin or Member."})
+        raise ValidationError({"role": ROLE_MESSAGE})
     invitation = Invitation(
         team=team, email=email.strip().lower(), role=role, invited_by=invited_by,
         expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),

@@ -123,3 +123,4 @@ def test_only_the_teams_admins_invite_or_withdraw(client, ops, user_factory, tea
         assert client.post(reverse("team_member_add", args=[team.pk]), {"email": "x@example.com", "role": "admin"}).status_code == status
         assert client.post(reverse("team_invitation_withdraw", args=[team.pk, invitation.pk])).status_code == status
     assert Invitation.objects.count() == 1
+
