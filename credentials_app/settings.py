@@ -308,3 +308,39 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_
 TWO_FACTOR_REQUIRED_FOR = env.str("TWO_FACTOR_REQUIRED_FOR", default="none")
 # A team invitation's link works once, for this many days.
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+
+# Single sign-on with any OpenID Connect provider (Keycloak, Okta, Entra ID, Google). Off until
+# OIDC_PROVIDER_URL is set. The first sign-in makes the account; a verified email links an existing one.
+INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = [
+    "allauth.socialaccount", "allauth.socialaccount.providers.openid_connect",
+]
+OIDC_PROVIDER_URL = env.str("OIDC_PROVIDER_URL", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": env.str("OIDC_NAME", default="single sign-on"),
+                "client_id": env.str("OIDC_CLIENT_ID", default=""),
+                "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+                "settings": {
+                    "server_url": OIDC_PROVIDER_URL,
+                    "scope": env.list("OIDC_SCOPES", default=["openid", "profile", "email"]),
+                },
+            }
+        ] if OIDC_PROVIDER_URL else [],
+    }
+}
+SOCIALACCOUNT_ADAPTER = "credentials_app.signin.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# The adapter links by a verified email itself: allauth's own linking would wipe the password of an
+# account whose address it has not verified (every account made in the admin).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# The claim listing the person's groups, and "group=Team:role" pairs (role admin or member), e.g.
+# OIDC_GROUP_TEAMS=ops-admins=Ops:admin,ops=Ops:member. Kept in step at every single sign-on.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_TEAMS = env.dict("OIDC_GROUP_TEAMS", default={})
+# "owner": only superusers sign in with a password (break glass); everyone else uses single sign-on.
+LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="everyone")

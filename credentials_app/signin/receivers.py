@@ -7,6 +7,7 @@ from django.dispatch import receiver
 
 from credentials_app import events
 from credentials_app.models import AuditEvent
+from credentials_app.signin import sso  # noqa: F401  (registers the teams-from-groups receiver)
 from credentials_app.signin.proof import proof_record
 
 Action = AuditEvent.Action

@@ -11,4 +11,7 @@ urlpatterns = [
     path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
     path("2fa/", include("allauth.mfa.urls")),
     path("sessions/", include("allauth.usersessions.urls")),
+    # Single sign-on: /accounts/oidc/sso/login/ and its callback, and the pages a sign-on may end on.
+    path("", include("allauth.socialaccount.providers.openid_connect.urls")),
+    path("3rdparty/", include("allauth.socialaccount.urls")),
 ]
