@@ -271,6 +271,11 @@ def invitation_accepted(*, invitation, user, role: str) -> AuditEvent:
     )
 
 
+def single_sign_on(*, user, action: str, provider: str, **details) -> AuditEvent:
+    """Record an account made or linked by single sign-on, or its teams changed from the provider's groups."""
+    return _record(credential=None, actor=user, action=action, person=user.get_username(), via=provider, **details)
+
+
 def _label(choices, value) -> str:
     return dict(choices).get(value, value or "")
 
@@ -430,6 +435,11 @@ SUMMARIES = {
     Action.TWO_FACTOR_RESET: lambda d: f"Every second factor of {d.get('person', '')} removed, for a lost device",
     Action.INVITED: lambda d: f"{d.get('email', '')} invited to {d.get('team', '')} as {d.get('role', '')}",
     Action.INVITATION_ACCEPTED: lambda d: f"{d.get('person', '')} joined {d.get('team', '')} by invitation ({d.get('email', '')})",
+    Action.SSO_SIGNED_UP: lambda d: f"Account {d.get('person', '')} made by signing on with {d.get('via', '')}",
+    Action.SSO_LINKED: lambda d: f"{d.get('via', '')} linked to {d.get('person', '')} by a verified email",
+    Action.TEAMS_FROM_GROUPS: lambda d: (
+        f"{d.get('person', '')}'s teams from {d.get('via', '')} groups: {', '.join(d.get('changes', []))}"
+    ),
     Action.TWO_FACTOR_TEAM_RULE: lambda d: (
         f"{d.get('team', '')}: two factors {'required' if d.get('required') else 'no longer required'} of members"
     ),

@@ -271,6 +271,9 @@ class AuditEvent(models.Model):
         TWO_FACTOR_TEAM_RULE = "two_factor_team_rule", "Team's two-factor rule changed"
         INVITED = "invited", "Invited to a team"
         INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        SSO_SIGNED_UP = "sso_signed_up", "Account made by single sign-on"
+        SSO_LINKED = "sso_linked", "Single sign-on linked to an account"
+        TEAMS_FROM_GROUPS = "teams_from_groups", "Teams changed by single sign-on groups"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

@@ -14,7 +14,7 @@ import requests
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
-from credentials_app.models import Membership, Team
+from credentials_app.models import AuditEvent, Membership, Team
 from credentials_app.signin.sso import memberships_sync_from_groups
 
 pytestmark = pytest.mark.django_db
@@ -104,6 +104,9 @@ def test_the_first_sign_on_makes_the_account_and_joins_the_teams_of_its_groups(c
     grace = signed_in_user(client)
     assert grace.username == "grace" and grace.email == "grace@example.com"
     assert Membership.objects.get(team__name="Ops", user=grace).role == Membership.Role.ADMIN
+    assert AuditEvent.objects.filter(action=AuditEvent.Action.SSO_SIGNED_UP, actor=grace).exists()
+    event = AuditEvent.objects.get(action=AuditEvent.Action.TEAMS_FROM_GROUPS, actor=grace)
+    assert event.details["changes"] == ["joined Ops as admin"]
 
 
 def test_a_verified_email_links_to_the_existing_account(client, sso, user_factory):
@@ -114,6 +117,7 @@ def test_a_verified_email_links_to_the_existing_account(client, sso, user_factor
 
     assert signed_in_user(client) == ada
     assert not get_user_model().objects.filter(username="linus").exists()
+    assert AuditEvent.objects.get(action=AuditEvent.Action.SSO_LINKED).actor == ada
     assert Membership.objects.get(team__name="Ops", user=ada).role == Membership.Role.MEMBER
 
 
