@@ -1,4 +1,7 @@
 """A person who must use two factors and has none reaches nothing but enrolment until they add one."""
+import time
+
+from django.conf import settings
 from django.contrib import messages
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -6,6 +9,8 @@ from django.urls import reverse
 from credentials_app.signin.services import two_factor_enrolled, two_factor_required_of
 
 ENROL_MESSAGE = "Add a second factor (an authenticator app or a passkey) before you continue."
+# Until this time the session's person needs no enrolment: asked at most once a SESSION_LAST_SEEN_SECONDS.
+CLEARED_KEY = "credentials_app.two_factor_cleared_until"
 
 
 class TwoFactorEnrolmentMiddleware:
@@ -19,7 +24,11 @@ class TwoFactorEnrolmentMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if request.user.is_authenticated and not self._open(request.path_info) and self._must_enrol(request.user):
+        if (
+            request.user.is_authenticated
+            and not self._open(request.path_info)
+            and must_enrol(session=request.session, user=request.user)
+        ):
             if request.method == "GET":
                 messages.warning(request, ENROL_MESSAGE)
             return redirect("mfa_index")
@@ -32,6 +41,12 @@ class TwoFactorEnrolmentMiddleware:
         )
         return path.startswith(open_paths)
 
-    @staticmethod
-    def _must_enrol(user) -> bool:
-        return two_factor_required_of(user) and not two_factor_enrolled(user)
+
+def must_enrol(*, session, user) -> bool:
+    """Return whether user must add a second factor first; a "no" holds for a minute, sparing a query a page."""
+    if session.get(CLEARED_KEY, 0) > time.time():
+        return False
+    must = two_factor_required_of(user) and not two_factor_enrolled(user)
+    if not must:
+        session[CLEARED_KEY] = time.time() + settings.SESSION_LAST_SEEN_SECONDS
+    return must

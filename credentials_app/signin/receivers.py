@@ -8,7 +8,9 @@ from django.dispatch import receiver
 from credentials_app import events
 from credentials_app.models import AuditEvent
 from credentials_app.signin import sso  # noqa: F401  (registers the teams-from-groups receiver)
+from credentials_app.signin.enforcement import must_enrol
 from credentials_app.signin.proof import proof_record
+from credentials_app.signin.sessions import session_record
 
 Action = AuditEvent.Action
 
@@ -18,6 +20,11 @@ def _proof_at_login(sender, request, user, **kwargs):
     # Sent once every step of signing in is done (password, then the second factor if any).
     if request is not None and hasattr(request, "session"):
         proof_record(request)
+        # Recorded for the Sessions page now, while the session is being written anyway (allauth
+        # records only its own sign-ins; the setup page and invitations sign in through Django's),
+        # and so is whether they must enrol: the next pages need neither for a minute.
+        session_record(request, user=user)
+        must_enrol(session=request.session, user=user)
 
 
 @receiver(authentication_step_completed, dispatch_uid="signin_proof_at_second_look")

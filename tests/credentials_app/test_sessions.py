@@ -9,10 +9,16 @@ pytestmark = pytest.mark.django_db
 BROWSER = "Mozilla/5.0 (X11; Linux x86_64) Firefox/140.0"
 
 
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 def signed_in_client(user, address, agent=BROWSER) -> Client:
+    """Return a client signed in as user through the sign-in page, from address with browser agent."""
     client = Client(REMOTE_ADDR=address, HTTP_USER_AGENT=agent)
-    client.force_login(user)
-    client.get("/")
+    client.post(reverse("account_login"), {"username": user.username, "password": "pw-for-tests-1"})
+    assert client.session.get("_auth_user_id") == str(user.pk)
     return client
 
 
