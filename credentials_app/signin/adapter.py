@@ -1,6 +1,7 @@
 """allauth's hooks: no self sign-up, and one freshness rule for every second look."""
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from django.urls import reverse
 
 from credentials_app.signin.proof import proof_is_recent
 
@@ -23,6 +24,13 @@ class AccountAdapter(DefaultAccountAdapter):
 
         allauth's "login_failed" limit still counts wrong second-factor codes (ACCOUNT_RATE_LIMITS).
         """
+
+    def get_reauthentication_methods(self, user):
+        """Offer signing in again to someone with neither a password nor a second factor (single sign-on only)."""
+        methods = super().get_reauthentication_methods(user)
+        if methods or not user.is_authenticated:
+            return methods
+        return [{"id": "sign_in_again", "description": "Sign in again", "url": reverse("signin_again")}]
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """Ask again only when the last proof (signing in, or a second look) is not recent.

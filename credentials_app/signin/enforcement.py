@@ -37,7 +37,8 @@ class TwoFactorEnrolmentMiddleware:
     @staticmethod
     def _open(path: str) -> bool:
         open_paths = (
-            reverse("mfa_index"), reverse("account_logout"), reverse("account_reauthenticate"), "/static/", "/api/",
+            reverse("mfa_index"), reverse("account_logout"), reverse("account_reauthenticate"), reverse("signin_again"),
+            "/static/", "/api/",
         )
         return path.startswith(open_paths)
 

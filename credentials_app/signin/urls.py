@@ -2,6 +2,8 @@
 from allauth.account import views as account_views
 from django.urls import include, path
 
+from credentials_app.signin import views
+
 urlpatterns = [
     path("login/", account_views.login, name="account_login"),
     path("logout/", account_views.logout, name="account_logout"),
@@ -9,6 +11,7 @@ urlpatterns = [
     # Answers "sign-up is closed" (AccountAdapter.is_open_for_signup).
     path("signup/", account_views.signup, name="account_signup"),
     path("reauthenticate/", account_views.reauthenticate, name="account_reauthenticate"),
+    path("again/", views.sign_in_again, name="signin_again"),
     path("2fa/", include("allauth.mfa.urls")),
     path("sessions/", include("allauth.usersessions.urls")),
     # Single sign-on: /accounts/oidc/sso/login/ and its callback, and the pages a sign-on may end on.

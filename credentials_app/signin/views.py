@@ -1,8 +1,10 @@
-"""The admin's sign-in page, served by the one sign-in so that it asks for the second factor too."""
+"""The admin's sign-in page, served by the one sign-in so that it asks for the second factor too; and the
+second look for people who sign on only."""
 from allauth.account import views as account_views
 from allauth.account.utils import get_next_redirect_url
 from django.core.exceptions import PermissionDenied
-from django.shortcuts import redirect
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import redirect, render
 
 
 def admin_login(request, extra_context=None):
@@ -15,3 +17,9 @@ def admin_login(request, extra_context=None):
     if not (request.user.is_active and request.user.is_staff):
         raise PermissionDenied
     return redirect(get_next_redirect_url(request) or "admin:index")
+
+
+@login_required
+def sign_in_again(request):
+    """Ask someone with no password and no second factor to sign in again before a sensitive act."""
+    return render(request, "account/sign_in_again.html")

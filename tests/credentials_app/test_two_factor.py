@@ -233,3 +233,18 @@ def test_a_recent_sign_in_needs_no_second_look(client, user_factory, credential_
     client.post(reverse("credential_delete", args=[credential.pk]))
 
     assert not Credential.objects.filter(pk=credential.pk).exists()
+
+
+def test_someone_who_signs_on_only_is_asked_to_sign_in_again(client, user_factory, credential_factory):
+    """No password, no second factor: an old proof leads to "Sign in again", not a bare refusal."""
+    user = user_factory()
+    user.set_unusable_password()
+    user.save()
+    credential = credential_factory(owner=user, name="Box office")
+    client.force_login(user)
+    age_the_proof(client)
+
+    response = client.post(reverse("credential_delete", args=[credential.pk]), follow=True)
+
+    assert "Sign out and sign in again" in response.content.decode()
+    assert Credential.objects.filter(pk=credential.pk).exists()
