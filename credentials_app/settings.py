@@ -6,6 +6,7 @@ import django
 import environ
 
 from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
+from credentials_app.signin.csp import csp_with_sign_on
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -332,6 +333,7 @@ SOCIALACCOUNT_PROVIDERS = {
         ] if OIDC_PROVIDER_URL else [],
     }
 }
+SECURE_CSP = csp_with_sign_on(SECURE_CSP, OIDC_PROVIDER_URL)
 SOCIALACCOUNT_ADAPTER = "credentials_app.signin.sso.SocialAccountAdapter"
 SOCIALACCOUNT_AUTO_SIGNUP = True
 # The adapter links by a verified email itself: allauth's own linking would wipe the password of an

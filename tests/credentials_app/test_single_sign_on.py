@@ -1,12 +1,6 @@
 """Single sign-on against a real OpenID Connect provider (django-oidc-provider) started on loopback:
 the first sign-on makes the account, a verified email links an existing one, groups become teams,
 and passwords can be kept for the owner alone."""
-import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import pytest
@@ -16,55 +10,26 @@ from django.urls import reverse
 
 from credentials_app.models import AuditEvent, Membership, Team
 from credentials_app.signin.sso import memberships_sync_from_groups
+from tests.oidc_idp.server import identity_provider as start_identity_provider
+from tests.oidc_idp.server import sso_settings
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 CALLBACK = "http://testserver/accounts/oidc/sso/login/callback/"
 GROUP_TEAMS = {"ops-admins": "Ops:admin", "ops": "Ops:member"}
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def identity_provider(tmp_path_factory):
-    """Start the test identity provider (tests/oidc_idp) with runserver on 127.0.0.1; return its URL."""
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    env = {**os.environ, "DJANGO_SETTINGS_MODULE": "tests.oidc_idp.settings", "IDP_URL": url,
-           "IDP_DB": str(tmp_path_factory.mktemp("idp") / "idp.sqlite3"), "APP_CALLBACK": CALLBACK,
-           "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost"}
-    django = [sys.executable, "-m", "django"]
-    for command in (["migrate", "-v0"], ["creatersakey"], ["shell", "-c", "import tests.oidc_idp.seed"]):
-        subprocess.run([*django, *command], cwd=ROOT, env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen([*django, "runserver", f"127.0.0.1:{port}", "--noreload"], cwd=ROOT, env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        for _ in range(100):
-            try:
-                if requests.get(f"{url}/.well-known/openid-configuration", timeout=1).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.2)
-        else:
-            pytest.fail("The test identity provider did not start.")
+    """The test identity provider (tests/oidc_idp) on 127.0.0.1; return its URL."""
+    with start_identity_provider(callback=CALLBACK, folder=tmp_path_factory.mktemp("idp")) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.fixture
 def sso(settings, identity_provider):
     """Point the app's single sign-on at the test provider."""
-    settings.SOCIALACCOUNT_PROVIDERS = {"openid_connect": {"OAUTH_PKCE_ENABLED": True, "APPS": [{
-        "provider_id": "sso", "name": "Test IdP", "client_id": "credential-manager", "secret": "idp-client-secret",
-        "settings": {"server_url": identity_provider, "scope": ["openid", "profile", "email", "groups"]},
-    }]}}
+    settings.SOCIALACCOUNT_PROVIDERS = sso_settings(identity_provider)
     settings.OIDC_GROUP_TEAMS = GROUP_TEAMS
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     return identity_provider

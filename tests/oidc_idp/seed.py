@@ -10,6 +10,7 @@ def seed():
         "grace": ("grace@example.com", "", ["ops-admins"]),
         "linus": ("ada@example.com", "", ["ops"]),
         "mallory": ("owner@example.com", "unverified", []),
+        "tess": ("teammate@example.com", "", ["ops"]),
     }
     for username, (email, last_name, groups) in people.items():
         user = User.objects.create_user(username, email, "idp-password-1", last_name=last_name)
