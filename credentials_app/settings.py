@@ -346,3 +346,6 @@ OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_GROUP_TEAMS = env.dict("OIDC_GROUP_TEAMS", default={})
 # "owner": only superusers sign in with a password (break glass); everyone else uses single sign-on.
 LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="everyone")
+# false: an invitation is accepted only by an existing account (or single sign-on), never by making a
+# password account. There is never self sign-up; this closes the last way to make a local account.
+LOCAL_SIGN_UP = env.bool("LOCAL_SIGN_UP", default=True) and LOCAL_SIGN_IN == "everyone"

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -124,3 +125,20 @@ def test_only_the_teams_admins_invite_or_withdraw(client, ops, user_factory, tea
         assert client.post(reverse("team_invitation_withdraw", args=[team.pk, invitation.pk])).status_code == status
     assert Invitation.objects.count() == 1
 
+
+
+@pytest.mark.parametrize("setting", [{"LOCAL_SIGN_UP": False}, {"LOCAL_SIGN_UP": False, "LOCAL_SIGN_IN": "owner"}])
+def test_without_local_sign_up_an_invitation_makes_no_account(client, ops, settings, setting):
+    """LOCAL_SIGN_UP=false: the link offers only signing in; a posted account form makes nothing."""
+    settings.EMAIL_CONFIGURED = False
+    for name, value in setting.items():
+        setattr(settings, name, value)
+    ada, team = ops
+    link = invite(client, ada, team)
+    newcomer = Client()
+
+    page = newcomer.get(link).content.decode()
+    newcomer.post(link, {"username": "nina", "password1": "a-long-pass-phrase", "password2": "a-long-pass-phrase"})
+
+    assert "Sign in</a> to join" in page and "Make my account" not in page
+    assert not get_user_model().objects.filter(username="nina").exists()
