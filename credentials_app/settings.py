@@ -292,7 +292,8 @@ ACCOUNT_LOGIN_METHODS = {"username"}
 ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
 ACCOUNT_EMAIL_VERIFICATION = "none"
 ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
-ACCOUNT_SESSION_REMEMBER = None
+# Sessions last as long as before (SESSION_COOKIE_AGE), with no "Remember me" box to forget.
+ACCOUNT_SESSION_REMEMBER = True
 # django-axes counts failed passwords (AccountAdapter.pre_authenticate leaves them to it); allauth's
 # "login_failed" limit counts wrong second-factor codes per account, with the same numbers.
 ACCOUNT_RATE_LIMITS = {"login_failed": f"{AXES_FAILURE_LIMIT}/{int(AXES_COOLOFF_TIME.total_seconds())}s/key"}
@@ -310,7 +311,8 @@ TWO_FACTOR_REQUIRED_FOR = env.str("TWO_FACTOR_REQUIRED_FOR", default="none")
 # A team invitation's link works once, for this many days.
 INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
 
-# Single sign-on with any OpenID Connect provider (Keycloak, Okta, Entra ID, Google). Off until
+# --- Single sign-on: OpenID Connect (issue 21) -------------------------------
+# Any OpenID Connect provider (Keycloak, Okta, Entra ID, Google). Off until
 # OIDC_PROVIDER_URL is set. The first sign-in makes the account; a verified email links an existing one.
 INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = [
     "allauth.socialaccount", "allauth.socialaccount.providers.openid_connect",
