@@ -1,4 +1,5 @@
 """Admin for credentials: keys are write-only, a new key is checked, nothing secret is shown."""
+from allauth.mfa.models import Authenticator
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import actions as admin_actions
@@ -33,6 +34,7 @@ from credentials_app.services.handover import connections_nobody_can_take, crede
 from credentials_app.services.sharing import credential_share_change_level, credential_unshare, share_grant, team_delete
 from credentials_app.services.teams import ensure_admins_remain, memberships_remove, team_keeps_admin
 from credentials_app.watch.models import WatchRun
+from credentials_app.signin.services import two_factor_reset
 
 
 def _in_use_refusals(credentials) -> list[str]:
@@ -257,6 +259,17 @@ def _without_connections(nested: list) -> list:
 class HandOverUserAdmin(UserAdmin):
     """Deleting a user hands their credentials over first; the owner foreign key is PROTECT."""
 
+    actions = ["reset_two_factors"]
+
+    @admin.action(description="Reset second factors (lost device): they sign in with the password alone, then enrol again",
+                  permissions=["change"])
+    def reset_two_factors(self, request, queryset):
+        reset = [user.get_username() for user in queryset if two_factor_reset(user=user, actor=request.user)]
+        if reset:
+            self.message_user(request, f"Second factors removed for {', '.join(reset)}.", messages.SUCCESS)
+        else:
+            self.message_user(request, "None of them had a second factor.", messages.WARNING)
+
     def get_deleted_objects(self, objs, request):
         to_delete, model_count, perms_needed, protected = super().get_deleted_objects(objs, request)
         collector = NestedObjects(using=router.db_for_write(self.model))
@@ -284,6 +297,9 @@ class HandOverUserAdmin(UserAdmin):
 if admin.site.is_registered(get_user_model()):
     admin.site.unregister(get_user_model())
 admin.site.register(get_user_model(), HandOverUserAdmin)
+# Second factors are removed in the admin only by the audited "Reset second factors" action on users.
+if admin.site.is_registered(Authenticator):
+    admin.site.unregister(Authenticator)
 
 
 @admin.register(CredentialShare)

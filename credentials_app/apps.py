@@ -9,3 +9,4 @@ class CredentialsAppConfig(AppConfig):
     def ready(self):
         from credentials_app import signals, system_checks  # noqa: F401  (registers checks and receivers)
         from credentials_app.notifications import receivers  # noqa: F401  (queues notifications on the watch's signals)
+        from credentials_app.signin import receivers  # noqa: F401

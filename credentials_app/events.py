@@ -282,6 +282,42 @@ def token_revoked(*, token, actor) -> AuditEvent:
 # --- Formatters: what an event says, in the users' words ---------------------
 
 
+# --- A person's sign-in (issue 21): no credential, the person named in the details ---
+
+
+def two_factor_changed(*, user, action: str, kind: str = "", actor=None) -> AuditEvent:
+    """Record a second factor of user's added, removed, renewed or used; actor is user unless an admin acted."""
+    return _record(
+        credential=None, actor=actor or user, action=action, person=user.get_username(), kind=kind or None,
+    )
+
+
+def two_factor_team_rule(*, team, actor) -> AuditEvent:
+    return _record(
+        credential=None, actor=actor, action=Action.TWO_FACTOR_TEAM_RULE,
+        team=team.name, team_id=str(team.pk), required=team.two_factor_required,
+    )
+
+
+def invited(*, invitation, actor) -> AuditEvent:
+    return _record(
+        credential=None, actor=actor, action=Action.INVITED, team=invitation.team.name,
+        team_id=str(invitation.team_id), email=invitation.email, role=invitation.role,
+    )
+
+
+def invitation_accepted(*, invitation, user, role: str) -> AuditEvent:
+    return _record(
+        credential=None, actor=user, action=Action.INVITATION_ACCEPTED, team=invitation.team.name,
+        team_id=str(invitation.team_id), email=invitation.email, person=user.get_username(), role=role,
+    )
+
+
+def single_sign_on(*, user, action: str, provider: str, **details) -> AuditEvent:
+    """Record an account made or linked by single sign-on, or its teams changed from the provider's groups."""
+    return _record(credential=None, actor=user, action=action, person=user.get_username(), via=provider, **details)
+
+
 def _label(choices, value) -> str:
     return dict(choices).get(value, value or "")
 
@@ -452,6 +488,21 @@ SUMMARIES = {
         f"expires {d.get('expires_at', '')}"
     ),
     Action.TOKEN_REVOKED: lambda d: f"API token “{d.get('api_token', '')}” ({d.get('api_token_prefix', '')}…) revoked",
+    Action.TWO_FACTOR_ADDED: lambda d: f"{d.get('person', '')} added a second factor ({d.get('kind', '')})",
+    Action.TWO_FACTOR_REMOVED: lambda d: f"{d.get('person', '')} removed a second factor ({d.get('kind', '')})",
+    Action.RECOVERY_CODES_RENEWED: lambda d: f"{d.get('person', '')} made new recovery codes",
+    Action.RECOVERY_CODE_USED: lambda d: f"{d.get('person', '')} used a recovery code",
+    Action.TWO_FACTOR_RESET: lambda d: f"Every second factor of {d.get('person', '')} removed, for a lost device",
+    Action.INVITED: lambda d: f"{d.get('email', '')} invited to {d.get('team', '')} as {d.get('role', '')}",
+    Action.INVITATION_ACCEPTED: lambda d: f"{d.get('person', '')} joined {d.get('team', '')} by invitation ({d.get('email', '')})",
+    Action.SSO_SIGNED_UP: lambda d: f"Account {d.get('person', '')} made by signing on with {d.get('via', '')}",
+    Action.SSO_LINKED: lambda d: f"{d.get('via', '')} linked to {d.get('person', '')} by a verified email",
+    Action.TEAMS_FROM_GROUPS: lambda d: (
+        f"{d.get('person', '')}'s teams from {d.get('via', '')} groups: {', '.join(d.get('changes', []))}"
+    ),
+    Action.TWO_FACTOR_TEAM_RULE: lambda d: (
+        f"{d.get('team', '')}: two factors {'required' if d.get('required') else 'no longer required'} of members"
+    ),
 }
 
 

@@ -211,12 +211,21 @@ class TeamForm(forms.Form):
 
 
 class MemberAddForm(forms.Form):
-    user = forms.CharField(
-        label="Username or email",
+    """Invite someone to a team by email; the answer is the same whether or not they have an account."""
+
+    email = forms.EmailField(
+        label="Email",
         max_length=254,
-        help_text="The person must already have an account. No email is sent.",
+        help_text="They get a link that works once: it makes their account, or signs in to the one they have.",
     )
     role = forms.ChoiceField(label="Role", choices=Membership.Role.choices, initial=Membership.Role.MEMBER)
+
+
+class InvitedAccountForm(UserCreationForm):
+    """The account an invited person makes when accepting; the invitation's email address is theirs."""
+
+    class Meta(UserCreationForm.Meta):
+        fields = ("username",)
 
 
 class ShareForm(forms.Form):

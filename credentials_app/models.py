@@ -29,6 +29,8 @@ class Team(models.Model):
     name = models.CharField(max_length=100, unique=True)
     members = models.ManyToManyField(settings.AUTH_USER_MODEL, through="Membership", related_name="teams")
     created_at = models.DateTimeField(auto_now_add=True)
+    # Set by a team admin: every member must add a second factor before doing anything else.
+    two_factor_required = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["name"]
@@ -53,6 +55,28 @@ class Membership(models.Model):
 
     def __str__(self):
         return f"{self.user} in {self.team} ({self.get_role_display()})"
+
+
+class Invitation(models.Model):
+    """A team admin's invitation to join a team, by email; accepted once, through a signed link, before it expires."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField()
+    role = models.CharField(max_length=10, choices=Membership.Role.choices, default=Membership.Role.MEMBER)
+    invited_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.email} to {self.team}"
 
 
 class Credential(models.Model):
@@ -245,6 +269,18 @@ class AuditEvent(models.Model):
         HEALTH_CHANGED = "health_changed", "Health changed"
         TOKEN_CREATED = "token_created", "API token created"
         TOKEN_REVOKED = "token_revoked", "API token revoked"
+        # A person's sign-in, not a credential (issue 21): these events name no credential.
+        TWO_FACTOR_ADDED = "two_factor_added", "Second factor added"
+        TWO_FACTOR_REMOVED = "two_factor_removed", "Second factor removed"
+        RECOVERY_CODES_RENEWED = "recovery_codes_renewed", "New recovery codes made"
+        RECOVERY_CODE_USED = "recovery_code_used", "Recovery code used"
+        TWO_FACTOR_RESET = "two_factor_reset", "Second factors reset by an administrator"
+        TWO_FACTOR_TEAM_RULE = "two_factor_team_rule", "Team's two-factor rule changed"
+        INVITED = "invited", "Invited to a team"
+        INVITATION_ACCEPTED = "invitation_accepted", "Invitation accepted"
+        SSO_SIGNED_UP = "sso_signed_up", "Account made by single sign-on"
+        SSO_LINKED = "sso_linked", "Single sign-on linked to an account"
+        TEAMS_FROM_GROUPS = "teams_from_groups", "Teams changed by single sign-on groups"
 
     credential = models.ForeignKey(
         Credential, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"

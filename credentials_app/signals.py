@@ -6,6 +6,7 @@ from django.dispatch import receiver
 from credentials_app.models import Credential
 from credentials_app.services.handover import user_hand_over_credentials, user_hand_over_teams
 from credentials_app.services.tokens import tokens_revoke_for_user
+from credentials_app.signin.sessions import sessions_end_for_user
 
 
 @receiver(post_save, sender=settings.AUTH_USER_MODEL, dispatch_uid="credentials_hand_over_on_deactivate")
@@ -19,8 +20,10 @@ def hand_over_when_deactivated(sender, instance, created, raw=False, **kwargs):
     """
     if raw or created or instance.is_active:
         return
-    # Their team tokens belong to the teams and live on; their personal ones die with the account.
+    # Their team tokens belong to the teams and live on; their personal ones die with the account,
+    # and so do their signed-in sessions.
     tokens_revoke_for_user(user=instance)
+    sessions_end_for_user(user=instance)
     if Credential.objects.filter(owner=instance).exists():
         user_hand_over_credentials(user=instance, reason="user deactivated")
     # Their data sources keep working with them; only the teams they alone ran need a new admin.

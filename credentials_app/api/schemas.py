@@ -183,8 +183,18 @@ class TeamOut(Schema):
 
 
 class MemberIn(Input):
-    user: str = Field(description="A username or email address.", pattern=NOT_BLANK)
+    email: str = Field(description="The email address to invite.", max_length=254, pattern=NO_NUL)
     role: Role = "member"
+
+
+class InvitationOut(Schema):
+    """An invitation made: the same answer whether or not the address has an account here."""
+
+    email: str
+    role: Role
+    expires_at: datetime
+    sent: bool = Field(description="True when the link was mailed to the address.")
+    link: str | None = Field(description="The link to pass on, when this install sends no mail.")
 
 
 class RoleIn(Input):

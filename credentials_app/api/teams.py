@@ -4,15 +4,17 @@ from uuid import UUID
 
 from django.db.models import Count
 from django.http import Http404
+from django.urls import reverse
 from ninja import Path, Router, Status
 
 from credentials_app.access import get_team_for
 from credentials_app.api.auth import READ, WRITE, audited_as_token
 from credentials_app.api.connections import person_of
 from credentials_app.api.problems import problem_responses
-from credentials_app.api.schemas import MemberIn, MemberOut, RoleIn, TeamIn, TeamOut
+from credentials_app.api.schemas import InvitationOut, MemberIn, MemberOut, RoleIn, TeamIn, TeamOut
+from credentials_app.invitations.services import invitation_create, invitation_send
 from credentials_app.models import Membership, Team
-from credentials_app.services.teams import membership_add, membership_change_role, membership_remove, team_create
+from credentials_app.services.teams import membership_change_role, membership_remove, team_create
 
 router = Router(tags=["teams"])
 router.add_decorator(audited_as_token)
@@ -70,12 +72,21 @@ def list_members(request, team_id: UUID):
     return [_member_out(m) for m in team.memberships.select_related("user").order_by("user__username")]
 
 
-@router.post("/{uuid:team_id}/members", response={201: MemberOut, **problem_responses(404)}, auth=WRITE)
+@router.post("/{uuid:team_id}/members", response={202: InvitationOut, **problem_responses(404)}, auth=WRITE)
 def add_member(request, team_id: UUID, payload: MemberIn):
-    """Add an existing user, by username or email, to a team the token's person administers."""
-    person_of(request.auth)
+    """Invite an email address to a team the token's person administers; they join when they accept.
+
+    The answer is the same whether or not the address has an account here.
+    """
+    person = person_of(request.auth)
     team = get_team_for(request.auth, team_id, admin=True)
-    return Status(201, _member_out(membership_add(team=team, identifier=payload.user, role=payload.role)))
+    invitation, token = invitation_create(team=team, email=payload.email, role=payload.role, invited_by=person)
+    link = request.build_absolute_uri(reverse("invitation_accept", args=[token]))
+    sent = invitation_send(invitation=invitation, link=link)
+    return Status(202, {
+        "email": invitation.email, "role": invitation.role, "expires_at": invitation.expires_at,
+        "sent": sent, "link": None if sent else link,
+    })
 
 
 def _membership(token, team_id: UUID, member_id: int, *, own_allowed: bool) -> Membership:

@@ -6,6 +6,7 @@ import django
 import environ
 
 from credentials_app.local_secrets import create_private_file, read_or_create_secret_key
+from credentials_app.signin.csp import csp_with_sign_on
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 env = environ.Env()
@@ -289,3 +290,94 @@ NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", default=10.0)
 # The app's public address, e.g. https://creds.example.com: messages then link to the credential's page.
 APP_BASE_URL = env.str("APP_BASE_URL", default="").rstrip("/")
+
+# --- Sign-in: django-allauth, two factors and a second look (issue 21) ------
+# Kept in one section so it moves to config/settings.py as a block. allauth serves /accounts/login/
+# (the same "username" and "password" fields) and /admin/login/; django-axes still counts failures.
+# Before credentials_app, whose admin replaces allauth's (second factors are reset by an audited action).
+INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = [
+    "allauth", "allauth.account", "allauth.mfa", "allauth.usersessions",
+]
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.auth.middleware.AuthenticationMiddleware") + 1,
+    "allauth.account.middleware.AccountMiddleware",
+)
+# Right after the messages: a person who must enrol reaches nothing but enrolment (and sign-out).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("django.contrib.messages.middleware.MessageMiddleware") + 1,
+    "credentials_app.signin.enforcement.TwoFactorEnrolmentMiddleware",
+)
+# Each signed-in session's address, browser and last request, for the Sessions page (at most once a minute).
+MIDDLEWARE.insert(
+    MIDDLEWARE.index("credentials_app.signin.enforcement.TwoFactorEnrolmentMiddleware"),
+    "credentials_app.signin.sessions.SessionLastSeenMiddleware",
+)
+USERSESSIONS_TRACK_ACTIVITY = False  # SessionLastSeenMiddleware does, without a write per request.
+SESSION_LAST_SEEN_SECONDS = 60
+# allauth's per-address limits and the Sessions page count the real client behind N proxies too.
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+ACCOUNT_ADAPTER = "credentials_app.signin.adapter.AccountAdapter"
+ACCOUNT_FORMS = {"login": "credentials_app.signin.forms.LoginForm"}
+ACCOUNT_LOGIN_METHODS = {"username"}
+ACCOUNT_SIGNUP_FIELDS = ["username*", "password1*", "password2*"]
+ACCOUNT_EMAIL_VERIFICATION = "none"
+ACCOUNT_LOGOUT_REDIRECT_URL = LOGOUT_REDIRECT_URL
+# Sessions last as long as before (SESSION_COOKIE_AGE), with no "Remember me" box to forget.
+ACCOUNT_SESSION_REMEMBER = True
+# django-axes counts failed passwords (AccountAdapter.pre_authenticate leaves them to it); allauth's
+# "login_failed" limit counts wrong second-factor codes per account, with the same numbers.
+ACCOUNT_RATE_LIMITS = {"login_failed": f"{AXES_FAILURE_LIMIT}/{int(AXES_COOLOFF_TIME.total_seconds())}s/key"}
+# A second look: sensitive acts ask for the password or a second factor again once the last proof
+# (signing in, or the last second look) is older than this.
+ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_MINUTES", default=5) * 60
+MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+MFA_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Credential Manager")
+# Browsers allow WebAuthn on http://localhost only; anywhere else the app must be served over HTTPS.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
+# "staff" or "everyone" must add a second factor before anything else; team admins can also
+# require it of their team's members. "none" leaves it to each person (and their teams).
+TWO_FACTOR_REQUIRED_FOR = env.str("TWO_FACTOR_REQUIRED_FOR", default="none")
+# A team invitation's link works once, for this many days.
+INVITATION_DAYS = env.int("INVITATION_DAYS", default=7)
+
+# --- Single sign-on: OpenID Connect (issue 21) -------------------------------
+# Any OpenID Connect provider (Keycloak, Okta, Entra ID, Google). Off until
+# OIDC_PROVIDER_URL is set. The first sign-in makes the account; a verified email links an existing one.
+INSTALLED_APPS[INSTALLED_APPS.index("credentials_app"):0] = [
+    "allauth.socialaccount", "allauth.socialaccount.providers.openid_connect",
+]
+OIDC_PROVIDER_URL = env.str("OIDC_PROVIDER_URL", default="")
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "OAUTH_PKCE_ENABLED": True,
+        "APPS": [
+            {
+                "provider_id": "sso",
+                "name": env.str("OIDC_NAME", default="single sign-on"),
+                "client_id": env.str("OIDC_CLIENT_ID", default=""),
+                "secret": env.str("OIDC_CLIENT_SECRET", default=""),
+                "settings": {
+                    "server_url": OIDC_PROVIDER_URL,
+                    "scope": env.list("OIDC_SCOPES", default=["openid", "profile", "email"]),
+                },
+            }
+        ] if OIDC_PROVIDER_URL else [],
+    }
+}
+SECURE_CSP = csp_with_sign_on(SECURE_CSP, OIDC_PROVIDER_URL)
+SOCIALACCOUNT_ADAPTER = "credentials_app.signin.sso.SocialAccountAdapter"
+SOCIALACCOUNT_AUTO_SIGNUP = True
+# The adapter links by a verified email itself: allauth's own linking would wipe the password of an
+# account whose address it has not verified (every account made in the admin).
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_STORE_TOKENS = False
+# The claim listing the person's groups, and "group=Team:role" pairs (role admin or member), e.g.
+# OIDC_GROUP_TEAMS=ops-admins=Ops:admin,ops=Ops:member. Kept in step at every single sign-on.
+OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
+OIDC_GROUP_TEAMS = env.dict("OIDC_GROUP_TEAMS", default={})
+# "owner": only superusers sign in with a password (break glass); everyone else uses single sign-on.
+LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="everyone")
+# false: an invitation is accepted only by an existing account (or single sign-on), never by making a
+# password account. There is never self sign-up; this closes the last way to make a local account.
+LOCAL_SIGN_UP = env.bool("LOCAL_SIGN_UP", default=True) and LOCAL_SIGN_IN == "everyone"

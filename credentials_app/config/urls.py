@@ -3,7 +3,9 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 
 from credentials_app.api import api
+from credentials_app.invitations import views as invitation_views
 from credentials_app.machine import views as machine
+from credentials_app.signin.views import admin_login
 from credentials_app.views import connect, connections, credentials, sandbox_keys, setup, sharing, teams, tokens
 from credentials_app.views.email_gate import email_required
 
@@ -27,6 +29,9 @@ password_reset_patterns = [
     ),
 ]
 
+# The admin signs in through the same door, second factor included (set before admin.site.urls is read).
+admin.site.login = admin_login
+
 urlpatterns = [
     # --- Machine use: the provider proxy and Vault-style reads, with API tokens ---
     # First, as they are the most frequent requests by far: URLs are matched in order.
@@ -39,6 +44,9 @@ urlpatterns = [
     path("", connect.home, name="home"),
     path("setup/", setup.setup, name="setup"),
     path("accounts/", include(password_reset_patterns)),
+    # Sign-in, sign-out, the second look and two factors (django-allauth); before Django's own
+    # auth URLs, which keep their names ("login", "logout") and serve password change.
+    path("accounts/", include("credentials_app.signin.urls")),
     path("accounts/", include("django.contrib.auth.urls")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
@@ -82,6 +90,13 @@ urlpatterns = [
     path("teams/<uuid:pk>/members/<int:membership_pk>/role/", teams.team_member_role, name="team_member_role"),
     path("teams/<uuid:pk>/members/<int:membership_pk>/remove/", teams.team_member_remove, name="team_member_remove"),
     path("teams/<uuid:pk>/leave/", teams.team_leave, name="team_leave"),
+    path("teams/<uuid:pk>/two-factor/", teams.team_two_factor, name="team_two_factor"),
+    path(
+        "teams/<uuid:pk>/invitations/<uuid:invitation_pk>/withdraw/",
+        teams.team_invitation_withdraw,
+        name="team_invitation_withdraw",
+    ),
+    path("invitations/<str:token>/", invitation_views.invitation_accept_view, name="invitation_accept"),
     path("credentials/<uuid:pk>/sharing/", sharing.credential_sharing, name="credential_sharing"),
     path(
         "credentials/<uuid:pk>/sharing/<uuid:team_pk>/level/",

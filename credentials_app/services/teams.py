@@ -1,8 +1,6 @@
 """Teams and their members. The rule that holds whoever acts: a team with members keeps an admin."""
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 
 from credentials_app.models import Membership, Team
 from credentials_app.names import clean_name
@@ -54,39 +52,6 @@ def team_create(*, creator, name: str) -> Team:
     except IntegrityError:
         raise taken from None
     return team
-
-
-def _find_user(identifier: str):
-    User = get_user_model()
-    identifier = (identifier or "").strip()
-    if not identifier:
-        raise ValidationError({"user": "Enter a username or an email address."})
-    matches = list(
-        User.objects.filter(Q(username__iexact=identifier) | Q(email__iexact=identifier), is_active=True)[:2]
-    )
-    if len(matches) != 1:
-        # Two accounts sharing an email must be told apart by username.
-        message = (
-            f"No user “{identifier}” was found. Enter the username or email of an existing user."
-            if not matches
-            else f"More than one user has the email “{identifier}”. Enter the username instead."
-        )
-        raise ValidationError({"user": message})
-    return matches[0]
-
-
-def membership_add(*, team: Team, identifier: str, role: str = Membership.Role.MEMBER) -> Membership:
-    """Add the existing user named by username or email to team with role; no email is sent."""
-    user = _find_user(identifier)
-    if role not in Membership.Role.values:
-        raise ValidationError({"role": ROLE_MESSAGE})
-    already = ValidationError({"user": f"{user.get_username()} is already a member of “{team}”."})
-    if Membership.objects.filter(team=team, user=user).exists():
-        raise already
-    try:
-        return Membership.objects.create(team=team, user=user, role=role)
-    except IntegrityError:
-        raise already from None
 
 
 def membership_change_role(*, membership: Membership, role: str) -> Membership:

@@ -37,6 +37,7 @@ from credentials_app.machine.service import credential_set_machine_reads, creden
 from credentials_app.machine.refusals import credential_refusals_today
 from credentials_app.services.pipeline_use import credential_pipeline_snippets
 from credentials_app.services.status_words import check_result_words
+from credentials_app.signin.decorators import posted_true, second_look_required
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors, form_errors_json
 from credentials_app.views.throttled import with_retry_after
@@ -202,6 +203,7 @@ def credential_replace_key_view(request, pk):
 
 @login_required
 @require_POST
+@second_look_required(when=posted_true("allowed"))
 def credential_machine_reads_view(request, pk):
     """Allow or stop machine reads of the key, and set the connection id tools read it by."""
     credential = get_credential_for(request.user, pk, manage=True)
@@ -244,6 +246,7 @@ def credential_enable_view(request, pk):
 
 @login_required
 @require_POST
+@second_look_required
 def credential_delete_view(request, pk):
     """Delete the credential; with a chosen replacement, move what uses it there first."""
     credential = get_credential_for(request.user, pk, manage=True)

@@ -9,9 +9,11 @@ from credentials_app.access import get_credential_for
 from credentials_app.forms import ShareForm
 from credentials_app.models import CredentialShare
 from credentials_app.services.sharing import credential_share, credential_share_change_level, credential_unshare
+from credentials_app.signin.decorators import posted, second_look_required
 from credentials_app.views.form_errors import act_and_tell
 
 @login_required
+@second_look_required(when=posted("level", CredentialShare.Level.MANAGE))
 def credential_sharing(request, pk):
     """Show who a credential is shared with; share it with more of your teams (managers only)."""
     credential = get_credential_for(request.user, pk, manage=True)
@@ -51,6 +53,7 @@ def _share_of(request, pk, team_pk):
 
 @login_required
 @require_POST
+@second_look_required(when=posted("level", CredentialShare.Level.MANAGE))
 def credential_share_level(request, pk, team_pk):
     """Change the level a team has on the credential."""
     credential, share = _share_of(request, pk, team_pk)

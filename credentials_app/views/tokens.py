@@ -11,6 +11,7 @@ from credentials_app.access import get_token_for, tokens_manageable_by
 from credentials_app.forms import ApiTokenForm
 from credentials_app.models import Team
 from credentials_app.services.tokens import token_create, token_name_in_use, token_revoke
+from credentials_app.signin.decorators import second_look_required
 from credentials_app.views.form_errors import add_service_errors
 
 # The new token waits here between the POST and the page that shows it, and is removed as it is shown.
@@ -20,6 +21,7 @@ SHOWN_ONCE = "api_token_shown_once"
 @sensitive_variables()
 @never_cache
 @login_required
+@second_look_required
 def token_list(request):
     """List the user's tokens and their teams' tokens; create one, then show it this once after a redirect."""
     admin_teams = Team.objects.filter(memberships__user=request.user, memberships__role="admin").order_by("name")

@@ -58,3 +58,25 @@ def test_at_phone_width_the_open_dialogs_pass_axe(signed_in_page, sandbox):
     expect(dialog.get_by_role("button", name="Save without checking")).to_be_visible()
     found["add overlay"] = serious_violations(page)
     assert not any(found.values()), f"axe found serious problems: {found}"
+
+
+def test_the_two_factor_pages_pass_axe(signed_in_page, user):
+    """The two-factor overview, adding an app or a passkey, Sessions, and the code prompt when signing in."""
+    page = signed_in_page
+    found = {}
+    for path in ["/accounts/2fa/", "/accounts/2fa/totp/activate/", "/accounts/2fa/webauthn/add/", "/accounts/sessions/"]:
+        page.goto(path)
+        if problems := serious_violations(page):
+            found[path] = problems
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    page.context.clear_cookies()
+    page.goto("/accounts/login/")
+    page.get_by_label("Username").fill(user.get_username())
+    page.get_by_label("Password").fill("pw-for-tests-1")
+    page.get_by_role("button", name="Sign in", exact=True).click()
+    page.wait_for_url("**/accounts/2fa/authenticate/")
+    if problems := serious_violations(page):
+        found["code prompt"] = problems
+    assert not found, f"axe found serious problems: {found}"

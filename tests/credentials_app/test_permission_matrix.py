@@ -70,17 +70,35 @@ CREDENTIAL_ROWS = [
     Row("disable", "post", cred("credential_disable"), ACTION_MANAGED),
     Row("enable", "post", cred("credential_enable"), ACTION_MANAGED),
     Row("delete", "post", cred("credential_delete"), ACTION_MANAGED),
+    Row("allow machine reads", "post", cred("credential_machine_reads"), ACTION_MANAGED,
+        data=lambda world: {"allowed": "on", "connection_name": "box_office"}),
+    Row("share at manage", "post", cred("credential_sharing"), ACTION_MANAGED,
+        data=lambda world: {"teams": [world.own_team.pk], "level": "manage"}),
 ]
 
 TEAM_ROWS = [
     Row("team page", "get", team("team_detail"), {"admin": 200, "member": 200, "none": 404}),
     Row("add member", "post", team("team_member_add"), {"admin": 302, "member": 403, "none": 404},
-        data=lambda world: {"user": world.newcomer.username, "role": "member"}),
+        data=lambda world: {"email": world.newcomer.email, "role": "member"}),
     Row("change role", "post", team("team_member_role", "target"), {"admin": 302, "member": 403, "none": 404},
         data=lambda world: {"role": "admin"}),
     Row("remove member", "post", team("team_member_remove", "target"), {"admin": 302, "member": 403, "none": 404}),
     Row("leave", "post", team("team_leave"), {"admin": 302, "member": 302, "none": 404}),
+    Row("add member as admin", "post", team("team_member_add"), {"admin": 302, "member": 403, "none": 404},
+        data=lambda world: {"email": world.newcomer.email, "role": "admin"}),
+    Row("two-factor rule", "post", team("team_two_factor"), {"admin": 302, "member": 403, "none": 404},
+        data=lambda world: {"required": "on"}),
 ]
+
+TOKEN_CREATE = Row("create token", "post", lambda world: reverse("token_list"), {},
+                   data=lambda world: {"name": "Airflow", "owner": "", "expiry": "90", "scopes": ["credentials:read"]})
+# The acts that ask for the password or a second factor again once the last proof is old (issue 21),
+# each with the actor allowed to do it.
+SENSITIVE = {
+    "delete": "owner", "allow machine reads": "owner", "share at manage": "owner", "share level": "owner",
+    "change role": "team_admin", "add member as admin": "team_admin", "two-factor rule": "team_admin",
+    "create token": "owner",
+}
 
 ADMIN_ROWS = [
     Row("admin credential list", "get", lambda world: reverse("admin:credentials_app_credential_changelist"),
@@ -190,3 +208,47 @@ def test_admin_endpoints(client, request, make_world, row, actor):
     response = run(client, request, world, row, actor)
 
     assert response.status_code == row.expect[World.admin_kind(actor)]
+
+
+def age_proof(client):
+    """Make the session's last proof of identity older than REAUTHENTICATION_MINUTES."""
+    from credentials_app.signin.proof import SESSION_KEY
+
+    session = client.session
+    session[SESSION_KEY] = 0
+    session.save()
+
+
+@pytest.mark.parametrize(
+    "row", [row for row in [*CREDENTIAL_ROWS, *TEAM_ROWS, TOKEN_CREATE] if row.name in SENSITIVE], ids=lambda row: row.name
+)
+def test_sensitive_acts_are_refused_without_a_recent_proof(client, request, make_world, row):
+    """Each sensitive act, by someone allowed to do it, first asks for the password or a second factor again."""
+    from credentials_app.models import AuditEvent, ApiToken
+
+    assert len(SENSITIVE) == 8
+    actor = SENSITIVE[row.name]
+    world = make_world(CredentialShare.Level.MANAGE, actor)
+    client.force_login(world.users[actor])
+    age_proof(client)
+    before = (AuditEvent.objects.count(), ApiToken.objects.count(), list(Membership.objects.values_list("role")))
+
+    response = getattr(client, row.method)(row.url(world), row.data(world))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert (AuditEvent.objects.count(), ApiToken.objects.count(), list(Membership.objects.values_list("role"))) == before
+
+
+@pytest.mark.parametrize("row", [*CREDENTIAL_ROWS, *TEAM_ROWS, TOKEN_CREATE], ids=lambda row: row.name)
+def test_an_enforced_member_who_has_not_enrolled_reaches_nothing_but_enrolment(client, request, make_world, row):
+    """In a team that requires two factors, a member without one is sent to enrolment from every endpoint."""
+    world = make_world(CredentialShare.Level.MANAGE, "team_member")
+    world.ops.two_factor_required = True
+    world.ops.save()
+
+    response = run(client, request, world, row, "team_member")
+
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_index")
+    assert client.get(reverse("mfa_index")).status_code == 200

@@ -36,7 +36,7 @@ ENDPOINTS = [
     ("post", "/teams/", Scope.WRITE, None, {"name": "New team"}),
     ("get", "/teams/{team}", Scope.READ, None, None),
     ("get", "/teams/{team}/members", Scope.READ, None, None),
-    ("post", "/teams/{team}/members", Scope.WRITE, None, {"user": "carol"}),
+    ("post", "/teams/{team}/members", Scope.WRITE, None, {"email": "carol@example.com"}),
     ("patch", "/teams/{team}/members/{member}", Scope.WRITE, None, {"role": "admin"}),
     ("delete", "/teams/{team}/members/{member}", Scope.WRITE, None, None),
     ("get", "/credentials/{credential}/machine-reads", Scope.READ, "use", None),
@@ -140,6 +140,6 @@ def test_team_membership_changes_need_a_team_admin(world, api_client_for):
     """Bob, a member, cannot add, promote or remove members; a team token administers nothing."""
     ids = world["ids"]
     for api in (api_client_for(world["bob"]), api_client_for(world["ada"], team=world["team"], name="Robot")):
-        assert api.post(f"/teams/{ids['team']}/members", json={"user": "carol"}).status_code == 403
+        assert api.post(f"/teams/{ids['team']}/members", json={"email": "carol@example.com"}).status_code == 403
         assert api.patch(f"/teams/{ids['team']}/members/{ids['member']}", json={"role": "admin"}).status_code == 403
     assert world["team"].memberships.count() == 2
