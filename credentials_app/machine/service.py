@@ -4,6 +4,7 @@ Every key read is in the audit log; refusals of requests naming an existing cred
 per hour and cause, and the first of each is audited (services/machine_refusals.py); proxied calls
 are counted per token, credential, hour and status, and the first one is audited.
 """
+import json
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -205,3 +206,23 @@ def secret_read(*, token: ApiToken | None, connection_name: str, via: str) -> tu
         raise
     events.secret_read(credential=credential, token=token, via=via)
     return credential, key
+
+
+@sensitive_variables()
+def airflow_connection_read(*, token: ApiToken | None, connection_name: str, via: str) -> dict:
+    """Return KV v2's data for the connection connection_name: the credential as an Airflow connection.
+
+    The key is its password; the read is audited (secret_read). Raise MachineRefusal as secret_read does.
+    """
+    credential, key = secret_read(token=token, connection_name=connection_name, via=via)
+    return {
+        "data": {
+            "conn_type": credential.provider,
+            "host": credential.connector.base_url(credential.options),
+            "password": key,
+            "extra": json.dumps(credential.options, sort_keys=True),
+            "description": credential.description,
+        },
+        "metadata": {"created_time": credential.updated_at.isoformat().replace("+00:00", "Z"),
+                     "custom_metadata": None, "deletion_time": "", "destroyed": False, "version": 1},
+    }

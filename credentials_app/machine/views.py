@@ -3,8 +3,6 @@
 Both authenticate with an API token (the proxy: Authorization: Bearer; Vault clients: X-Vault-Token),
 never with a session, so neither needs CSRF protection.
 """
-import json
-import logging
 from functools import wraps
 
 from django.conf import settings
@@ -13,20 +11,11 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_variables
 
-from connectors.transport.proxy import PROVIDER_ANSWER_HEADER, ProxyError, UpstreamBroken, proxy_request
+from connectors.transport.proxy import PROVIDER_ANSWER_HEADER
+from credentials_app.machine.proxy_call import Refused, proxy_call
+from credentials_app.machine.service import MachineRefusal, airflow_connection_read
 from credentials_app.problems import PROBLEMS, door_response, problem_response, vault_response
-from credentials_app.provider_check import http_config
-from credentials_app.machine.service import (
-    MachineRefusal,
-    proxy_failed,
-    proxy_grant,
-    secret_read,
-)
-from credentials_app.machine.usage import usage_record
 from credentials_app.services.tokens import token_authenticate
-from credentials_app.watch import noticed
-
-logger = logging.getLogger(__name__)
 
 
 def _problem(slug: str, detail: str, *, retry_after: int | None = None):
@@ -45,33 +34,23 @@ def _bearer(request) -> str:
 
 
 @csrf_exempt
-@sensitive_variables()
 def proxy(request, pk, path):
     """Forward the request to the credential's provider with its key; stream the provider's answer back."""
-    token = token_authenticate(_bearer(request))
-    try:
-        credential, key = proxy_grant(token=token, credential_id=pk)
-    except MachineRefusal as refusal:
-        return _problem(refusal.slug, refusal.detail, retry_after=refusal.retry_after)
-    try:
-        answer = proxy_request(
-            credential.connector,
-            options=credential.options,
-            key=key,
-            method=request.method,
-            path=path,
-            query=request.META.get("QUERY_STRING", ""),
-            headers=request.headers,
-            # The request itself is the body stream: it is never read whole here.
-            body=request if _has_body(request) else None,
-            config=http_config(),
-        )
-    except ProxyError as error:
-        proxy_failed(token=token, credential=credential, status=error.status, cause=error.slug, reason=error.detail)
-        return _problem(error.slug, error.detail)
-    response = StreamingHttpResponse(_Relayed(answer, token, credential), status=answer.status)
+    outcome = proxy_call(
+        raw_token=_bearer(request),
+        credential_id=pk,
+        method=request.method,
+        path=path,
+        query=request.META.get("QUERY_STRING", ""),
+        headers=request.headers,
+        # The request itself is the body stream: it is never read whole here.
+        body=request if _has_body(request) else None,
+    )
+    if isinstance(outcome, Refused):
+        return _problem(outcome.slug, outcome.detail, retry_after=outcome.retry_after)
+    response = StreamingHttpResponse(outcome, status=outcome.status)
     del response["Content-Type"]
-    for name, value in answer.headers:
+    for name, value in outcome.headers:
         response[name] = value
     response[PROVIDER_ANSWER_HEADER] = "true"
     return response
@@ -86,44 +65,6 @@ def _has_body(request) -> bool:
     length = request.META.get("CONTENT_LENGTH", "")
     chunked = "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower()
     return chunked or (length not in ("", "0"))
-
-
-class _Relayed:
-    """The provider's answer for a streaming response; the call is counted once it ends, however it ends.
-
-    Counted after the last byte is out, or when the response is closed unread (the caller gone
-    before the first byte). An answer that breaks off mid-way is logged and ended (its status is
-    already sent).
-    """
-
-    def __init__(self, answer, token, credential):
-        self.answer, self.token, self.credential = answer, token, credential
-        self.closed = False
-        # The start of an answer that may be the provider's "invalid key", for the watch to read.
-        self.head = bytearray() if noticed.wants_head(credential, answer.status) else None
-
-    def __iter__(self):
-        try:
-            for chunk in self.answer.body:
-                if self.head is not None and len(self.head) < noticed.HEAD_BYTES:
-                    self.head += chunk[: noticed.HEAD_BYTES - len(self.head)]
-                yield chunk
-        except UpstreamBroken:
-            logger.warning("Proxied answer from %s for credential %s broke off",
-                           self.credential.connector.name, self.credential.pk)
-        finally:
-            self.close()
-
-    def close(self) -> None:
-        if self.closed:
-            return
-        self.closed = True
-        self.answer.close()
-        usage_record(token=self.token, credential=self.credential, status=self.answer.status)
-        if self.head is not None:
-            encoding = next((value for name, value in self.answer.headers if name.lower() == "content-encoding"), "")
-            noticed.proxy_answer_seen(credential=self.credential, status=self.answer.status, head=bytes(self.head),
-                                      content_encoding=encoding)
 
 
 # --- Vault KV v2, read only -------------------------------------------------------------------------
@@ -183,23 +124,11 @@ def vault_read(request, mount, path):
     if version not in (None, "", "0", "1"):
         return vault_response("not-found")
     try:
-        credential, key = secret_read(token=_vault_token(request), connection_name=name, via="vault")
+        document = airflow_connection_read(token=_vault_token(request), connection_name=name, via="vault")
     except MachineRefusal as refusal:
         return vault_response(refusal.slug, refusal.detail)
-    created = credential.updated_at.isoformat().replace("+00:00", "Z")
-    connection = {
-        "conn_type": credential.provider,
-        "host": credential.connector.base_url(credential.options),
-        "password": key,
-        "extra": json.dumps(credential.options, sort_keys=True),
-        "description": credential.description,
-    }
     return JsonResponse({
         "request_id": "", "lease_id": "", "renewable": False, "lease_duration": 0,
-        "data": {
-            "data": connection,
-            "metadata": {"created_time": created, "custom_metadata": None, "deletion_time": "",
-                         "destroyed": False, "version": 1},
-        },
+        "data": document,
         "wrap_info": None, "warnings": None, "auth": None, "mount_type": "kv",
     }, headers={"Cache-Control": "no-store"})

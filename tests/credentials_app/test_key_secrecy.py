@@ -1,4 +1,5 @@
 """A saved key never comes back: not in HTML, JSON, logs, the audit log, or the database file."""
+import ast
 import json
 import logging
 import os
@@ -161,3 +162,21 @@ def test_no_api_response_carries_the_key(client, user_factory, sandbox, caplog, 
 
     assert IdempotencyRecord.objects.exists()
     assert all(MARKER.encode() not in bytes(record.body) for record in IdempotencyRecord.objects.all())
+
+
+# What hands out a plaintext key: only services call these, never a view.
+KEY_READERS = {"decrypt", "decrypt_key", "machine_key", "proxy_grant", "secret_read"}
+
+
+def test_no_view_ever_holds_a_plaintext_key():
+    """Pages, the API and the machine door's views call services that keep the key to themselves."""
+    views = [*(ROOT / "credentials_app" / "views").glob("*.py"), *(ROOT / "credentials_app" / "api").glob("*.py"),
+             ROOT / "credentials_app" / "machine" / "views.py"]
+    found = {}
+    for path in views:
+        tree = ast.parse(path.read_text())
+        names = {node.attr if isinstance(node, ast.Attribute) else node.id
+                 for node in ast.walk(tree) if isinstance(node, (ast.Attribute, ast.Name))}
+        if names & KEY_READERS:
+            found[path.name] = sorted(names & KEY_READERS)
+    assert found == {}
