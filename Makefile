@@ -2,7 +2,8 @@
 SHELL := /bin/bash
 PORT ?= 8000
 SANDBOX_PORT ?= 8443
-VENV := .venv
+# One virtualenv per Python line: `make test PYTHON=/path/to/python3.13 VENV=.venv-3.13` keeps it apart.
+VENV ?= .venv
 PY := $(VENV)/bin/python
 # The newest Python >= 3.11 on PATH that actually runs (Django 6 needs 3.12; 3.11 gets Django 5.2).
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \

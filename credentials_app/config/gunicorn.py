@@ -8,7 +8,8 @@ and GUNICORN_THREADS (threads each).
 import os
 
 wsgi_app = "credentials_app.config.wsgi"
-worker_class = "gthread"
+# gunicorn's gthread worker, reading each request in before a thread serves it (see gunicorn_worker.py).
+worker_class = "credentials_app.config.gunicorn_worker.ReadAheadThreadWorker"
 # The CPUs this process may use (Python 3.13+ honours CPU affinity), capped: each process holds its own
 # database connections. (Check budgets and proxy rate limits are shared: see counting_windows.py.)
 _cpus = (getattr(os, "process_cpu_count", None) or os.cpu_count)() or 1
@@ -19,3 +20,10 @@ timeout = 90
 # Connections one process holds at once, kept-alive ones included. Bounded, so that kept-alive
 # clients spread over the processes instead of all landing on the first one to accept.
 worker_connections = int(os.environ.get("GUNICORN_CONNECTIONS") or 2 * threads)
+# Seconds a request has to arrive (its head, and a body up to 1 MiB) before it is answered 408 and
+# closed: a client sending a byte a second holds a connection that long, never a thread.
+_read_deadline = float(os.environ.get("GUNICORN_READ_DEADLINE") or 20)
+
+
+def post_fork(server, worker):
+    worker.read_deadline = _read_deadline

@@ -100,13 +100,13 @@ def test_an_sqlite_too_old_for_atomic_upserts_stops_the_app(settings, monkeypatc
     """`manage.py check` (so `make run`) refuses to count budgets in an SQLite older than 3.35, naming the fixes."""
     import sqlite3
 
-    from django.core import checks
+    from credentials_app.system_checks import check_counting_windows_database
 
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
     settings.COUNTING_WINDOWS_IN_CACHE = False
 
-    errors = [message for message in checks.run_checks() if message.id == "credentials.E003"]
+    [error] = check_counting_windows_database()
 
-    assert len(errors) == 1 and "SQLite 3.35" in errors[0].msg and "REDIS_URL" in errors[0].hint
+    assert error.id == "credentials.E003" and "SQLite 3.35" in error.msg and "REDIS_URL" in error.hint
     settings.COUNTING_WINDOWS_IN_CACHE = True
-    assert not [message for message in checks.run_checks() if message.id == "credentials.E003"]
+    assert check_counting_windows_database() == []

@@ -1,0 +1,1 @@
+"""How the app is served: gunicorn's worker, adapted to clients that send slowly."""
