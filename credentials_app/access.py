@@ -1,11 +1,13 @@
 """Who may use or manage which credential. Every view asks here."""
+import uuid
+
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Case, Exists, Min, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
 from credentials_app.models import ApiToken, Credential, CredentialShare, Membership
-from credentials_app.prepared_reads import Subquery, fetch_all, read_unique, read_unique_with, statement
+from credentials_app.prepared_reads import Statement, Subquery, fetch_all, read_unique, read_unique_with
 
 USE = "use"
 MANAGE = "manage"
@@ -61,12 +63,13 @@ def access_level(who, credential: Credential) -> str | None:
         return MANAGE
     connection = connections[router.db_for_read(CredentialShare)]
     by_team = team_id is not None
-    found = statement(f"best-share-of-{'team' if by_team else 'member'}", connection,
-                      lambda connection: _best_share_sql(connection, by_team=by_team, credential="%s"))
-    principal = _principal_field(by_team).get_db_prep_value(team_id if by_team else user_id, connection)
-    credential_id = CredentialShare._meta.get_field("credential").get_db_prep_value(credential.pk, connection)
-    [(rank,)] = fetch_all(connection, found, [principal, credential_id])
-    return _SHARE_RANKS.get(rank)
+    found, slots = _best_share_statement(connection, by_team=by_team)
+    values = {
+        "principal": _principal_field(by_team).get_db_prep_value(team_id if by_team else user_id, connection),
+        "credential": CredentialShare._meta.get_field("credential").get_db_prep_value(credential.pk, connection),
+    }
+    rows = fetch_all(connection, found, [values[slot] for slot in slots])
+    return _SHARE_RANKS.get(rows[0][0]) if rows else None
 
 
 def read_credential_for(who, field_name: str, value) -> tuple[Credential | None, str | None]:
@@ -83,7 +86,7 @@ def read_credential_for(who, field_name: str, value) -> tuple[Credential | None,
     by_team = team_id is not None
     best_share = Subquery(
         f"best-share-of-{'team' if by_team else 'member'}",
-        lambda connection, credential: _best_share_sql(connection, by_team=by_team, credential=credential),
+        lambda connection, credential: _best_share_sql(connection, by_team=by_team, credential_sql=credential)[0],
         _principal_field(by_team),
     )
     credential, rank = read_unique_with(Credential, field_name, value, best_share, team_id if by_team else user_id)
@@ -94,7 +97,7 @@ def read_credential_for(who, field_name: str, value) -> tuple[Credential | None,
     return credential, _SHARE_RANKS.get(rank)
 
 
-# What _best_share_sql's rank means: the best level among the shares found; None when none is.
+# What _best_share_query's rank means: the best level among the shares found; None when none is.
 _SHARE_RANKS = {0: MANAGE, 1: USE}
 
 
@@ -102,27 +105,77 @@ def _principal_field(by_team: bool):
     return CredentialShare._meta.get_field("team") if by_team else Membership._meta.get_field("user")
 
 
-def _best_share_sql(connection, *, by_team: bool, credential: str) -> str:
-    """Return SQL for the best rank among the shares of credential (an SQL expression) with the team %s,
-    or (not by_team) with the teams the person %s is a member of: 0 "Can manage", 1 "Can use", NULL none.
+def _best_share_query(*, by_team: bool, principal, credential) -> QuerySet:
+    """Return the best rank among principal's shares of credential: 0 "Can manage", 1 "Can use", no row none.
 
-    What `_shares_of(who).filter(credential=credential)` selects, as SQL built once: compiling that
-    ORM query on every proxied call cost more than the rest of the call's server time.
+    principal is a team id (by_team) or a person's id; the shares are _shares_of's, so the share
+    rule is written once, here and in the lists above alike.
     """
-    quote, share, membership = connection.ops.quote_name, CredentialShare._meta, Membership._meta
-    s, m = quote("share"), quote("membership")
-    manage = CredentialShare.Level.MANAGE.value
-    assert manage.isalpha()  # written into the SQL as a literal
-    rank = f"MIN(CASE WHEN {s}.{quote(share.get_field('level').column)} = '{manage}' THEN 0 ELSE 1 END)"
-    shares = f"{quote(share.db_table)} {s}"
-    if by_team:
-        principal = f"{s}.{quote(share.get_field('team').column)}"
-    else:
-        shares += (f" INNER JOIN {quote(membership.db_table)} {m}"
-                   f" ON {m}.{quote(membership.get_field('team').column)} = {s}.{quote(share.get_field('team').column)}")
-        principal = f"{m}.{quote(membership.get_field('user').column)}"
-    return (f"SELECT {rank} FROM {shares}"
-            f" WHERE {principal} = %s AND {s}.{quote(share.get_field('credential').column)} = {credential}")
+    shares = (CredentialShare.objects.filter(team_id=principal) if by_team
+              else CredentialShare.objects.filter(team__memberships__user_id=principal))
+    manage = Case(When(level=CredentialShare.Level.MANAGE, then=Value(0)), default=Value(1))
+    return (shares.filter(credential_id=credential).order_by().values("credential_id")
+            .annotate(rank=Min(manage)).values("rank"))
+
+
+# Values nobody's id can be, marking where the principal and the credential go in the compiled SQL.
+_PRINCIPAL_MARKS = {True: uuid.UUID(int=0xB157), False: -0xB157}
+_CREDENTIAL_MARK = uuid.UUID(int=0xC0DE)
+
+
+def _best_share_sql(connection, *, by_team: bool, credential_sql: str) -> tuple[str, list[str]]:
+    """Return _best_share_query's SQL, compiled once by the ORM for connection, and its slots.
+
+    The principal's value becomes a %s placeholder and the credential credential_sql (an SQL expression,
+    or "%s"); every other value the ORM bound is written in as a literal. slots names what each %s
+    of the result takes, in order ("principal", "credential"). Compiling the query on every proxied
+    call cost more than the rest of the call's server time; built from the ORM query, the SQL keeps
+    every rule of it, a filtering default manager included.
+    """
+    query = _best_share_query(by_team=by_team, principal=_PRINCIPAL_MARKS[by_team], credential=_CREDENTIAL_MARK)
+    sql, params = query.query.get_compiler(connection=connection).as_sql()
+    principal = _principal_field(by_team).get_db_prep_value(_PRINCIPAL_MARKS[by_team], connection)
+    credential = CredentialShare._meta.get_field("credential").get_db_prep_value(_CREDENTIAL_MARK, connection)
+    pieces = sql.split("%s")
+    if "%%" in sql or len(pieces) != len(params) + 1:
+        raise ValueError("The share query's SQL has placeholders this builder cannot place.")
+    built, slots = [pieces[0]], []
+    for param, piece in zip(params, pieces[1:]):
+        if param == principal:
+            built.append("%s")
+            slots.append("principal")
+        elif param == credential:
+            built.append(credential_sql)
+            slots += ["credential"] if credential_sql == "%s" else []
+        else:
+            built.append(_literal(param))
+        built.append(piece)
+    if slots.count("principal") != 1:
+        raise ValueError("The share query's SQL does not name the principal once.")
+    return "".join(built), slots
+
+
+def _literal(value) -> str:
+    """Return a constant of the share query (a level, a rank) as SQL: whole numbers and plain words only."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)
+    if isinstance(value, str) and value.isalnum():
+        return f"'{value}'"
+    raise ValueError(f"Not a constant the share query is expected to hold: {value!r}")
+
+
+def _best_share_statement(connection, *, by_team: bool) -> tuple[Statement, list[str]]:
+    """Return _best_share_query as a prepared statement for connection (built on first use), and its slots."""
+    key = (by_team, connection.alias, connection.vendor)
+    found = _share_statements.get(key)
+    if found is None:
+        # Two threads may both build it the first time: the same value, so either may win.
+        sql, slots = _best_share_sql(connection, by_team=by_team, credential_sql="%s")
+        found = _share_statements[key] = (Statement.of(sql, connection), slots)
+    return found
+
+
+_share_statements: dict[tuple, tuple[Statement, list[str]]] = {}
 
 
 def get_credential_for(who, pk, *, manage: bool = False) -> Credential:

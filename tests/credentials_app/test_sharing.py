@@ -258,3 +258,52 @@ def test_access_level_agrees_with_the_credential_lists_for_every_principal(
         MANAGE, None, MANAGE, MANAGE)
     assert (levels["Ops token", "U"], levels["Dev token", "M"], levels["Sales token", "U"]) == (USE, MANAGE, None)
     assert (levels["eve", "U"], levels["gone", "U"], levels["anonymous", "U"]) == (None, None, None)
+
+
+@pytest.fixture
+def share_manager_hiding(monkeypatch):
+    """Return a function that gives CredentialShare a default manager hiding some shares, with the
+    prepared SQL built anew under it (and again after the test)."""
+    from django.db import models
+
+    from credentials_app import access, prepared_reads
+
+    def clear():
+        access._share_statements.clear()
+        prepared_reads._plans.clear()
+
+    def hide(**hidden):
+        class Hiding(models.Manager):
+            def get_queryset(self):
+                return super().get_queryset().exclude(**hidden)
+
+        manager = Hiding()
+        manager.model, manager.name = CredentialShare, "objects"
+        monkeypatch.setattr(CredentialShare, "objects", manager)
+        clear()
+
+    yield hide
+    clear()
+
+
+def test_the_proxys_prepared_sql_keeps_every_rule_of_the_share_query(
+    people, credential_factory, share_factory, share_manager_hiding
+):
+    """A rule added to the shares' default manager holds for a proxied call as for the pages' lists."""
+    from credentials_app.access import credentials_usable_by, read_credential_for
+    from credentials_app.models import ApiToken
+    from credentials_app.services.tokens import token_authenticate, token_create
+
+    ada, bob = people["ada"], people["bob"]
+    used = credential_factory(owner=ada, name="Used")
+    share_factory(used, people["ops"])
+    raw = token_create(creator=ada, name="Ops token", team=people["ops"], scopes=[ApiToken.Scope.USE])[1]
+    token = token_authenticate(raw)
+    assert access_level(bob, used) == USE and read_credential_for(token, "pk", used.pk) == (used, USE)
+
+    share_manager_hiding(level=CredentialShare.Level.USE)
+
+    assert used not in credentials_usable_by(bob) and used not in credentials_usable_by(token)
+    assert access_level(bob, used) is None and access_level(token, used) is None
+    assert read_credential_for(bob, "pk", used.pk) == (used, None)
+    assert read_credential_for(token, "pk", used.pk) == (used, None)
