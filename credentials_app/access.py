@@ -3,10 +3,10 @@ import uuid
 
 from django.core.exceptions import PermissionDenied
 from django.db import connections, router
-from django.db.models import Case, Exists, Min, OuterRef, Q, QuerySet, Value, When
+from django.db.models import Case, Count, Exists, Min, OuterRef, Q, QuerySet, Value, When
 from django.http import Http404
 
-from credentials_app.models import ApiToken, Credential, CredentialShare, Membership
+from credentials_app.models import ApiToken, Connection, Credential, CredentialShare, Membership
 from credentials_app.prepared_reads import Statement, Subquery, fetch_all, read_unique, read_unique_with
 
 USE = "use"
@@ -214,6 +214,40 @@ def get_team_for(who, pk, *, admin: bool = False):
     if admin and membership.role != Membership.Role.ADMIN:
         raise PermissionDenied("Only an admin of this team can do that.")
     return membership.team
+
+
+def get_share_for(who, credential_pk, team_pk) -> tuple[Credential, CredentialShare]:
+    """Return the credential credential_pk, which who must manage, and its share with team team_pk; else 404 (or 403)."""
+    credential = get_credential_for(who, credential_pk, manage=True)
+    share = CredentialShare.objects.select_related("team", "credential").filter(
+        credential=credential, team_id=team_pk
+    ).first()
+    if share is None:
+        raise Http404("The credential is not shared with that team.")
+    return credential, share
+
+
+def get_connection_for(user, pk) -> Connection:
+    """Return user's data source or destination pk; anyone else's, or a team token's, is not found (404)."""
+    connection = (Connection.objects.select_related("credential", "credential__owner").filter(pk=pk, owner=user).first()
+                  if getattr(user, "pk", None) is not None else None)
+    if connection is None:
+        raise Http404("No such data source or destination.")
+    return connection
+
+
+def get_membership_in(team, pk) -> Membership:
+    """Return the membership pk of team, with its person; 404 if team has none such."""
+    membership = Membership.objects.select_related("team", "user").filter(team=team, pk=pk).first()
+    if membership is None:
+        raise Http404("No such member.")
+    return membership
+
+
+def memberships_of(user) -> QuerySet:
+    """Return user's memberships with their team and its member count, by team name."""
+    return (Membership.objects.filter(user=user).select_related("team")
+            .annotate(member_count=Count("team__memberships", distinct=True)).order_by("team__name"))
 
 
 def tokens_manageable_by(user) -> QuerySet:

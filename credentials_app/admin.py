@@ -17,11 +17,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 
 from connectors.registry import provider_choices
-from credentials_app.forms import CredentialAdminForm, MembershipAdminForm
+from credentials_app.forms import ConnectionAdminForm, CredentialAdminForm, MembershipAdminForm
 from credentials_app.models import (
     AuditEvent, Connection, Credential, CredentialShare, MachineRefusalCount, Membership, ProxyUsage, Team,
 )
 from credentials_app.notifications.models import Notification
+from credentials_app.services.connections import connection_rename
 from credentials_app.services.credentials import (
     CredentialInUse,
     credential_delete,
@@ -341,6 +342,15 @@ class ConnectionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request):
         return False
+
+    def get_form(self, request, obj=None, **kwargs):
+        return super().get_form(request, obj, form=ConnectionAdminForm, **kwargs)
+
+    def save_model(self, request, obj, form, change):
+        """Rename through the service, as the app does: the name normalised, the change audited."""
+        name = obj.name
+        obj.refresh_from_db(fields=["name"])
+        connection_rename(connection=obj, name=name, actor=request.user)
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

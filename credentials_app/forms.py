@@ -5,8 +5,8 @@ from django.contrib.auth.forms import UserCreationForm
 
 from connectors.base import Connector
 from connectors.registry import provider_choices
-from credentials_app.models import ApiToken, Credential, CredentialShare, Membership, Team
-from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH
+from credentials_app.models import ApiToken, Connection, Credential, CredentialShare, Membership, Team
+from credentials_app.names import DESCRIPTION_MAX_LENGTH, NAME_MAX_LENGTH, clean_name
 from credentials_app.selectors import CredentialFilter, connection_credential_choices, credential_replacements
 from credentials_app.services.credentials import KEY_MAX_LENGTH, CheckFailed, credential_check_new_key
 from credentials_app.services.permits import PERMIT_MAX_LENGTH
@@ -328,3 +328,17 @@ class ApiTokenForm(forms.Form):
 
     def team(self):
         return self.teams.get(self.cleaned_data.get("owner") or "")
+
+
+class ConnectionAdminForm(forms.ModelForm):
+    """The admin's rename of a data source or destination: the app's name rule, before the service saves it."""
+
+    class Meta:
+        model = Connection
+        fields = ["name"]
+
+    def clean_name(self):
+        try:
+            return clean_name(self.cleaned_data["name"], field="name", what=self.instance.get_kind_display().lower())
+        except ValidationError as error:
+            raise ValidationError(error.message_dict["name"]) from None

@@ -2,10 +2,9 @@
 from uuid import UUID
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from ninja import Router, Status
 
-from credentials_app.access import get_credential_for
+from credentials_app.access import get_connection_for, get_credential_for
 from credentials_app.api.auth import READ, WRITE, audited_as_token
 from credentials_app.api.problems import problem_responses
 from credentials_app.api.schemas import ConnectionIn, ConnectionOut
@@ -52,7 +51,4 @@ def create_connection(request, payload: ConnectionIn):
 @router.get("/{uuid:connection_id}", response={200: ConnectionOut, **problem_responses(404)}, auth=READ)
 def get_connection(request, connection_id: UUID):
     owner = person_of(request.auth)
-    connection = Connection.objects.select_related("credential").filter(pk=connection_id, owner=owner).first()
-    if connection is None:
-        raise Http404("No such data source or destination.")
-    return connection_out(connection)
+    return connection_out(get_connection_for(owner, connection_id))

@@ -2,10 +2,9 @@
 from uuid import UUID
 
 from django.core.exceptions import ValidationError
-from django.http import Http404
 from ninja import Router, Status
 
-from credentials_app.access import get_credential_for
+from credentials_app.access import get_credential_for, get_share_for
 from credentials_app.api.auth import READ, WRITE, audited_as_token
 from credentials_app.api.connections import person_of
 from credentials_app.api.problems import problem_responses
@@ -23,13 +22,7 @@ def _share_out(share: CredentialShare) -> dict:
 
 def _share_of(token, credential_id: UUID, team_id: UUID) -> CredentialShare:
     person_of(token)
-    credential = get_credential_for(token, credential_id, manage=True)
-    share = CredentialShare.objects.select_related("team", "credential").filter(
-        credential=credential, team_id=team_id
-    ).first()
-    if share is None:
-        raise Http404("The credential is not shared with that team.")
-    return share
+    return get_share_for(token, credential_id, team_id)[1]
 
 
 @router.get("/{uuid:credential_id}/shares", response={200: list[ShareOut], **problem_responses(404)}, auth=READ)

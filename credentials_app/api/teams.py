@@ -2,12 +2,10 @@
 from typing import Annotated
 from uuid import UUID
 
-from django.db.models import Count
-from django.http import Http404
 from django.urls import reverse
 from ninja import Path, Router, Status
 
-from credentials_app.access import get_team_for
+from credentials_app.access import get_membership_in, get_team_for, memberships_of
 from credentials_app.api.auth import READ, WRITE, audited_as_token
 from credentials_app.api.connections import person_of
 from credentials_app.api.problems import problem_responses
@@ -44,10 +42,7 @@ def list_teams(request):
     token = request.auth
     if token.is_team_token:
         return [_team_out(token.team, role=None)]
-    memberships = (
-        Membership.objects.filter(user=token.user).select_related("team")
-        .annotate(member_count=Count("team__memberships")).order_by("team__name")
-    )
+    memberships = memberships_of(token.user)
     return [
         {"id": m.team_id, "name": m.team.name, "role": m.role, "member_count": m.member_count} for m in memberships
     ]
@@ -96,9 +91,7 @@ def _membership(token, team_id: UUID, member_id: int, *, own_allowed: bool) -> M
     """
     person = person_of(token)
     team = get_team_for(token, team_id)
-    membership = Membership.objects.select_related("team", "user").filter(team=team, pk=member_id).first()
-    if membership is None:
-        raise Http404("No such member.")
+    membership = get_membership_in(team, member_id)
     if not (own_allowed and membership.user_id == person.pk):
         get_team_for(token, team_id, admin=True)
     return membership

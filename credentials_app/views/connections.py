@@ -2,11 +2,11 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from connectors.registry import get_connector
-from credentials_app.access import credentials_usable_by, get_credential_for
+from credentials_app.access import credentials_usable_by, get_connection_for, get_credential_for
 from credentials_app.forms import ConnectionCredentialForm, ConnectionRenameForm
 from credentials_app.models import Connection, Credential
 from credentials_app.services.connections import connection_change_credential, connection_delete, connection_rename
@@ -18,7 +18,7 @@ from credentials_app.views.form_errors import add_service_errors
 
 def _own_connection(user, pk) -> Connection:
     """Return user's connection pk; anyone else's is not found."""
-    return get_object_or_404(Connection.objects.select_related("credential", "credential__owner"), pk=pk, owner=user)
+    return get_connection_for(user, pk)
 
 
 @login_required

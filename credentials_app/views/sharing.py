@@ -2,10 +2,10 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from credentials_app.access import get_credential_for
+from credentials_app.access import get_credential_for, get_share_for
 from credentials_app.forms import ShareForm
 from credentials_app.models import CredentialShare
 from credentials_app.services.sharing import credential_share, credential_share_change_level, credential_unshare
@@ -45,10 +45,7 @@ def credential_sharing(request, pk):
 
 
 def _share_of(request, pk, team_pk):
-    credential = get_credential_for(request.user, pk, manage=True)
-    share = get_object_or_404(CredentialShare.objects.select_related("team", "credential"),
-                              credential=credential, team_id=team_pk)
-    return credential, share
+    return get_share_for(request.user, pk, team_pk)
 
 
 @login_required

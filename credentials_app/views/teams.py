@@ -3,13 +3,12 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from credentials_app.access import credentials_manageable_by, get_team_for
+from credentials_app.access import get_membership_in, get_team_for, memberships_of
 from credentials_app.invitations.services import invitation_create, invitation_send, invitation_withdraw
 from credentials_app.models import Invitation, Membership
 from credentials_app.forms import MemberAddForm, TeamForm
@@ -31,12 +30,7 @@ def team_list(request):
         else:
             messages.success(request, f"Team “{team}” created. You are its admin.")
             return redirect("team_detail", pk=team.pk)
-    memberships = (
-        Membership.objects.filter(user=request.user)
-        .select_related("team")
-        .annotate(member_count=Count("team__memberships", distinct=True))
-        .order_by("team__name")
-    )
+    memberships = memberships_of(request.user)
     return render(request, "credentials_app/teams/team_list.html", {"memberships": memberships, "form": form})
 
 
@@ -107,7 +101,7 @@ def team_invitation_withdraw(request, pk, invitation_pk):
 
 
 def _membership_of(team, membership_pk):
-    return get_object_or_404(Membership.objects.select_related("user", "team"), pk=membership_pk, team=team)
+    return get_membership_in(team, membership_pk)
 
 
 @login_required

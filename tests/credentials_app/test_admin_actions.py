@@ -143,3 +143,29 @@ def test_deleting_a_user_in_the_admin_keeps_and_does_not_list_their_connections(
     client.post(url, {"post": "yes"})
 
     assert Connection.objects.get(name="Weekly").owner == root
+
+
+def test_renaming_a_connection_in_the_admin_is_normalised_and_audited(client, root, credential_factory, connection_factory):
+    """The admin renames through the same rule as the app: the name trimmed and normalised, the change in the history."""
+    credential = credential_factory(provider="humanitix")
+    connection = connection_factory(credential, "Weekly")
+    url = reverse("admin:credentials_app_connection_change", args=[connection.pk])
+
+    client.post(url, {"name": "  Ｗeekly events  "})
+
+    connection.refresh_from_db()
+    assert connection.name == "Weekly events"
+    [renamed] = AuditEvent.objects.filter(credential=credential, action=AuditEvent.Action.CONNECTION_RENAMED)
+    assert renamed.actor == root
+
+
+def test_a_blank_connection_name_in_the_admin_is_refused_with_a_message(client, root, credential_factory, connection_factory):
+    """A name the app would refuse is refused on the admin form, and the stored name is kept."""
+    connection = connection_factory(credential_factory(provider="humanitix"), "Weekly")
+    url = reverse("admin:credentials_app_connection_change", args=[connection.pk])
+
+    response = client.post(url, {"name": "\u200b"})
+
+    assert response.status_code == 200 and "name" in response.context["adminform"].form.errors
+    connection.refresh_from_db()
+    assert connection.name == "Weekly"
