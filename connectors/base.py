@@ -69,7 +69,7 @@ class Choice:
 
 @dataclass(frozen=True)
 class Setting:
-    """A provider-specific choice shown in the overlay, e.g. People.ai's Base URL."""
+    """A provider-specific choice shown in the overlay, e.g. People.ai's environment (its base URL)."""
 
     name: str
     label: str

@@ -90,7 +90,7 @@ def key_replaced(*, credential: Credential, actor, old_fingerprint: str) -> Audi
 
 
 def _settings_in_words(credential: Credential, options: dict) -> str:
-    """Return options as "Label: chosen label" pairs, e.g. "Base URL: Staging"."""
+    """Return options as "Label: chosen label" pairs, e.g. "Environment: Staging"."""
     return ", ".join(
         f"{setting.label}: {setting.label_for(options.get(setting.name, setting.default))}"
         for setting in credential.connector.settings

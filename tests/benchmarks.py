@@ -6,9 +6,9 @@ are not skewed by this process and nothing touches var/ or the test database.
 
 1. rotate_encryption_key over 100,000 credentials, against a plain UPDATE of the same rows.
 2. check_credentials over 1,000 credentials, against a local provider emulation answering in 200 ms.
-3. The provider proxy engine against a direct http.client call to the same emulation answering at once: latency at
+3. The provider proxy engine (urllib3's pool) against a direct http.client call to the same emulation answering at once: latency at
    concurrency 1 and 16, throughput, and memory while 100 MiB passes through: the engine's own share.
-4. The same through the app: /proxy/<id>/... served by gunicorn on loopback (a team's token on a credential
+4. The same through the app, on SQLite and on PostgreSQL: /proxy/<id>/... served by gunicorn on loopback (a team's token on a credential
    shared with the team, as a pipeline holds; permissions and usage counts included) against a direct call, the server's CPU per proxied call, its memory while 100 MiB
    passes, and a Vault-style read: what a pipeline meets, which the proxy's speed targets are for.
 5. The pages a person meets at scale: the Authenticate screen, the Credentials list and the admin
@@ -47,6 +47,8 @@ WATCH_ROWS = 10_000
 # The caps of both sides of part 7: check_credentials' defaults, given to the watch too.
 WATCH_CAPS = {"WATCH_CONCURRENCY": "32", "WATCH_PER_PROVIDER": "8"}
 NOTICED_SAMPLES = 5
+# Where part 4 makes (and drops) its PostgreSQL database; the server's address, without a database name.
+POSTGRES_SERVER = os.environ.get("BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432").rstrip("/")
 
 
 # --- Parent: start the children ------------------------------------------------------------------
@@ -89,12 +91,39 @@ def watch_benchmark() -> None:
 
 
 def app_benchmark() -> None:
-    """Run part 4 alone: `python -m tests.benchmarks app`."""
-    with tempfile.TemporaryDirectory(prefix="bench-app-proxy-") as directory:
-        with _sandbox(Path(directory), 0.0) as sandbox_env:
-            env = {**_child_env(Path(directory)), **sandbox_env, "PROXY_RATE_LIMIT_PER_MINUTE": "0"}
-            _child("setup-app", env)
-            _child("app-proxy", env, sandbox_env["PROVIDER_SANDBOX_URL"])
+    """Run part 4 alone, on SQLite and then on PostgreSQL: `python -m tests.benchmarks app`."""
+    for database in ("SQLite", "PostgreSQL"):
+        with tempfile.TemporaryDirectory(prefix="bench-app-proxy-") as directory:
+            with _sandbox(Path(directory), 0.0) as sandbox_env, _database(database, Path(directory)) as url:
+                if url is None:
+                    print(f"\n4. On {database}: skipped, no server at BENCH_POSTGRES_URL ({POSTGRES_SERVER}).")
+                    continue
+                env = {**_child_env(Path(directory)), **sandbox_env, "PROXY_RATE_LIMIT_PER_MINUTE": "0",
+                       "DATABASE_URL": url, "BENCH_DATABASE": database}
+                _child("setup-app", env)
+                _child("app-proxy", env, sandbox_env["PROVIDER_SANDBOX_URL"])
+
+
+@contextmanager
+def _database(kind: str, directory: Path):
+    """Yield the URL of a new empty database of kind (None when PostgreSQL cannot be reached); drop it after."""
+    if kind == "SQLite":
+        yield f"sqlite:///{directory / 'bench.sqlite3'}"
+        return
+    import psycopg
+
+    name = f"bench_app_{os.getpid()}"
+    try:
+        admin = psycopg.connect(f"{POSTGRES_SERVER}/postgres", autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError:
+        yield None
+        return
+    with admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+        try:
+            yield f"{POSTGRES_SERVER}/{name}"
+        finally:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _child_env(directory: Path) -> dict:
@@ -459,7 +488,7 @@ def _app_figures(app: str, sandbox_url: str, ca_bundle: str, ids: dict, server_p
     from credentials_app.config import gunicorn as gunicorn_conf
 
     print(f"\n4. The app's /proxy/ (gunicorn as `make run` serves it: {gunicorn_conf.workers} processes x "
-          f"{gunicorn_conf.threads} threads; SQLite; a team token on a credential shared with its team) vs a direct "
+          f"{gunicorn_conf.threads} threads; {os.environ.get('BENCH_DATABASE', 'SQLite')}; a team token on a credential shared with its team) vs a direct "
           "call, Humanitix GET /v1/events/{id}, emulation answering at once")
     _compare_latency(direct, proxied, "app")
     print("   targets: overhead p50 <= 5 ms, p99 <= 20 ms; throughput at 16 >= 0.5 of direct")

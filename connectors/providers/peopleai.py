@@ -19,7 +19,7 @@ class PeopleAi(Connector):
     settings = (
         Setting(
             name="base_url",
-            label="Base URL",
+            label="Environment",
             # Each environment is its own host: the chosen one is where the check goes.
             offered=(
                 Choice(PRODUCTION, "Production", base_url=PRODUCTION),
@@ -32,5 +32,5 @@ class PeopleAi(Connector):
     )
     rejected_statuses = {
         401: "People.ai rejected the key for {choice} (401 Unauthorized). Keys are issued per "
-        "environment: check that the Base URL matches the key, or copy the key again.",
+        "environment: check that the Environment matches the key, or copy the key again.",
     }

@@ -28,7 +28,7 @@ def test_the_sharing_breadcrumb_and_the_team_pages_links_open_the_credential(
 
 @pytest.mark.parametrize(
     ("provider", "key", "setting"),
-    [("tixy", "sandbox_key_private", "Token Type"), ("peopleai", "sandbox_key_staging", "Base URL")],
+    [("tixy", "sandbox_key_private", "Token Type"), ("peopleai", "sandbox_key_staging", "Environment")],
 )
 def test_a_setting_the_key_does_not_fit_is_marked_and_focused_in_the_add_overlay(
     signed_in_page, sandbox, provider, key, setting
@@ -99,7 +99,7 @@ def test_a_sandbox_key_picks_its_setting_speaks_of_this_provider_and_closes_the_
         expect(listing).not_to_contain_text(other)
     dialog.get_by_role("button", name=keys.PEOPLEAI_STAGING, exact=True).click()
     expect(listing).to_be_hidden()
-    expect(dialog.get_by_label("Base URL").locator("option:checked")).to_have_text("Staging")
+    expect(dialog.get_by_label("Environment").locator("option:checked")).to_have_text("Staging")
     expect(dialog.get_by_label("API Key")).to_be_focused()
     dialog.get_by_label("Credential Name").fill("Staging demo")
     dialog.get_by_role("button", name="Save", exact=True).click()

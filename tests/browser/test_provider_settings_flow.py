@@ -13,7 +13,7 @@ def test_peopleai_staging_key_is_verified_only_with_staging_chosen(signed_in_pag
     """A Staging key is rejected on Production with a hint about the Base URL, and verified once Staging is chosen."""
     page = signed_in_page
     dialog = open_add_dialog(page, "source", "peopleai")
-    base_url = dialog.get_by_label("Base URL")
+    base_url = dialog.get_by_label("Environment")
     expect(base_url.locator("option")).to_have_text(["Production", "Staging", "Mock"])
     expect(base_url.locator("option:checked")).to_have_text("Production")
     dialog.get_by_label("Credential Name").fill("Sales staging")
@@ -21,7 +21,7 @@ def test_peopleai_staging_key_is_verified_only_with_staging_chosen(signed_in_pag
     dialog.get_by_role("button", name="Save").click()
 
     expect(dialog.get_by_role("alert")).to_contain_text("People.ai rejected the key for Production")
-    expect(dialog.get_by_role("alert")).to_contain_text("Base URL")
+    expect(dialog.get_by_role("alert")).to_contain_text("Environment")
     assert not Credential.objects.exists()
 
     base_url.select_option(label="Staging")

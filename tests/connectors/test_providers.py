@@ -219,7 +219,7 @@ def test_peopleai_base_url_defaults_to_production():
     """Production is the default Base URL, and the dropdown offers exactly the three documented ones."""
     (setting,) = PeopleAi.settings
 
-    assert setting.label == "Base URL"
+    assert setting.label == "Environment"
     assert setting.default == "https://api.people.ai/v0/public"
     assert list(setting.choices) == [
         ("https://api.people.ai/v0/public", "Production"),
@@ -243,7 +243,7 @@ def test_peopleai_key_for_another_environment_is_rejected_naming_the_environment
 
     assert (result.outcome, result.status_code) == (Outcome.REJECTED, 401)
     assert "Production" in result.message
-    assert "Base URL" in result.message
+    assert "Environment" in result.message
 
 
 @pytest.mark.parametrize(
@@ -251,7 +251,7 @@ def test_peopleai_key_for_another_environment_is_rejected_naming_the_environment
 )
 def test_peopleai_tampered_base_url_is_refused(tampered):
     """Only the three offered Base URLs are accepted; anything else is refused before any request."""
-    with pytest.raises(ValueError, match="Base URL: choose one of the listed options"):
+    with pytest.raises(ValueError, match="Environment: choose one of the listed options"):
         PeopleAi().clean_options({"base_url": tampered})
 
 

@@ -46,7 +46,7 @@ def test_a_changed_setting_rechecks_the_stored_key_and_saves_when_verified(owner
     assert credential.status == Credential.Status.VERIFIED
     assert AuditEvent.Action.SETTINGS_CHANGED in actions(credential)
     summary = AuditEvent.objects.get(action=AuditEvent.Action.SETTINGS_CHANGED).details
-    assert summary["new_settings"] == "Base URL: Staging"
+    assert summary["new_settings"] == "Environment: Staging"
 
 
 def test_a_setting_the_key_does_not_fit_changes_nothing_and_marks_the_setting(client, owner, credential_factory,

@@ -154,7 +154,7 @@ def test_page_shows_facts_with_masked_fingerprint_and_never_the_key(client, owne
 
     page = response.content.decode()
     assert response.status_code == 200
-    for text in ("Pipeline", "CRM sync", "People.ai", "Base URL", f"••••{keys.REJECTED[-4:]}", "321 ms", "People.ai refused the key.",
+    for text in ("Pipeline", "CRM sync", "People.ai", "Environment", f"••••{keys.REJECTED[-4:]}", "321 ms", "People.ai refused the key.",
                  "Pipeline import", "Needs attention"):
         assert text in page
     assert keys.REJECTED not in page
