@@ -1,6 +1,8 @@
 """`make run` as a user runs it (its gunicorn processes, SQLite, no Redis) keeps the check budget and the proxy limit."""
 import itertools
 import os
+
+import pytest
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -99,7 +101,12 @@ def test_an_sqlite_too_old_for_atomic_upserts_stops_the_app(settings, monkeypatc
     """`manage.py check` (so `make run`) refuses to count budgets in an SQLite older than 3.35, naming the fixes."""
     import sqlite3
 
+    from django.db import connection
+
     from credentials_app.system_checks import check_counting_windows_database
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the check concerns SQLite only")
 
     monkeypatch.setattr(sqlite3, "sqlite_version_info", (3, 31, 1))
     settings.COUNTING_WINDOWS_IN_CACHE = False

@@ -1,9 +1,12 @@
 """Real receivers on loopback for the notification tests: an SMTP server and a webhook receiver."""
+import email
+import email.policy
 import json
 import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import django
 import pytest
 from aiosmtpd.controller import Controller
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
@@ -16,7 +19,10 @@ class _Inbox:
         self.messages = []
 
     async def handle_DATA(self, server, session, envelope):
-        self.messages.append({"to": list(envelope.rcpt_tos), "text": envelope.content.decode("utf-8", "replace")})
+        # As a mail client reads it: headers, then the body decoded from its transfer encoding.
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        text = f"Subject: {message['Subject']}\n{message.get_content()}"
+        self.messages.append({"to": list(envelope.rcpt_tos), "text": text})
         return "250 Message accepted for delivery"
 
 
@@ -30,9 +36,13 @@ def smtp_server(settings):
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-    settings.EMAIL_USE_TLS = False
+    if django.VERSION >= (6, 1):  # MAILERS replaces the EMAIL_* settings
+        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                                        "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False}}}
+    else:
+        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+        settings.EMAIL_USE_TLS = False
     settings.EMAIL_CONFIGURED = True
     yield inbox
     controller.stop()
