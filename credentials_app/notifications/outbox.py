@@ -7,6 +7,7 @@ send one row at once, and a row whose worker died is sent again once its lease e
 """
 import logging
 import threading
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -28,6 +29,8 @@ LEASE = timedelta(minutes=5)
 LONGEST_WAIT = timedelta(hours=6)
 
 State = Notification.State
+# Set when this process queues a notification: its delivery thread (the watch's) then sends at once.
+_queued = threading.Event()
 
 
 def notifications_enqueue(*, message: Message, channels) -> list[Notification]:
@@ -40,7 +43,10 @@ def notifications_enqueue(*, message: Message, channels) -> list[Notification]:
         )
         for channel, address in destinations(channels)
     ]
-    return Notification.objects.bulk_create(rows)
+    created = Notification.objects.bulk_create(rows)
+    if created:
+        transaction.on_commit(_queued.set)
+    return created
 
 
 def credential_notify(*, message: Message) -> list[Notification]:
@@ -124,9 +130,18 @@ def deliver_forever(*, stop: threading.Event, interval: float = 5.0, limit: int 
             if report.taken and on_report is not None:
                 on_report(report)
             if report.taken < limit:
-                stop.wait(interval)
+                _idle(stop, interval)
     finally:
         connections.close_all()
+
+
+def _idle(stop: threading.Event, seconds: float) -> None:
+    """Wait seconds, or less: until this process queues a notification, or stop is set."""
+    deadline = time.monotonic() + seconds
+    while not stop.is_set() and (left := deadline - time.monotonic()) > 0:
+        if _queued.wait(min(left, 0.25)):
+            _queued.clear()
+            return
 
 
 def _record_failure(row: Notification, reason: str, now: datetime, report: DeliveryReport) -> None:

@@ -76,3 +76,27 @@ def test_a_delivery_thread_sends_what_is_due_and_stops_when_asked(smtp_server, c
 
     assert not thread.is_alive()
     assert [message["to"] for message in smtp_server.messages] == [[credential.owner.email]]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_delivery_thread_sends_a_move_queued_in_its_process_without_waiting_its_interval(smtp_server, credential_factory):
+    """The watch's delivery thread, idle for minutes, sends a rejection queued in its process as it commits."""
+    credential = credential_factory()
+    stop = threading.Event()
+    thread = threading.Thread(target=deliver_forever, kwargs={"stop": stop, "interval": 600})
+    thread.start()
+    try:
+        time.sleep(0.3)  # its first round found nothing: it now idles for its interval
+        with transaction.atomic():
+            health_changed.send(sender=Credential, credential=credential, old=Status.VERIFIED, new=Status.REJECTED,
+                                cause="Refused.", at=timezone.now())
+        for _ in range(200):
+            if smtp_server.messages:
+                break
+            time.sleep(0.05)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+
+    assert [message["to"] for message in smtp_server.messages] == [[credential.owner.email]]
+    assert not thread.is_alive()
