@@ -5,7 +5,7 @@ import socket
 import ssl
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -13,6 +13,9 @@ from urllib.parse import parse_qs, urlsplit
 from connectors.sandbox import keys
 from connectors.sandbox.emulations import EMULATIONS, Reply, Request
 from connectors.sandbox.tls import CertificateFiles, make_loopback_certificate
+
+# Requests to this first path segment control the sandbox itself instead of an emulated provider.
+CONTROL = "_sandbox"
 
 
 @dataclass
@@ -42,6 +45,8 @@ class SandboxState:
     close_after_answer: bool = False
     # Refuse a body over this many bytes with 413 before reading it, then close, as a web server's limit does.
     max_body_bytes: int | None = None
+    # Keys revoked at the emulated provider (POST /_sandbox/revoke): answered as unknown keys from then on.
+    revoked: set = field(default_factory=set)
     # Client connections open right now, to prove how many a client keeps.
     open_connections: int = 0
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -101,6 +106,9 @@ class _Handler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         state: SandboxState = self.server.state
+        if host == CONTROL:
+            self._control(rest, body)
+            return
         state.requests.append((host, self.command, "/" + rest))
         state.targets.append(self.path)
         state.header_names.append(sorted(name.lower() for name in self.headers))
@@ -120,6 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
                 host=host,
                 slow_seconds=state.slow_seconds,
             )
+            request = _as_unknown(request, state.revoked)
             reply = emulate(request)
         if reply.stream_bytes:
             self._stream(reply)
@@ -145,6 +154,27 @@ class _Handler(BaseHTTPRequestHandler):
             self._break_tls(payload)
         else:
             self.wfile.write(payload)
+
+    def _control(self, action: str, body: bytes) -> None:
+        """Revoke a key at every emulated provider, or restore it: {"key": "..."} to /_sandbox/revoke or /restore."""
+        try:
+            key = json.loads(body)["key"]
+        except (ValueError, KeyError, TypeError):
+            key = None
+        if self.command != "POST" or action not in ("revoke", "restore") or not isinstance(key, str) or not key:
+            self._reply_json(400, {"message": 'POST {"key": "..."} to /_sandbox/revoke or /_sandbox/restore.'})
+            return
+        revoked: set = self.server.state.revoked
+        revoked.add(key) if action == "revoke" else revoked.discard(key)
+        self._reply_json(200, {"revoked": sorted(revoked)})
+
+    def _reply_json(self, status: int, body: dict) -> None:
+        payload = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        self.wfile.write(payload)
 
     def _break_tls(self, payload: bytes) -> None:
         self.wfile.write(payload[: len(payload) // 2])
@@ -182,6 +212,21 @@ class _Handler(BaseHTTPRequestHandler):
             self.wfile.flush()
 
     do_GET = do_HEAD = do_POST = do_PUT = do_DELETE = _handle
+
+
+def _as_unknown(request: Request, revoked: set) -> Request:
+    """Return request with every revoked key in it replaced by one the provider never issued.
+
+    Wherever a provider reads its key (a header, a GraphQL variable), a revoked key is then refused as
+    that provider refuses an unknown key: what a key revoked in its dashboard gets.
+    """
+    if not revoked:
+        return request
+    headers, body = dict(request.headers), request.body
+    for key in revoked:
+        headers = {name: value.replace(key, keys.REJECTED) for name, value in headers.items()}
+        body = body.replace(key.encode(), keys.REJECTED.encode())
+    return replace(request, headers=headers, body=body)
 
 
 class _QuietHTTPServer(ThreadingHTTPServer):

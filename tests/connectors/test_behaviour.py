@@ -3,6 +3,7 @@ import logging
 from dataclasses import replace
 
 import pytest
+import requests
 
 from connectors.base import KeyFormatError, Outcome, ProviderResponse
 from connectors.sandbox import keys
@@ -24,6 +25,20 @@ def test_unknown_key_is_rejected(connector, check):
 
     assert result.outcome == Outcome.REJECTED
     assert result.message
+
+
+def test_a_key_revoked_at_the_provider_is_rejected_until_restored(connector, check, sandbox_server):
+    """Revoked in the emulated provider's dashboard, a working key is refused as an unknown one; restored, it works."""
+    control = f"{sandbox_server.url}/_sandbox"
+    answer = requests.post(f"{control}/revoke", json={"key": keys.VALID}, verify=sandbox_server.ca_bundle, timeout=5)
+    try:
+        assert answer.json() == {"revoked": [keys.VALID]}
+        revoked = check(connector, keys.VALID)
+    finally:
+        requests.post(f"{control}/restore", json={"key": keys.VALID}, verify=sandbox_server.ca_bundle, timeout=5)
+
+    assert revoked.outcome == Outcome.REJECTED
+    assert check(connector, keys.VALID).outcome == Outcome.VERIFIED
 
 
 def test_slow_provider_times_out_as_could_not_check(connector, check):

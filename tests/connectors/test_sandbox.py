@@ -170,3 +170,12 @@ def test_print_keys_lists_every_test_key_and_exits():
     )
     for _, key, outcome in keys.TABLE:
         assert key in done.stdout and outcome in done.stdout
+
+
+def test_the_sandbox_control_says_how_to_revoke_when_asked_wrongly(sandbox_server):
+    """A revoke without a key, or by GET, is a 400 naming the right call, and revokes nothing."""
+    control = f"{sandbox_server.url}/_sandbox"
+    for answer in (requests.post(f"{control}/revoke", data=b"nonsense", verify=sandbox_server.ca_bundle, timeout=5),
+                   requests.get(f"{control}/revoke", verify=sandbox_server.ca_bundle, timeout=5)):
+        assert answer.status_code == 400 and "/_sandbox/revoke" in answer.json()["message"]
+    assert sandbox_server.state.revoked == set()
