@@ -5,6 +5,7 @@ documented failure key, success every success variant, ACCEPTED lists the keys i
 each of its documented hosts to it in EMULATIONS.
 """
 import json
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -118,6 +119,12 @@ def moshtix(request: Request) -> Reply:
         return Reply(200, {"errors": [{"message": "Syntax Error: could not parse the request body"}], "data": None})
     query = payload.get("query") or ""
     token = (payload.get("variables") or {}).get("token")
+    declared = re.search(r"\$token\s*:\s*(\w+)", query)
+    if declared and declared.group(1) != "String" and token is not None:
+        # As GraphQL servers coerce variables: a value that does not fit its declared type is repeated in the error.
+        kind = declared.group(1)
+        return Reply(200, {"errors": [{"message": f'Variable "$token" got invalid value {json.dumps(token)}; '
+                                                  f"{kind} cannot represent a non-{kind.lower()} value."}]})
     failure = failure_for(token, request)
     if failure:
         return failure

@@ -51,8 +51,10 @@ PASSED_RESPONSE_HEADERS = frozenset({
 _RATE_LIMIT_HEADER = re.compile(r"^(x-)?ratelimit-[a-z0-9-]+$")
 # The header a view sets on a provider's answer, so a client can tell it from the proxy's own refusals.
 PROVIDER_ANSWER_HEADER = "X-Proxy-Provider-Answer"
-# Moshtix's GraphQL body must be read whole to inject the key; nothing else is ever held whole.
+# Moshtix's GraphQL body must be read whole to inject the key, and its answer to screen it for the key;
+# nothing else is ever held whole.
 MAX_JSON_BODY_BYTES = 1024 * 1024
+MAX_SCREENED_ANSWER_BYTES = 8 * 1024 * 1024
 USER_AGENT = "credentials-manager-proxy/1"
 CHUNK_BYTES = 64 * 1024
 POOL_SIZE = 32
@@ -139,6 +141,14 @@ class UpstreamInterim(ProxyError):
     status = 502
 
 
+class AnswerCarriedKey(ProxyError):
+    """The answer to a call whose key went into the body held that key (or could not be screened for it)."""
+
+    slug = "answer-carried-key"
+    title = "The provider's answer held the key, so it was not passed on"
+    status = 502
+
+
 class UpstreamBroken(ProxyError):
     """Raised while iterating the body: the status and headers are already sent, so only log it."""
 
@@ -199,7 +209,9 @@ def proxy_request(
     target = _routed(url, query, config)
     outgoing = forwarded_headers(connector, headers)
     data = _outgoing_body(connector, key, outgoing, body)
-    if "accept-encoding" not in outgoing:
+    if "accept-encoding" not in outgoing or connector.key_in_body:
+        # A body-keyed answer is screened for the key, which needs it as sent: never compressed.
+        outgoing.pop("accept-encoding", None)
         outgoing["Accept-Encoding"] = "identity"
     # Some providers' firewalls refuse a request that names no client.
     outgoing["User-Agent"] = USER_AGENT
@@ -239,7 +251,38 @@ def proxy_request(
         # connection, and reach whichever call took the connection next: close it.
         _discard(raw)
         raise UpstreamInterim(f"The provider sent an interim answer ({raw.status}), which the proxy does not relay.")
-    return ProxyResponse(raw.status, passed_headers(raw.headers, key), _AnswerBody(raw))
+    body = _screened(raw, key) if connector.key_in_body else _AnswerBody(raw)
+    return ProxyResponse(raw.status, passed_headers(raw.headers, key), body)
+
+
+def _screened(raw: urllib3.BaseHTTPResponse, key: str) -> Iterator[bytes]:
+    """Return the whole answer as one chunk once it is known not to hold key; raise AnswerCarriedKey if it does.
+
+    Where the caller writes the request the key goes into (a GraphQL document naming $token), it can
+    make the provider repeat the key: in an error about the variable, or a field that echoes its input.
+    """
+    answer = _AnswerBody(raw)
+    held, size = [], 0
+    try:
+        for chunk in answer:
+            size += len(chunk)
+            if size > MAX_SCREENED_ANSWER_BYTES:
+                raise AnswerCarriedKey(
+                    f"The answer is over {MAX_SCREENED_ANSWER_BYTES // 2**20} MiB, too large to screen for the key.")
+            held.append(chunk)
+    finally:
+        answer.close()
+    data = b"".join(held)
+    if raw.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        raise AnswerCarriedKey("The provider compressed an answer the proxy must screen for the key.")
+    text = data.decode("utf-8", "replace")
+    if _carries(text, key) or json.dumps(key)[1:-1] in text:
+        raise AnswerCarriedKey("The provider's answer repeated the key, so it was not passed on.")
+    return _once(data)
+
+
+def _once(data: bytes) -> Iterator[bytes]:
+    yield data
 
 
 def _request_target(url: str) -> str:

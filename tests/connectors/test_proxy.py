@@ -16,6 +16,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from connectors.transport.proxy import (
+    AnswerCarriedKey,
     BodyBroken,
     BodyRefused,
     BodyTooLarge,
@@ -38,6 +39,8 @@ from connectors.sandbox.tls import make_loopback_certificate
 from tests.connectors.reads import real_read
 
 BODY_INJECTING = [connector for connector in CONNECTORS if connector.key_in_body]
+# An answer to a call whose key went into the body is screened whole for the key: never streamed or compressed.
+STREAMED = [connector for connector in CONNECTORS if not connector.key_in_body]
 
 
 @pytest.fixture
@@ -231,6 +234,7 @@ def test_provider_errors_come_back_as_the_provider_sent_them(connector, forward,
         assert body.startswith(b"<html>")
 
 
+@pytest.mark.parametrize("connector", STREAMED, ids=lambda connector: connector.id)
 def test_an_answer_the_caller_may_decompress_comes_back_compressed_and_intact(connector, forward):
     """Passed byte for byte: gzip when the caller accepts it, with a true Content-Length."""
     response, body = forward(connector, keys.VALID, headers={"Accept-Encoding": "gzip"})
@@ -241,6 +245,7 @@ def test_an_answer_the_caller_may_decompress_comes_back_compressed_and_intact(co
     assert json.loads(gzip.decompress(body))
 
 
+@pytest.mark.parametrize("connector", STREAMED, ids=lambda connector: connector.id)
 def test_a_100_mb_answer_streams_through_in_bounded_memory(connector, forward):
     tracemalloc.start()
     try:
@@ -352,11 +357,11 @@ def test_methods_outside_the_api_verbs_are_refused(connector, forward, method):
 
 
 def test_an_answer_broken_mid_stream_ends_with_a_typed_error(connector, forward):
-    """Status and headers are already out when the TLS stream breaks: the body raises, never hangs."""
-    response, _ = forward(connector, keys.BROKEN_TLS, read=False)
-
-    assert response.status == 200
+    """When the TLS stream breaks mid-answer, a typed error is raised, never a hang: from the body once its
+    status is out, or before any of it for an answer screened whole."""
     with pytest.raises(UpstreamBroken):
+        response, _ = forward(connector, keys.BROKEN_TLS, read=False)
+        assert response.status == 200
         b"".join(response.body)
 
 
@@ -416,6 +421,7 @@ def test_a_provider_refusing_an_upload_before_reading_it_is_answered_with_its_re
     assert response.status == 413
 
 
+@pytest.mark.parametrize("connector", STREAMED, ids=lambda connector: connector.id)
 def test_an_answer_closed_unread_closes_its_connection(connector, forward, fresh_pools):
     """A caller gone before the first byte: the connection may hold the answer, so it is not kept."""
     response, _ = forward(connector, keys.VALID, read=False)
@@ -591,3 +597,25 @@ def test_a_burst_keeps_no_more_idle_connections_than_the_pool_holds(forward, san
         time.sleep(0.05)
 
     assert sandbox_server.state.open_connections - before <= POOL_SIZE
+
+
+@pytest.mark.parametrize("connector", BODY_INJECTING, ids=lambda connector: connector.id)
+def test_an_answer_that_repeats_a_body_injected_key_never_reaches_the_caller(connector, forward):
+    """A caller who makes the provider repeat the key (a variable declared with the wrong type) gets a 502, not the key."""
+    method, path, query, body = real_read(connector)
+    trick = json.loads(body)
+    trick["query"] = trick["query"].replace("String!", "Int!")
+
+    with pytest.raises(AnswerCarriedKey) as refused:
+        forward(connector, keys.VALID, body=json.dumps(trick).encode())
+
+    assert refused.value.status == 502 and keys.VALID not in refused.value.detail
+
+
+@pytest.mark.parametrize("connector", BODY_INJECTING, ids=lambda connector: connector.id)
+def test_a_body_injected_keys_answer_is_screened_whole_and_passed_on(connector, forward, sandbox_server):
+    """An ordinary answer is passed on whole, asked for uncompressed even when the caller accepts gzip."""
+    response, body = forward(connector, keys.VALID, headers={"Accept-Encoding": "gzip"})
+
+    assert response.status == 200 and json.loads(body)["data"]["viewer"]["id"]
+    assert not sandbox_server.state.gzipped_sizes

@@ -46,6 +46,7 @@ PINNED_TYPES = {
     "urn:credential-manager:problem:upstream-timeout": 504,
     "urn:credential-manager:problem:upstream-interim-answer": 502,
     "urn:credential-manager:problem:upstream-broken": 502,
+    "urn:credential-manager:problem:answer-carried-key": 502,
 }
 
 
