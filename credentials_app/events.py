@@ -231,7 +231,7 @@ def machine_refused(
     token is None when none was valid. A caller that could not reach the credential (no valid token,
     or one without access) is recorded beside it, not in its history, so nobody can write into the
     history of a credential they cannot see. Only the first refusal of an hour and cause is recorded
-    (services/machine_refusals.py counts the rest).
+    (machine/refusals.py counts the rest).
     """
     action = Action.SECRET_READ_REFUSED if via == "vault" else Action.PROXY_REFUSED
     return _record(

@@ -113,6 +113,8 @@ COUNTING_WINDOWS_IN_CACHE = bool(_CACHE_URL)
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
+# Messages can hold an invitation's link, a bearer credential: kept in the session, never in a cookie.
+MESSAGE_STORAGE = "django.contrib.messages.storage.session.SessionStorage"
 # Failed sign-ins are counted per account and per client address by django-axes, on
 # /accounts/login/ and /admin/login/ alike (both go through authenticate()). The counts are rows in
 # the database, so every app server sees them; an admin unlocks under Axes in the admin.
@@ -331,7 +333,6 @@ ACCOUNT_RATE_LIMITS = {"login_failed": f"{AXES_FAILURE_LIMIT}/{int(AXES_COOLOFF_
 # (signing in, or the last second look) is older than this.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_MINUTES", default=5) * 60
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
-MFA_PASSKEY_LOGIN_ENABLED = True
 MFA_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Credential Manager")
 # Browsers allow WebAuthn on http://localhost only; anywhere else the app must be served over HTTPS.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)
@@ -378,6 +379,8 @@ OIDC_GROUPS_CLAIM = env.str("OIDC_GROUPS_CLAIM", default="groups")
 OIDC_GROUP_TEAMS = env.dict("OIDC_GROUP_TEAMS", default={})
 # "owner": only superusers sign in with a password (break glass); everyone else uses single sign-on.
 LOCAL_SIGN_IN = env.str("LOCAL_SIGN_IN", default="everyone")
+# Signing in with a passkey alone is a local sign-in too: off when only the owner signs in locally.
+MFA_PASSKEY_LOGIN_ENABLED = LOCAL_SIGN_IN == "everyone"
 # false: an invitation is accepted only by an existing account (or single sign-on), never by making a
 # password account. There is never self sign-up; this closes the last way to make a local account.
 LOCAL_SIGN_UP = env.bool("LOCAL_SIGN_UP", default=True) and LOCAL_SIGN_IN == "everyone"

@@ -35,7 +35,10 @@ def invitation_accept_view(request, token):
             with transaction.atomic():
                 if form is not None:
                     user = form.save(commit=False)
-                    user.email = invitation.email
+                    # The address is the person's only when the link went to it by mail: a link handed to
+                    # the admin proves nothing of the mailbox (and single sign-on links accounts by address).
+                    if settings.EMAIL_CONFIGURED:
+                        user.email = invitation.email
                     user.save()
                 membership = invitation_accept(token=token, user=request.user if form is None else user)
         except InvitationUnusable:

@@ -1,7 +1,7 @@
 """Machine use of credentials: API tokens calling providers through the proxy, and reading keys.
 
 Every key read is in the audit log; refusals of requests naming an existing credential are counted
-per hour and cause, and the first of each is audited (services/machine_refusals.py); proxied calls
+per hour and cause, and the first of each is audited (machine/refusals.py); proxied calls
 are counted per token, credential, hour and status, and the first one is audited.
 """
 import json

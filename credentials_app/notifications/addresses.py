@@ -81,11 +81,26 @@ def ensure_callable(url: str) -> str:
     except (socket.gaierror, UnicodeError):
         raise UrlRefused(f"The host {host} could not be resolved.") from None
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if not settings.NOTIFICATION_ALLOW_PRIVATE_URLS:
-        for address in addresses:
-            if not address.is_global:
-                raise UrlRefused(
-                    f"{host} resolves to a private address ({address}); "
-                    "NOTIFICATION_ALLOW_PRIVATE_URLS=true allows private receivers."
-                )
+    if not settings.NOTIFICATION_ALLOW_PRIVATE_URLS and not all(map(_is_public, addresses)):
+        # The address itself is not said: the message would map the network's private names for anyone.
+        raise UrlRefused(
+            f"{host} resolves to a private address; NOTIFICATION_ALLOW_PRIVATE_URLS=true allows private receivers."
+        )
     return str(addresses[0])
+
+
+def _is_public(address) -> bool:
+    """Return True for a global address, and for an IPv6 one only if the IPv4 address it may carry is global too.
+
+    NAT64 (64:ff9b::/96), IPv4-mapped, 6to4 and IPv4-compatible addresses reach an IPv4 host; Python
+    calls some of them global whatever that host is.
+    """
+    if not address.is_global:
+        return False
+    if address.version == 6:
+        packed = address.packed
+        carried = [address.ipv4_mapped, address.sixtofour]
+        if packed[:12] == bytes(12) or address in ipaddress.ip_network("64:ff9b::/96"):
+            carried.append(ipaddress.IPv4Address(packed[12:]))
+        return all(ipv4.is_global for ipv4 in carried if ipv4 is not None)
+    return True

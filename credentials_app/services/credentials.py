@@ -364,7 +364,7 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
         credential.last_check_ms = result.duration_ms
         credential.save(
             update_fields=[
-                "secret", "key_id", "fingerprint", "status", "status_message",
+                "secret", "key_id", "fingerprint", "key_expires_at", "status", "status_message",
                 "last_checked_at", "last_check_ms", "updated_at",
             ]
         )

@@ -136,8 +136,9 @@ class Watcher:
                 if not runs or not self._finish(runs, outcome):
                     continue  # Its lease passed and another worker took it: that worker records it.
                 check = next((run for run in runs if run.job == Job.CHECK), None)
-                if checked.key_expires_at and checked.key_expires_at != credential.key_expires_at:
-                    # A key stored before expiry dates were kept: learn its date, so its warnings are planned.
+                if checked.key_expires_at != credential.key_expires_at:
+                    # The checked key's date, learnt (a key stored before dates were kept) or cleared (none):
+                    # its warnings are planned from it.
                     Credential.objects.filter(pk=credential.pk, secret=credential.secret).update(
                         key_expires_at=checked.key_expires_at
                     )

@@ -44,7 +44,8 @@ def test_without_mail_the_admin_gets_a_link_that_makes_an_account_and_joins(clie
 
     assert response["Location"] == reverse("team_detail", args=[team.pk])
     membership = Membership.objects.get(team=team, user__username="nina")
-    assert membership.role == Membership.Role.ADMIN and membership.user.email == "new@example.com"
+    # The link went to the admin, not to the address: the account does not get an address it never proved.
+    assert membership.role == Membership.Role.ADMIN and membership.user.email == ""
     assert newcomer.get(reverse("team_detail", args=[team.pk])).status_code == 200
     assert AuditEvent.objects.filter(action=AuditEvent.Action.INVITED, actor=ada).exists()
     assert AuditEvent.objects.filter(action=AuditEvent.Action.INVITATION_ACCEPTED, actor=membership.user).exists()
@@ -142,3 +143,16 @@ def test_without_local_sign_up_an_invitation_makes_no_account(client, ops, setti
 
     assert "Sign in</a> to join" in page and "Make my account" not in page
     assert not get_user_model().objects.filter(username="nina").exists()
+
+
+def test_the_link_handed_to_the_admin_never_travels_in_a_cookie(client, ops, settings):
+    """The page message holding the link is kept on the server, not in a cookie the browser stores."""
+    settings.EMAIL_CONFIGURED = False
+    ada, team = ops
+    client.force_login(ada)
+
+    response = client.post(reverse("team_member_add", args=[team.pk]), {"email": "new@example.com", "role": "member"})
+
+    assert response.status_code == 302
+    assert "messages" not in response.cookies
+    assert "/invitations/" in client.get(response["Location"]).content.decode()

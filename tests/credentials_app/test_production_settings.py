@@ -60,3 +60,18 @@ def test_a_credential_page_is_never_stored_by_caches(client, user_factory, crede
     client.force_login(user)
     response = client.get(reverse("credential_detail", args=[credential.pk]))
     assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("local_sign_in, passkey_login", [("everyone", True), ("owner", False)])
+def test_passkey_sign_in_is_a_local_sign_in_off_when_only_the_owner_signs_in_locally(tmp_path, local_sign_in, passkey_login):
+    """With LOCAL_SIGN_IN=owner nobody signs in with a passkey alone: its sign-in page does not exist."""
+    env = {"PATH": os.environ["PATH"], "VAR_DIR": str(tmp_path), "LOCAL_SIGN_IN": local_sign_in,
+           "CREDENTIALS_ENCRYPTION_KEYS": generate_key()}
+    probe = ("from django.urls import NoReverseMatch, reverse\n"
+             "try:\n    reverse('mfa_login_webauthn'); print('present')\n"
+             "except NoReverseMatch:\n    print('absent')\n")
+
+    result = subprocess.run([sys.executable, "manage.py", "shell", "-c", probe], cwd=BASE_DIR, env=env,
+                            capture_output=True, text=True, timeout=60)
+
+    assert result.stdout.strip().splitlines()[-1] == ("present" if passkey_login else "absent"), result.stderr

@@ -1,6 +1,7 @@
 """Notifications reach real receivers on loopback: once per event, signed, retried with backoff."""
 from datetime import timedelta
 
+import ipaddress
 import pytest
 from django.db import transaction
 from django.utils import timezone
@@ -272,10 +273,22 @@ def test_a_receiver_on_a_private_address_is_refused_unless_allowed(credential, s
 
     deliver_due()
 
-    assert [row.last_error.split(" (")[0] for row in Notification.objects.order_by("channel__target")] == [
+    errors = [row.last_error for row in Notification.objects.order_by("channel__target")]
+    assert [error.split(";")[0] for error in errors] == [
         "127.0.0.1 resolves to a private address", "localhost resolves to a private address",
     ]
+    # What a private name resolves to is not told to whoever reads the delivery log.
+    assert "127.0.0.1" not in errors[1]
     assert sandbox_server.state.requests == []
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::7f00:1", "::ffff:10.0.0.1", "2002:a00:1::1", "::127.0.0.1"])
+def test_an_ipv6_address_that_carries_a_private_ipv4_one_is_not_public(address):
+    """NAT64, mapped, 6to4 and compatible IPv6 addresses reach the IPv4 host they carry: private stays private."""
+    from credentials_app.notifications.addresses import _is_public
+
+    assert not _is_public(ipaddress.ip_address(address))
+    assert _is_public(ipaddress.ip_address("2606:4700::1111")) and _is_public(ipaddress.ip_address("64:ff9b::808:808"))
 
 
 def test_a_broken_channel_never_undoes_the_event(credential, caplog, monkeypatch):

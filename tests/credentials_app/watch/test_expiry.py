@@ -7,7 +7,9 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from connectors.base import Outcome, ValidationResult
 from credentials_app.models import Credential
+from credentials_app.services.credentials import credential_store_key
 from credentials_app.watch import signals
 from credentials_app.watch.models import WatchRun
 from credentials_app.watch.worker import Watcher
@@ -71,8 +73,8 @@ def test_a_replaced_key_cancels_the_old_keys_warnings(credential_factory, announ
     credential = credential_factory(provider="moshtix", key=jwt_expiring_in(timedelta(days=10)),
                                     last_checked_at=timezone.now())
     Watcher().run_due()
-    credential.set_key("a-moshtix-token-without-expiry")
-    credential.save()
+    credential_store_key(credential=credential, key="a-moshtix-token-without-expiry",
+                         result=ValidationResult(Outcome.VERIFIED, "Moshtix accepted the token."), actor=None)
     make_due(credential, 3)
 
     Watcher().run_due()
