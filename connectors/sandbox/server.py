@@ -105,6 +105,10 @@ class _Handler(BaseHTTPRequestHandler):
         host, _, rest = parts.path.lstrip("/").partition("/")
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
+        if len(body) < length:
+            # The client gave up mid-body: a server handles nothing of a request it did not receive whole.
+            self.close_connection = True
+            return
         state: SandboxState = self.server.state
         if host == CONTROL:
             self._control(rest, body)
@@ -231,6 +235,8 @@ def _as_unknown(request: Request, revoked: set) -> Request:
 
 class _QuietHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
+    # A burst of clients connecting at once waits in the queue instead of being dropped and retried.
+    request_queue_size = 256
 
     def handle_error(self, request, client_address):
         # A client that gave up (timeout) closes the socket mid-reply: expected, not an error.
