@@ -21,7 +21,7 @@ from credentials_app.forms import ConnectionAdminForm, CredentialAdminForm, Memb
 from credentials_app.models import (
     AuditEvent, Connection, Credential, CredentialShare, MachineRefusalCount, Membership, ProxyUsage, Team,
 )
-from credentials_app.notifications.models import Notification
+from credentials_app.models import Notification
 from credentials_app.services.connections import connection_rename
 from credentials_app.services.credentials import (
     CredentialInUse,
@@ -34,7 +34,7 @@ from credentials_app.services.credentials import (
 from credentials_app.services.handover import connections_nobody_can_take, credentials_nobody_can_take, user_delete
 from credentials_app.services.sharing import credential_share_change_level, credential_unshare, share_grant, team_delete
 from credentials_app.services.teams import ensure_admins_remain, memberships_remove, team_keeps_admin
-from credentials_app.watch.models import WatchRun
+from credentials_app.models import WatchRun
 from credentials_app.signin.services import two_factor_reset
 
 

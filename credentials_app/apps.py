@@ -7,6 +7,7 @@ class CredentialsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self):
-        from credentials_app import signals, system_checks  # noqa: F401  (registers checks and receivers)
-        from credentials_app.notifications import receivers  # noqa: F401  (queues notifications on the watch's signals)
-        from credentials_app.signin import receivers  # noqa: F401
+        # Imported for what they register: system checks and signal receivers.
+        from credentials_app import signals, system_checks  # noqa: F401
+        from credentials_app.notifications import receivers as notification_receivers  # noqa: F401
+        from credentials_app.signin import receivers as sign_in_receivers  # noqa: F401

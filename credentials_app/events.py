@@ -8,7 +8,7 @@ from contextvars import ContextVar
 
 from connectors.base import Outcome, ValidationResult
 from credentials_app.models import AuditEvent, Connection, Credential, CredentialShare
-from credentials_app.services.status_words import limit_in_words
+from credentials_app.status_words import limit_in_words
 
 Action = AuditEvent.Action
 SYSTEM = "system"

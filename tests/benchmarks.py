@@ -631,7 +631,7 @@ def child_watch_pass() -> None:
     from collections import Counter
 
     _django()
-    from credentials_app.watch.models import WatchRun
+    from credentials_app.models import WatchRun
     from credentials_app.watch.worker import Watcher
 
     cpu, started = _own_cpu_seconds(), time.perf_counter()
@@ -684,7 +684,7 @@ def child_watch_noticed() -> None:
 
     from connectors.sandbox import keys
     from credentials_app.models import ApiToken, Credential
-    from credentials_app.notifications.models import NotificationChannel
+    from credentials_app.models import NotificationChannel
     from credentials_app.notifications.services import channel_create
     from credentials_app.services.tokens import token_create
 

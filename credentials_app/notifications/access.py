@@ -2,7 +2,7 @@
 from django.http import Http404
 
 from credentials_app.access import get_team_for
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 
 
 def get_channel_for(user, pk) -> NotificationChannel:

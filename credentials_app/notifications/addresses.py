@@ -16,23 +16,6 @@ from django.core.exceptions import ValidationError
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain"}
 
 
-def public_part(url: str) -> str:
-    """Return scheme://host[:port]/… of url: never its path, query or user info."""
-    parts = urlsplit(url)
-    host = parts.hostname or "?"
-    if ":" in host:
-        host = f"[{host}]"
-    port = f":{parts.port}" if _port_or_none(parts) else ""
-    return f"{parts.scheme}://{host}{port}/…"
-
-
-def _port_or_none(parts):
-    try:
-        return parts.port
-    except ValueError:
-        return None
-
-
 def _is_loopback(host: str) -> bool:
     if host.lower() in _LOOPBACK_NAMES:
         return True

@@ -2,7 +2,7 @@
 from django import forms
 
 from credentials_app.notifications.addresses import validate_webhook_url
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 
 Kind = NotificationChannel.Kind
 

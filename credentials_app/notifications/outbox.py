@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from credentials_app.notifications.messages import Message, test_message
-from credentials_app.notifications.models import Notification, NotificationChannel
+from credentials_app.models import Notification, NotificationChannel
 from credentials_app.notifications.recipients import channels_for_credential, destinations
 from credentials_app.notifications.senders import DeliveryFailed, send
 

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from credentials_app.notifications.messages import health_message, key_expiring_message, key_replaced_message
 from credentials_app.notifications.outbox import credential_notify
-from credentials_app.watch.signals import health_changed, key_expiring, key_replaced
+from credentials_app.health import health_changed, key_expiring, key_replaced
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 from django.conf import settings
 
 from credentials_app.models import Credential, Membership, Team
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 
 Kind = NotificationChannel.Kind
 

@@ -18,7 +18,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from credentials_app.notifications.addresses import UrlRefused, ensure_callable
-from credentials_app.notifications.models import Notification, NotificationChannel
+from credentials_app.models import Notification, NotificationChannel
 
 logger = logging.getLogger(__name__)
 

@@ -2,7 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 from credentials_app.notifications.senders import new_signing_secret
 
 Kind = NotificationChannel.Kind

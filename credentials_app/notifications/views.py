@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from credentials_app.access import get_team_for
 from credentials_app.notifications.access import get_channel_for
 from credentials_app.notifications.forms import ChannelForm
-from credentials_app.notifications.models import Notification, NotificationChannel
+from credentials_app.models import Notification, NotificationChannel
 from credentials_app.notifications.outbox import channel_send_test
 from credentials_app.notifications.recipients import default_email_channel
 from credentials_app.notifications.services import channel_create, channel_delete, channel_set_enabled

@@ -17,8 +17,8 @@ from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
 from credentials_app.services.permits import FailedCheck, permit_check, permit_issue
 from credentials_app.throttles import check_budget_spend
-from credentials_app.watch import signals as watch_signals
-from credentials_app.watch.health import check_cause, health_move
+from credentials_app import health as watch_signals
+from credentials_app.health import check_cause, health_move
 
 KEY_MAX_LENGTH = 4096
 

@@ -5,7 +5,7 @@ from django.utils.safestring import mark_safe
 from django.utils.dateformat import format as format_date
 from django.utils.timesince import timesince
 
-from credentials_app.services.status_words import check_duration, credential_state_summary, limit_in_words
+from credentials_app.status_words import check_duration, credential_state_summary, limit_in_words
 
 register = template.Library()
 

@@ -11,7 +11,7 @@ from credentials_app.forms import ConnectionCredentialForm, ConnectionRenameForm
 from credentials_app.models import Connection, Credential
 from credentials_app.services.connections import connection_change_credential, connection_delete, connection_rename
 from credentials_app.services.credentials import credential_check
-from credentials_app.services.status_words import check_result_words, credential_state_summary
+from credentials_app.status_words import check_result_words, credential_state_summary
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors
 

@@ -36,7 +36,7 @@ from credentials_app.services.credentials import (
 from credentials_app.machine.service import credential_set_machine_reads, credential_usage_today
 from credentials_app.machine.refusals import credential_refusals_today
 from credentials_app.services.pipeline_use import credential_pipeline_snippets
-from credentials_app.services.status_words import check_result_words
+from credentials_app.status_words import check_result_words
 from credentials_app.signin.decorators import posted_true, second_look_required
 from credentials_app.throttles import CheckThrottled
 from credentials_app.views.form_errors import add_service_errors, form_errors_json

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from credentials_app import counting_windows
 from credentials_app.models import Credential
-from credentials_app.watch.models import WatchRun
+from credentials_app.models import WatchRun
 
 logger = logging.getLogger(__name__)
 # The start of an answer read for the "invalid key" marker: it sits in the first error of the body.

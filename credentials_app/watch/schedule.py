@@ -14,7 +14,7 @@ from django.db.models import Exists, OuterRef
 
 from connectors.base import Outcome
 from credentials_app.models import Credential
-from credentials_app.watch.models import WatchRun
+from credentials_app.models import WatchRun
 
 # A key that could not be checked this many scheduled times in a row is marked "Could not check":
 # a single blip (a timeout, a 503) changes nothing.

@@ -19,12 +19,12 @@ from django.db.models import Case, F, Q, When
 from django.utils import timezone
 
 from connectors.base import Outcome
-from credentials_app.bulk_recheck import BulkChecker, Checked
+from credentials_app.services.bulk_recheck import BulkChecker, Checked
 from credentials_app.models import Credential
 from credentials_app.services.credentials import credential_record_check
-from credentials_app.watch import signals
-from credentials_app.watch.health import check_cause
-from credentials_app.watch.models import WatchRun
+from credentials_app import health as signals
+from credentials_app.health import check_cause
+from credentials_app.models import WatchRun
 from credentials_app.watch.schedule import CANT_DECRYPT, UNREACHABLE_AFTER, next_run, watch_plan
 
 logger = logging.getLogger(__name__)

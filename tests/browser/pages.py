@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from credentials_app.models import CredentialShare
-from credentials_app.notifications.models import Notification, NotificationChannel
+from credentials_app.models import Notification, NotificationChannel
 
 
 def build_every_page(*, user, user_factory, credential_factory, team_factory, share_factory, connection_factory):

@@ -189,7 +189,7 @@ def test_a_cookie_set_while_checking_one_key_never_travels_with_the_next():
     import http.server
     import threading
 
-    from credentials_app.bulk_recheck import _thread_session
+    from credentials_app.services.bulk_recheck import _thread_session
 
     cookies = []
 

@@ -3,7 +3,7 @@ import pytest
 
 from connectors.base import Outcome, ValidationResult
 from connectors.sandbox import keys
-from credentials_app.bulk_recheck import BulkChecker
+from credentials_app.services.bulk_recheck import BulkChecker
 from credentials_app.models import AuditEvent, Credential
 from credentials_app.services.credentials import credential_record_check, credential_replace_key
 

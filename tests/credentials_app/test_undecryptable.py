@@ -4,7 +4,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from connectors.sandbox import keys
-from credentials_app.bulk_recheck import BulkChecker
+from credentials_app.services.bulk_recheck import BulkChecker
 from credentials_app.models import AuditEvent, Credential, mask_fingerprint
 from credentials_app.selectors import CredentialFilter, credential_list, credential_tiles
 from credentials_app.services.credentials import credential_check, credential_replace_key

@@ -4,7 +4,7 @@ from django.utils import timezone
 
 from connectors.base import Outcome
 from connectors.registry import CONNECTORS
-from credentials_app import bulk_recheck
+from credentials_app.services import bulk_recheck
 from credentials_app.models import Credential
 from credentials_app.management.progress import ProgressBar
 

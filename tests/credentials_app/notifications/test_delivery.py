@@ -7,10 +7,10 @@ from django.db import transaction
 from django.utils import timezone
 
 from credentials_app.models import Credential, CredentialShare
-from credentials_app.notifications.models import Notification, NotificationChannel
+from credentials_app.models import Notification, NotificationChannel
 from credentials_app.notifications.outbox import LEASE, claim_due, deliver_due
 from credentials_app.notifications.senders import new_signing_secret
-from credentials_app.watch.signals import health_changed, key_expiring, key_replaced
+from credentials_app.health import health_changed, key_expiring, key_replaced
 
 Status = Credential.Status
 KEY = "sandbox_key_valid"

@@ -4,7 +4,7 @@ import pytest
 
 from connectors.sandbox import keys
 from credentials_app.models import Credential
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 from credentials_app.notifications.outbox import deliver_due
 from credentials_app.notifications.senders import new_signing_secret
 from credentials_app.services.credentials import credential_replace_key

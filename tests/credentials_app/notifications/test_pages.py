@@ -5,8 +5,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from credentials_app.models import Credential
-from credentials_app.notifications.models import Notification, NotificationChannel
-from credentials_app.watch.signals import health_changed
+from credentials_app.models import Notification, NotificationChannel
+from credentials_app.health import health_changed
 
 Kind = NotificationChannel.Kind
 

@@ -8,10 +8,10 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from credentials_app.models import Credential
-from credentials_app.notifications.models import NotificationChannel
+from credentials_app.models import NotificationChannel
 from credentials_app.notifications.outbox import deliver_due, deliver_forever
 from credentials_app.notifications.senders import new_signing_secret
-from credentials_app.watch.signals import health_changed
+from credentials_app.health import health_changed
 
 Status = Credential.Status
 

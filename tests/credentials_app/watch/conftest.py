@@ -2,7 +2,7 @@
 import pytest
 from django.db import transaction
 
-from credentials_app.watch import signals
+from credentials_app import health as signals
 
 
 class Announcements:

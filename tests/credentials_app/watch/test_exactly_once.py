@@ -16,7 +16,7 @@ from django.utils import timezone
 from connectors.registry import CONNECTORS
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Credential
-from credentials_app.watch.models import WatchRun
+from credentials_app.models import WatchRun
 from credentials_app.watch.schedule import watch_plan
 
 pytestmark = pytest.mark.django_db(transaction=True)

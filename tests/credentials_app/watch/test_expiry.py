@@ -10,8 +10,8 @@ from django.utils import timezone
 from connectors.base import Outcome, ValidationResult
 from credentials_app.models import Credential
 from credentials_app.services.credentials import credential_store_key
-from credentials_app.watch import signals
-from credentials_app.watch.models import WatchRun
+from credentials_app import health as signals
+from credentials_app.models import WatchRun
 from credentials_app.watch.worker import Watcher
 
 pytestmark = pytest.mark.django_db

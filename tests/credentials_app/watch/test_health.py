@@ -6,7 +6,7 @@ from connectors.sandbox import keys
 from credentials_app.crypto import generate_key
 from credentials_app.models import AuditEvent, Credential
 from credentials_app.services.credentials import credential_check, credential_replace_key
-from credentials_app.watch import signals
+from credentials_app import health as signals
 
 pytestmark = pytest.mark.django_db
 Status = Credential.Status

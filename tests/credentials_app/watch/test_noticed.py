@@ -5,8 +5,8 @@ from django.conf import settings
 
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Credential
-from credentials_app.watch import signals
-from credentials_app.watch.models import WatchRun
+from credentials_app import health as signals
+from credentials_app.models import WatchRun
 from credentials_app.watch.noticed import proxy_answer_seen
 from credentials_app.watch.worker import Watcher
 from tests.credentials_app.machine_support import USE, make_token

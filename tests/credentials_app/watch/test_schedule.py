@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from connectors.sandbox import keys
 from credentials_app.models import AuditEvent, Credential
-from credentials_app.watch.models import WatchRun
+from credentials_app.models import WatchRun
 from credentials_app.watch.schedule import slot_at_or_after, watch_plan
 from credentials_app.watch.worker import Watcher
 

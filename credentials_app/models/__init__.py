@@ -439,7 +439,6 @@ class IdempotencyRecord(models.Model):
         constraints = [models.UniqueConstraint(fields=["token", "key"], name="unique_idempotency_key_per_token")]
 
 
-# The watch's table lives with the watch; imported here so Django finds it with the app's models.
-from credentials_app.watch.models import WatchRun  # noqa: E402,F401
-# Notification channels and their outbox live in credentials_app/notifications/; imported here so Django loads them.
-from credentials_app.notifications.models import Notification, NotificationChannel  # noqa: E402,F401
+# The watch's runs and the notifications' channels and outbox, in modules of their own.
+from credentials_app.models.notifications import Notification, NotificationChannel  # noqa: E402,F401
+from credentials_app.models.watch_runs import WatchRun  # noqa: E402,F401

@@ -1,10 +1,10 @@
 """Where people are told about their credentials (channels), and each message owed to one (the outbox)."""
 import uuid
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 
-from credentials_app.notifications.addresses import public_part
 
 
 class NotificationChannel(models.Model):
@@ -116,3 +116,20 @@ class Notification(models.Model):
     @property
     def webhook_id(self) -> str:
         return f"msg_{self.id.hex}"
+
+
+def public_part(url: str) -> str:
+    """Return scheme://host[:port]/… of url: never its path, query or user info."""
+    parts = urlsplit(url)
+    host = parts.hostname or "?"
+    if ":" in host:
+        host = f"[{host}]"
+    port = f":{parts.port}" if _port_or_none(parts) else ""
+    return f"{parts.scheme}://{host}{port}/…"
+
+
+def _port_or_none(parts):
+    try:
+        return parts.port
+    except ValueError:
+        return None

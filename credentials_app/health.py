@@ -1,13 +1,26 @@
-"""Health moves: a credential's status changing, recorded in its history and announced in one transaction."""
+"""A credential's health: the signals the app sends when it moves, and recording a move.
+
+A status change is recorded in the credential's history and announced (health_changed) in one
+transaction; the watch, the check services and the notifications meet here.
+"""
 from datetime import datetime
 
 from django.db import transaction
+from django.dispatch import Signal
 from django.utils import timezone
 
 from connectors.base import ValidationResult
 from credentials_app import events
 from credentials_app.models import Credential
-from credentials_app.watch import signals
+
+
+# Sent inside the transaction that records the move, so a receiver's rows commit with it.
+# Arguments: credential, old (a Credential.Status value), new (a Credential.Status value), cause (str, never a key), at (datetime).
+health_changed = Signal()
+# Sent inside the transaction that stores the new key. Arguments: credential, actor_name (str), at (datetime).
+key_replaced = Signal()
+# Sent once per warning. Arguments: credential, expires_at (datetime), days_left (int: 14, 3 or 1).
+key_expiring = Signal()
 
 
 def health_move(
@@ -24,7 +37,7 @@ def health_move(
     at = at or timezone.now()
     with transaction.atomic():
         events.health_changed(credential=credential, actor=actor, old=old, new=new, cause=cause)
-        signals.health_changed.send(sender=Credential, credential=credential, old=old, new=new, cause=cause, at=at)
+        health_changed.send(sender=Credential, credential=credential, old=old, new=new, cause=cause, at=at)
     return True
 
 
