@@ -26,10 +26,22 @@ def test_the_sharing_breadcrumb_and_the_team_pages_links_open_the_credential(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Customer success")
 
 
-@pytest.mark.parametrize(
-    ("provider", "key", "setting"),
-    [("tixy", "sandbox_key_private", "Token Type"), ("peopleai", "sandbox_key_staging", "Environment")],
-)
+def _keys_fitting_another_choice() -> list[tuple[str, str, str]]:
+    """Return (provider, key, setting label): per provider, the first sandbox key verified only with a
+    choice of a setting other than its default, from the connectors' declarations and the key table."""
+    from connectors.registry import CONNECTORS
+    from credentials_app.services.sandbox_keys import sandbox_keys_for
+
+    cases = []
+    for connector in CONNECTORS:
+        defaults, labels = connector.clean_options({}), {setting.name: setting.label for setting in connector.settings}
+        fitting = [(name, offered["key"]) for offered in sandbox_keys_for(connector)
+                   for name, value in offered["settings"].items() if value != defaults[name]]
+        cases += [(connector.id, key, labels[name]) for name, key in fitting[:1]]
+    return cases
+
+
+@pytest.mark.parametrize(("provider", "key", "setting"), _keys_fitting_another_choice())
 def test_a_setting_the_key_does_not_fit_is_marked_and_focused_in_the_add_overlay(
     signed_in_page, sandbox, provider, key, setting
 ):
