@@ -28,7 +28,11 @@ def _principal(who) -> tuple:
 
 
 def _shares_of(who) -> QuerySet:
-    user_id, team_id = _principal(who)
+    return _shares_by(*_principal(who))
+
+
+def _shares_by(user_id, team_id) -> QuerySet:
+    """Return the shares a team reaches (team_id), or a person through the teams they are in."""
     if team_id is not None:
         return CredentialShare.objects.filter(team_id=team_id)
     return CredentialShare.objects.filter(team__memberships__user_id=user_id)
@@ -108,11 +112,10 @@ def _principal_field(by_team: bool):
 def _best_share_query(*, by_team: bool, principal, credential) -> QuerySet:
     """Return the best rank among principal's shares of credential: 0 "Can manage", 1 "Can use", no row none.
 
-    principal is a team id (by_team) or a person's id; the shares are _shares_of's, so the share
+    principal is a team id (by_team) or a person's id; the shares are _shares_by's, so the share
     rule is written once, here and in the lists above alike.
     """
-    shares = (CredentialShare.objects.filter(team_id=principal) if by_team
-              else CredentialShare.objects.filter(team__memberships__user_id=principal))
+    shares = _shares_by(None, principal) if by_team else _shares_by(principal, None)
     manage = Case(When(level=CredentialShare.Level.MANAGE, then=Value(0)), default=Value(1))
     return (shares.filter(credential_id=credential).order_by().values("credential_id")
             .annotate(rank=Min(manage)).values("rank"))

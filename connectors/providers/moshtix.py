@@ -51,7 +51,7 @@ class Moshtix(Connector):
 
     def precheck(self, key: str, options: Mapping[str, str]) -> ValidationResult | None:
         """Reject a JWT whose exp has passed without sending it anywhere."""
-        expires = jwt_expiry(key)
+        expires = self.key_expiry(key)
         if expires is not None and expires <= datetime.now(timezone.utc):
             return ValidationResult(
                 Outcome.REJECTED,

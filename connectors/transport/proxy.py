@@ -261,6 +261,9 @@ def _screened(raw: urllib3.BaseHTTPResponse, key: str) -> Iterator[bytes]:
     Where the caller writes the request the key goes into (a GraphQL document naming $token), it can
     make the provider repeat the key: in an error about the variable, or a field that echoes its input.
     """
+    if raw.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
+        _discard(raw)
+        raise AnswerCarriedKey("The provider compressed an answer the proxy must screen for the key.")
     answer = _AnswerBody(raw)
     held, size = [], 0
     try:
@@ -273,8 +276,6 @@ def _screened(raw: urllib3.BaseHTTPResponse, key: str) -> Iterator[bytes]:
     finally:
         answer.close()
     data = b"".join(held)
-    if raw.headers.get("Content-Encoding", "identity").strip().lower() not in ("", "identity"):
-        raise AnswerCarriedKey("The provider compressed an answer the proxy must screen for the key.")
     text = data.decode("utf-8", "replace")
     if _carries(text, key) or json.dumps(key)[1:-1] in text:
         raise AnswerCarriedKey("The provider's answer repeated the key, so it was not passed on.")

@@ -6,11 +6,11 @@ refusals cannot flood the log.
 """
 from dataclasses import dataclass
 
-from django.db import IntegrityError, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils import timezone
 
 from credentials_app import events
+from credentials_app.machine.usage import count_on
 from credentials_app.models import ApiToken, Credential, MachineRefusalCount
 
 Via = MachineRefusalCount.Via
@@ -25,20 +25,13 @@ def refusal_record(
     it, not in its history (see events.machine_refused).
     """
     hour = timezone.now().replace(minute=0, second=0, microsecond=0)
-    row = MachineRefusalCount.objects.filter(credential=credential, hour=hour, via=via, cause=cause)
-    if row.update(count=F("count") + 1):
-        return
-    try:
-        with transaction.atomic():
-            MachineRefusalCount.objects.create(
-                credential=credential, hour=hour, via=via, cause=cause, status=status, count=1
-            )
-            events.machine_refused(
-                credential=credential, token=token, via=via, status=status, reason=reason, reached=reached
-            )
-    except IntegrityError:
-        # Another request created the hour's row first: it was the audited one; count on it.
-        row.update(count=F("count") + 1)
+
+    def create() -> None:
+        # Only the request that creates the hour's row is audited.
+        MachineRefusalCount.objects.create(credential=credential, hour=hour, via=via, cause=cause, status=status, count=1)
+        events.machine_refused(credential=credential, token=token, via=via, status=status, reason=reason, reached=reached)
+
+    count_on(MachineRefusalCount.objects.filter(credential=credential, hour=hour, via=via, cause=cause), 1, create)
 
 
 @dataclass(frozen=True)

@@ -11,11 +11,12 @@ import atexit
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, close_old_connections, connections, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from credentials_app import events
@@ -74,17 +75,25 @@ def usage_flush() -> int:
 
 def _write(token: ApiToken, credential: Credential, hour, status: int, calls: int) -> None:
     """Add calls to their row; a new row of the token's first use with credential is audited with it, or neither."""
-    row = ProxyUsage.objects.filter(token=token, credential=credential, hour=hour, status=status)
+
+    def create() -> None:
+        first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
+        ProxyUsage.objects.create(token=token, credential=credential, hour=hour, status=status, count=calls)
+        if first_use:
+            events.proxy_first_use(credential=credential, token=token)
+
+    count_on(ProxyUsage.objects.filter(token=token, credential=credential, hour=hour, status=status), calls, create)
+
+
+def count_on(row: QuerySet, calls: int, create: Callable[[], None]) -> None:
+    """Add calls to the one counter row selects; without one, create() makes it (and records what goes with
+    it) in one transaction. A row another process created first is counted on."""
     if row.update(count=F("count") + calls):
         return
     try:
         with transaction.atomic():
-            first_use = not ProxyUsage.objects.filter(token=token, credential=credential).exists()
-            ProxyUsage.objects.create(token=token, credential=credential, hour=hour, status=status, count=calls)
-            if first_use:
-                events.proxy_first_use(credential=credential, token=token)
+            create()
     except IntegrityError:
-        # Another process created the row first: count on it.
         row.update(count=F("count") + calls)
 
 

@@ -17,8 +17,7 @@ from credentials_app.provider_check import run_check
 from credentials_app.services.connections import connections_move
 from credentials_app.services.permits import FailedCheck, permit_check, permit_issue
 from credentials_app.throttles import check_budget_spend
-from credentials_app import health as watch_signals
-from credentials_app.health import check_cause, health_move
+from credentials_app.health import check_cause, health_move, key_replaced
 
 KEY_MAX_LENGTH = 4096
 
@@ -375,7 +374,7 @@ def credential_store_key(*, credential: Credential, key: str, result: Validation
             cause=f"Key replaced by {actor_name} and verified: {result.message}", at=credential.last_checked_at,
             actor=actor,
         )
-        watch_signals.key_replaced.send(
+        key_replaced.send(
             sender=Credential, credential=credential, actor_name=actor_name, at=credential.last_checked_at
         )
 
