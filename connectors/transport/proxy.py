@@ -525,22 +525,25 @@ def pools_close() -> None:
 
 
 def _new_manager(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
-    ca, proxy = _environment(url, ca_bundle)
+    ca, proxy = outbound_environment(url, ca_bundle)
     if not os.access(ca, os.R_OK):
         # The path is the operator's to see, in the settings; not the caller's.
         raise ProxyMisconfigured("The CA bundle set for verifying providers cannot be read, so nothing was sent.")
-    options = {
-        "num_pools": 1,
-        "maxsize": POOL_SIZE,
-        "block": False,
-        "retries": False,
-        "cert_reqs": "CERT_REQUIRED",
-        **({"ca_cert_dir": ca} if os.path.isdir(ca) else {"ca_certs": ca}),
-    }
-    if not proxy:
-        return urllib3.PoolManager(**options)
-    # As requests reads the variable: "host:port" means http://, and a user:password in it is sent
-    # to the proxy as Proxy-Authorization.
+    options = {"num_pools": 1, "maxsize": POOL_SIZE, "block": False, "retries": False, **verified_by(ca)}
+    return proxy_manager(proxy, **options) if proxy else urllib3.PoolManager(**options)
+
+
+def verified_by(ca: str) -> dict:
+    """Return urllib3's options that verify certificates against ca, a bundle file or a folder."""
+    return {"cert_reqs": "CERT_REQUIRED", **({"ca_cert_dir": ca} if os.path.isdir(ca) else {"ca_certs": ca})}
+
+
+def proxy_manager(proxy: str, **options) -> urllib3.ProxyManager:
+    """Return a manager tunnelling through the HTTPS_PROXY proxy; raise ProxyMisconfigured unless it is http://.
+
+    As requests reads the variable: "host:port" means http://, and a user:password in it is sent to
+    the proxy as Proxy-Authorization.
+    """
     proxy = prepend_scheme_if_needed(proxy, "http")
     if urlsplit(proxy).scheme != "http":
         raise ProxyMisconfigured("HTTPS_PROXY must be an http:// proxy (CONNECT); nothing was sent.")
@@ -549,7 +552,7 @@ def _new_manager(url: str, ca_bundle: str | None) -> urllib3.PoolManager:
     return urllib3.ProxyManager(proxy, proxy_headers=proxy_headers, **options)
 
 
-def _environment(url: str, ca_bundle: str | None) -> tuple[str, str | None]:
+def outbound_environment(url: str, ca_bundle: str | None = None) -> tuple[str, str | None]:
     """Return the CA bundle and the HTTPS proxy (None: direct) that the connector session would use for url.
 
     The key checks' own requests session reads REQUESTS_CA_BUNDLE, CURL_CA_BUNDLE, HTTPS_PROXY,

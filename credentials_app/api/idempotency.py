@@ -2,7 +2,8 @@
 
 Keys are per token. The same key with another method, path or body is refused (422); while the
 first request runs, a second one waits for nothing and is told so (409). Answers that a retry
-should redo are not kept: server errors, 409 (could not check, in use, in progress) and 429.
+should redo are not kept: server errors, 409 (could not check, in use, in progress) and 429. A kept
+answer can hold a secret shown once (a new API token, an invitation link), so it is stored encrypted.
 """
 import json
 from datetime import timedelta
@@ -15,8 +16,9 @@ from django.utils.crypto import salted_hmac
 
 from credentials_app.api.problems import too_large
 from credentials_app.problems import problem_response as problem
-from credentials_app.access import get_credential_for, get_team_for, get_token_for
-from credentials_app.models import Connection, IdempotencyRecord
+from credentials_app.access import get_connection_for, get_credential_for, get_team_for, get_token_for
+from credentials_app.models import IdempotencyRecord
+from credentials_app.services.kept_answers import kept_answer_open, kept_answer_seal
 from credentials_app.services.tokens import token_authenticate
 
 HEADER = "Idempotency-Key"
@@ -34,11 +36,6 @@ def _kept(response) -> bool:
     return response.status_code < 500 and response.status_code not in (401, 409, 429)
 
 
-def _own_connection(token, pk, action) -> None:
-    if token.is_team_token or not Connection.objects.filter(pk=pk, owner=token.user).exists():
-        raise Http404("No such data source or destination.")
-
-
 def _manageable_token(token, pk, action) -> None:
     if token.is_team_token:
         raise PermissionDenied("Team tokens cannot manage tokens.")
@@ -50,12 +47,12 @@ def _manageable_token(token, pk, action) -> None:
 _GUARDS = {
     "credentials": lambda token, pk, action: get_credential_for(token, pk, manage=action != "check"),
     "teams": lambda token, pk, action: get_team_for(token, pk, admin=True),
-    "connections": _own_connection,
+    "connections": lambda token, pk, action: get_connection_for(None if token.is_team_token else token.user, pk),
     "tokens": _manageable_token,
 }
 
 
-def _may_still_act(token, request, record: IdempotencyRecord) -> bool:
+def _may_still_act(token, request, content: bytes) -> bool:
     """Return whether token may still act on what the kept answer is about.
 
     That is the object named in the path, or for a create the one the answer names by its id.
@@ -65,7 +62,7 @@ def _may_still_act(token, request, record: IdempotencyRecord) -> bool:
     guard = _GUARDS.get(kind)
     if not object_id:
         try:
-            object_id = json.loads(bytes(record.body)).get("id", "")
+            object_id = json.loads(content).get("id", "")
         except (ValueError, AttributeError):
             object_id = ""
     if guard is None or not object_id:
@@ -77,8 +74,8 @@ def _may_still_act(token, request, record: IdempotencyRecord) -> bool:
     return True
 
 
-def _replay(record: IdempotencyRecord) -> HttpResponse:
-    response = HttpResponse(bytes(record.body), status=record.status, content_type=record.content_type or None)
+def _replay(record: IdempotencyRecord, content: bytes) -> HttpResponse:
+    response = HttpResponse(content, status=record.status, content_type=record.content_type or None)
     response["Idempotent-Replayed"] = "true"
     return response
 
@@ -115,10 +112,14 @@ class IdempotencyMiddleware:
                 )
             if earlier.status is None:
                 return problem("idempotency-key-in-progress", "Retry once the first request has been answered.")
-            if earlier.status < 300 and not _may_still_act(token, request, earlier):
+            content = kept_answer_open(record_id=earlier.pk, sealed=earlier.body)
+            if content is None:
+                # The key that sealed it was removed since: the first answer cannot be given again.
+                return problem("idempotency-key-reused", "The first answer to this key can no longer be read; send a new one.")
+            if earlier.status < 300 and not _may_still_act(token, request, content):
                 # The caller lost the object since: the kept answer would show what it may no longer see.
                 return problem("not-found", "No such object is reachable with this token any more.")
-            return _replay(earlier)
+            return _replay(earlier, content)
         try:
             response = self.get_response(request)
         except BaseException:
@@ -127,7 +128,7 @@ class IdempotencyMiddleware:
         if _kept(response) and not response.streaming:
             record.status = response.status_code
             record.content_type = response.get("Content-Type", "")
-            record.body = response.content
+            record.body = kept_answer_seal(record_id=record.pk, content=response.content)
             record.save(update_fields=["status", "content_type", "body"])
         else:
             record.delete()

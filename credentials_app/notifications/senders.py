@@ -11,12 +11,11 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
-import certifi
-import requests
 import urllib3
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
+from connectors.transport.proxy import ProxyMisconfigured, outbound_environment, proxy_manager, verified_by
 from credentials_app.notifications.addresses import UrlRefused, ensure_callable
 from credentials_app.models import Notification, NotificationChannel
 
@@ -85,15 +84,15 @@ def _post(url: str, body: bytes, headers: dict) -> None:
     except UrlRefused as refused:
         raise DeliveryFailed(str(refused)) from None
     parts = urlsplit(url)
-    ca_bundle, proxy = _environment(url)
+    ca_bundle, proxy = outbound_environment(url)
     seconds = settings.NOTIFICATION_TIMEOUT
     timeout = urllib3.Timeout(connect=seconds, read=seconds, total=2 * seconds)
     headers = {"Content-Type": "application/json", "User-Agent": "Credential-Manager", **headers}
-    tls = {"cert_reqs": "CERT_REQUIRED", "ca_certs": ca_bundle} if parts.scheme == "https" else {}
+    tls = verified_by(ca_bundle) if parts.scheme == "https" else {}
     try:
         if proxy:
             # Behind HTTPS_PROXY the proxy resolves the name: it is the network's own gate.
-            with urllib3.ProxyManager(proxy, timeout=timeout, retries=False, **tls) as manager:
+            with proxy_manager(proxy, timeout=timeout, retries=False, **tls) as manager:
                 response = manager.urlopen("POST", url, body=body, headers=headers, redirect=False,
                                            preload_content=False)
         else:
@@ -112,20 +111,14 @@ def _post(url: str, body: bytes, headers: dict) -> None:
         raise DeliveryFailed(f"The receiver did not answer within {seconds:g} s.") from None
     except urllib3.exceptions.HTTPError:
         raise DeliveryFailed("Could not connect to the receiver.") from None
+    except ProxyMisconfigured as error:
+        raise DeliveryFailed(error.detail) from None
     except OSError:
         raise DeliveryFailed("The CA certificates (REQUESTS_CA_BUNDLE) could not be read.") from None
     if 300 <= status < 400:
         raise DeliveryFailed(f"The receiver answered HTTP {status}, a redirect; redirects are not followed.")
     if not 200 <= status < 300:
         raise DeliveryFailed(f"The receiver answered HTTP {status}.")
-
-
-def _environment(url: str) -> tuple[str, str | None]:
-    """Return the CA bundle and the proxy (None: direct) for url, from REQUESTS_CA_BUNDLE, HTTPS_PROXY and
-    NO_PROXY, as every outbound call of the app reads them."""
-    found = requests.Session().merge_environment_settings(url, {}, None, True, None)
-    ca_bundle = certifi.where() if found["verify"] is True else found["verify"]
-    return ca_bundle, requests.utils.select_proxy(url, found["proxies"])
 
 
 def _pinned_pool(parts, address: str, timeout, tls: dict):

@@ -8,7 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.views.decorators.debug import sensitive_variables
 
-from credentials_app import events
+from credentials_app import crypto, events
 from credentials_app.models import ApiToken, Membership, Team
 from credentials_app.names import clean_name
 from credentials_app.prepared_reads import read_unique_joined
@@ -137,3 +137,16 @@ def tokens_revoke_for_user(*, user) -> int:
     for token in live:
         token_revoke(token=token, actor=None)
     return len(live)
+
+
+def token_seal_to_show(*, raw_token: str, user) -> str:
+    """Return raw_token sealed for user, to keep (in the session) until it is shown once."""
+    return crypto.encrypt(raw_token, associated_data=f"token-shown-once:{user.pk}")
+
+
+def token_open_to_show(*, sealed: str, user) -> str | None:
+    """Return the token token_seal_to_show sealed for user, or None if it no longer opens."""
+    try:
+        return crypto.decrypt(sealed, associated_data=f"token-shown-once:{user.pk}")
+    except crypto.SecretUnavailable:
+        return None

@@ -10,7 +10,9 @@ from django.views.decorators.http import require_POST
 from credentials_app.access import get_token_for, tokens_manageable_by
 from credentials_app.forms import ApiTokenForm
 from credentials_app.models import Team
-from credentials_app.services.tokens import token_create, token_name_in_use, token_revoke
+from credentials_app.services.tokens import (
+    token_create, token_name_in_use, token_open_to_show, token_revoke, token_seal_to_show,
+)
 from credentials_app.signin.decorators import second_look_required
 from credentials_app.views.form_errors import add_service_errors
 
@@ -40,11 +42,13 @@ def token_list(request):
             form.add_error("owner", str(error))
         else:
             # A reload of the page that shows it is a GET: it cannot create a second token.
+            # The session row holds it until then, sealed as the app's secrets are.
+            sealed = token_seal_to_show(raw_token=raw_token, user=request.user)
             request.session[SHOWN_ONCE] = {
-                "name": created.name, "prefix": created.prefix, "raw": raw_token, "duplicate": duplicate,
+                "name": created.name, "prefix": created.prefix, "sealed": sealed, "duplicate": duplicate,
             }
             return redirect("token_list")
-    new_token = request.session.pop(SHOWN_ONCE, None)
+    new_token = _shown_once(request)
     tokens = tokens_manageable_by(request.user).select_related("team", "created_by").order_by("-created_at")
     return render(
         request,
@@ -52,6 +56,15 @@ def token_list(request):
         {"form": form, "tokens": tokens, "new_token": new_token},
         status=400 if form.is_bound else 200,
     )
+
+
+def _shown_once(request) -> dict | None:
+    """Return the token just created, to show this once (its raw value opened), and forget it."""
+    new_token = request.session.pop(SHOWN_ONCE, None)
+    if new_token is None:
+        return None
+    raw = token_open_to_show(sealed=new_token.pop("sealed"), user=request.user)
+    return {**new_token, "raw": raw} if raw else None
 
 
 @require_POST

@@ -177,3 +177,18 @@ def test_last_used_is_written_at_most_once_a_minute(user_factory):
     assert [query["sql"].split()[0] for query in queries] == ["SELECT"]
 
     assert first is not None and ApiToken.objects.get().last_used_at == first
+
+
+def test_a_new_token_waits_for_its_one_showing_sealed_not_in_the_session_in_clear(client, user_factory):
+    """Between the POST and the page that shows it, the session row holds no readable token; the page shows it."""
+    from django.contrib.sessions.models import Session
+
+    client.force_login(user_factory("ada"))
+    client.post(reverse("token_list"), {"name": "Provisioning", "expiry": "90", "scopes": [READ]})
+    stored = Session.objects.get(session_key=client.session.session_key).session_data
+
+    page = client.get(reverse("token_list")).content.decode()
+
+    raw = re.search(r'id="new-token" class="token-once">(cmk_[^<]+)<', page).group(1)
+    assert token_authenticate(raw) is not None
+    assert raw not in stored and raw not in str(client.session.load())

@@ -119,3 +119,18 @@ def test_revoking_on_the_page_is_audited_too(user_factory, client):
     event = AuditEvent.objects.get(action=Action.TOKEN_REVOKED)
     assert event.actor == ada and event.details["api_token_prefix"] == token.prefix
     assert timezone.now() - event.created_at < timedelta(minutes=1)
+
+
+def test_a_token_made_with_an_idempotency_key_is_kept_for_a_retry_only_sealed(user_factory, api_client_for):
+    """The retry gets the same token back, and the kept answer in the database does not hold it readable."""
+    from credentials_app.models import IdempotencyRecord
+
+    api = api_client_for(user_factory())
+    body = {"name": "Nightly", "scopes": ["credentials:read"]}
+    first = api.post("/tokens/", body, headers={"Idempotency-Key": "nightly-1"})
+    retry = api.post("/tokens/", body, headers={"Idempotency-Key": "nightly-1"})
+
+    raw = first.json()["token"]
+    assert first.status_code == 201 and retry.json()["token"] == raw and retry["Idempotent-Replayed"] == "true"
+    assert raw.encode() not in bytes(IdempotencyRecord.objects.get(key="nightly-1").body)
+    assert ApiToken.objects.filter(name="Nightly").count() == 1
