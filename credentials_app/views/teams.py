@@ -119,8 +119,14 @@ def team_member_role(request, pk, membership_pk):
     return redirect("team_detail", pk=team.pk)
 
 
+def _removes_an_admin(request) -> bool:
+    """Return whether the POST removes one of the team's admins: a change of its admins, asked for again."""
+    return Membership.objects.filter(pk=request.resolver_match.kwargs["membership_pk"], role=Membership.Role.ADMIN).exists()
+
+
 @login_required
 @require_POST
+@second_look_required(when=_removes_an_admin)
 def team_member_remove(request, pk, membership_pk):
     """Remove a member from the team (team admins only)."""
     team = get_team_for(request.user, pk, admin=True)

@@ -62,15 +62,14 @@ def next_run(*, credential_id, run: WatchRun, outcome: str, now: datetime) -> Wa
                     streak=streak)
 
 
-def watch_plan(*, now: datetime) -> int:
-    """Give every enabled credential without a waiting check one, and plan expiry warnings; return how many
-    runs were added.
+def watch_plan(*, now: datetime) -> None:
+    """Give every enabled credential without a waiting check one, and plan expiry warnings.
 
     Every worker plans; the unique constraints make a run planned twice one row.
     """
     waiting = WatchRun.objects.filter(credential=OuterRef("pk"), job=WatchRun.Job.CHECK, finished_at__isnull=True)
     unplanned = Credential.objects.filter(disabled_at__isnull=True).exclude(Exists(waiting)).order_by("pk")
-    added, after = 0, None
+    after = None
     while True:
         batch = list((unplanned.filter(pk__gt=after) if after else unplanned).only("pk", "last_checked_at")[:PLAN_BATCH])
         if not batch:
@@ -80,7 +79,7 @@ def watch_plan(*, now: datetime) -> int:
              for credential in batch],
             ignore_conflicts=True,
         )
-        added, after = added + len(batch), batch[-1].pk
+        after = batch[-1].pk
     runs = []
     expiring = Credential.objects.filter(
         disabled_at__isnull=True, key_expires_at__gt=now,
@@ -89,7 +88,6 @@ def watch_plan(*, now: datetime) -> int:
     for credential in expiring:
         runs += expiry_warnings(credential, now)
     WatchRun.objects.bulk_create(runs, ignore_conflicts=True)
-    return added + len(runs)
 
 
 def expiry_warnings(credential: Credential, now: datetime) -> list[WatchRun]:

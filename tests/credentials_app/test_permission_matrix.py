@@ -252,3 +252,20 @@ def test_an_enforced_member_who_has_not_enrolled_reaches_nothing_but_enrolment(c
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_index")
     assert client.get(reverse("mfa_index")).status_code == 200
+
+
+def test_removing_one_of_a_teams_admins_asks_for_a_recent_proof_removing_a_member_does_not(client, make_world):
+    """Removing an admin changes the team's admins: a stale sign-in is asked again; a plain member goes at once."""
+    world = make_world(CredentialShare.Level.MANAGE, "team_admin")
+    client.force_login(world.users["team_admin"])
+    age_proof(client)
+    url = team("team_member_remove", "target")(world)
+    target = Membership.objects.get(pk=url.rstrip("/").split("/")[-2])
+    Membership.objects.filter(pk=target.pk).update(role=Membership.Role.ADMIN)
+
+    asked = client.post(url)
+
+    assert asked.status_code == 302 and asked["Location"].startswith(reverse("account_reauthenticate"))
+    assert Membership.objects.filter(pk=target.pk).exists()
+    Membership.objects.filter(pk=target.pk).update(role=Membership.Role.MEMBER)
+    assert client.post(url).status_code == 302 and not Membership.objects.filter(pk=target.pk).exists()
