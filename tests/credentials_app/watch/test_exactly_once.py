@@ -68,18 +68,45 @@ def credentials(count: int, owner) -> list[Credential]:
     return Credential.objects.bulk_create(made)
 
 
+def connected_workers() -> set[str]:
+    """Return the worker ids (their PostgreSQL application names) that hold a connection to the test database."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database()"
+            " AND pid <> pg_backend_pid()"
+        )
+        return {name for (name,) in cursor.fetchall()}
+
+
 def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox, user_factory, tmp_path):
     """Three watch processes on one PostgreSQL: every due check runs once at the provider, none twice, none missed."""
-    made = credentials(DUE_CHECKS, user_factory())
-    started = timezone.now()
-    before = len(sandbox.state.requests)
-
-    workers = [start_worker(f"server-{n}", sandbox, tmp_path, "--until-idle", WATCH_BATCH="40") for n in range(3)]
-    outputs = [worker.communicate(timeout=600)[0] for worker in workers]
+    names = [f"server-{n}" for n in range(3)]
+    # libpq names each worker's connections after it, so the test sees when all three are up and polling.
+    workers = [
+        start_worker(name, sandbox, tmp_path, WATCH_BATCH="40", WATCH_POLL_SECONDS="0.2", PGAPPNAME=name)
+        for name in names
+    ]
+    try:
+        deadline = time.monotonic() + 120
+        while not set(names) <= connected_workers() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert set(names) <= connected_workers(), "the watch processes never reached the database"
+        # The checks fall due only now, while all three poll: they contend for every batch, as servers do.
+        before = len(sandbox.state.requests)
+        made = credentials(DUE_CHECKS, user_factory())
+        started = timezone.now()
+        watch_plan(now=started)
+        finished = WatchRun.objects.filter(job=WatchRun.Job.CHECK, finished_at__isnull=False)
+        while finished.count() < DUE_CHECKS and time.monotonic() < deadline + 300:
+            time.sleep(0.2)
+        time.sleep(0.5)  # Room for a second run of any check, were there one.
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        outputs = [worker.communicate(timeout=60)[0] for worker in workers]
 
     assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
     assert len(sandbox.state.requests) - before == DUE_CHECKS  # 0 run twice, 0 missed, at the provider
-    finished = WatchRun.objects.filter(job=WatchRun.Job.CHECK, finished_at__isnull=False)
     assert finished.count() == DUE_CHECKS
     assert set(finished.values_list("outcome", flat=True)) == {"verified"}
     assert set(finished.values_list("attempts", flat=True)) == {1}
