@@ -18,20 +18,25 @@ from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, ch
 # The README's defaults, which the server below runs with.
 CHECK_BUDGET_PER_USER = 20
 PROXY_RATE_LIMIT_PER_MINUTE = 600
-# Seconds a burst of requests may take: it starts only with at least this much of a minute's window left.
-BURST_SECONDS = 40
+# Each burst is tried again, from a fresh person or credential, if a minute's window ended while it ran.
+TRIES = 3
 
 CREATE_PIPELINE = """
 from django.contrib.auth import get_user_model
 from credentials_app.models import Credential
 from credentials_app.services.tokens import token_create
 owner = get_user_model().objects.create_user("pipeline-owner", password="pw-for-embedded-limits")
-credential = Credential(owner=owner, provider="humanitix", name="Events", options={}, status="verified")
-credential.set_key("sandbox_key_valid")
-credential.save()
+for number in range(%d):
+    get_user_model().objects.create_user(f"person-{number}", password="pw-for-embedded-limits")
+credentials = []
+for number in range(%d):
+    credential = Credential(owner=owner, provider="humanitix", name=f"Events {number}", options={}, status="verified")
+    credential.set_key("sandbox_key_valid")
+    credential.save()
+    credentials.append(str(credential.pk))
 _, raw = token_create(creator=owner, name="pipeline", scopes=["credentials:use"])
-print(credential.pk, raw)
-"""
+print(raw, *credentials)
+""" % (TRIES, TRIES)
 
 
 def _worker_processes(master_pid: int) -> int:
@@ -46,11 +51,11 @@ def _worker_processes(master_pid: int) -> int:
     return children
 
 
-def _at_the_start_of_a_window():
-    """Wait, if need be, until at least BURST_SECONDS of the current minute remain (windows start on the minute)."""
-    left = 60 - time.time() % 60
-    if left < BURST_SECONDS:
-        time.sleep(left + 0.2)
+def _in_one_window(burst):
+    """Return burst()'s results, or None if a minute's window ended while it ran (windows start on the minute)."""
+    window = time.time() // 60
+    results = burst()
+    return results if time.time() // 60 == window else None
 
 
 def test_make_run_shares_the_check_budget_and_the_proxy_limit_across_its_processes(sandbox_server, tmp_path):
@@ -72,29 +77,37 @@ def test_make_run_shares_the_check_budget_and_the_proxy_limit_across_its_process
     }
     manage(env, "migrate", "--noinput")
     manage(env, "createsuperuser", "--noinput")
-    credential_id, raw_token = manage(env, "shell", "-c", CREATE_PIPELINE).splitlines()[-1].split()
+    raw_token, *credential_ids = manage(env, "shell", "-c", CREATE_PIPELINE).splitlines()[-1].split()
     with app_server(env, arguments=MAKE_RUN_SERVER) as (base_url, server):
         assert _worker_processes(server.pid) > 1, "make run's server should start several processes"
-        session = requests.Session()
-        sign_in(session, base_url, "owner", "pw-for-embedded-limits")
 
-        _at_the_start_of_a_window()
-        # Round the providers, so no per-provider budget (12) is met before the user's (20).
-        providers = itertools.cycle(CONNECTORS)
-        checks = [check_a_key(session, base_url, next(providers)) for _ in range(CHECK_BUDGET_PER_USER + 1)]
+        def checks_by(person):
+            session = requests.Session()
+            sign_in(session, base_url, person, "pw-for-embedded-limits")
+            # Round the providers, so no per-provider budget (12) is met before the person's (20).
+            providers = itertools.cycle(CONNECTORS)
+            return _in_one_window(
+                lambda: [check_a_key(session, base_url, next(providers)) for _ in range(CHECK_BUDGET_PER_USER + 1)]
+            )
 
         method, path, query, _ = real_read(get_connector("humanitix"))
-        url = f"{base_url}/proxy/{credential_id}/{path}" + (f"?{query}" if query else "")
 
-        def proxied_call(_):
-            return requests.request(method, url, headers={"Authorization": f"Bearer {raw_token}"}, timeout=30).status_code
+        def proxied_calls(credential_id):
+            url = f"{base_url}/proxy/{credential_id}/{path}" + (f"?{query}" if query else "")
 
-        _at_the_start_of_a_window()
-        with ThreadPoolExecutor(max_workers=8) as pool:
-            calls = list(pool.map(proxied_call, range(PROXY_RATE_LIMIT_PER_MINUTE + 1)))
+            def proxied_call(_):
+                headers = {"Authorization": f"Bearer {raw_token}"}
+                return requests.request(method, url, headers=headers, timeout=30).status_code
+
+            with ThreadPoolExecutor(max_workers=8) as pool:
+                return _in_one_window(lambda: list(pool.map(proxied_call, range(PROXY_RATE_LIMIT_PER_MINUTE + 1))))
+
+        # A burst a window's end cut in two is tried again by a fresh person, on a fresh credential.
+        checks = next(filter(None, (checks_by(f"person-{number}") for number in range(TRIES))), None)
+        calls = next(filter(None, (proxied_calls(credential_id) for credential_id in credential_ids)), None)
 
     assert checks == [422] * CHECK_BUDGET_PER_USER + [429]
-    assert sorted(calls) == [200] * PROXY_RATE_LIMIT_PER_MINUTE + [429]
+    assert calls and sorted(calls) == [200] * PROXY_RATE_LIMIT_PER_MINUTE + [429]
 
 
 def test_an_sqlite_too_old_for_atomic_upserts_stops_the_app(settings, monkeypatch):
