@@ -9,6 +9,11 @@ from connectors.sandbox.server import SandboxServer
 from credentials_app.crypto import generate_key
 
 
+def pytest_collection_modifyitems(items):
+    """Run the tests marked `long` first, so their waits on servers and deadlines overlap the quick tests."""
+    items.sort(key=lambda item: item.get_closest_marker("long") is None)
+
+
 @pytest.fixture(autouse=True)
 def encryption_keys(settings):
     """Give every test its own keyring; return the keys, primary first."""
@@ -20,6 +25,12 @@ def encryption_keys(settings):
 def fast_password_hasher(settings):
     """Hash test passwords with MD5: the production hasher spends a quarter second on each one."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def static_files_found_when_asked(settings):
+    """Find static files per request: otherwise every test client's middleware lists all of them first."""
+    settings.WHITENOISE_AUTOREFRESH = True
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,7 @@ def _cases(function):
     return cases
 
 
+@pytest.mark.long
 @pytest.mark.parametrize("module", [test_behaviour, test_registry], ids=lambda module: module.__name__)
 def test_every_shared_test_passes_for_a_new_provider(
     module, acme, check, sandbox_config, sandbox_server, tmp_path_factory, caplog
@@ -114,6 +115,7 @@ def _run_suites_with_acme(*suites: str, marker: str) -> str:
     return finished.stdout
 
 
+@pytest.mark.long
 def test_the_proxy_and_api_suites_pass_for_a_sixth_provider_from_its_three_pieces():
     """Registered like the five, Acme runs every per-provider proxy, connector and API test, and passes."""
     output = _run_suites_with_acme(*SHARED_SUITES, marker="not browser")

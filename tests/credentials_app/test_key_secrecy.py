@@ -52,6 +52,7 @@ def test_key_appears_in_no_response_log_line_or_audit_event(client, user_factory
         assert MARKER not in json.dumps([event.credential_name, event.actor_name, event.details])
 
 
+@pytest.mark.long
 def test_sqlite_file_holds_no_key_in_plaintext(tmp_path):
     """Store a credential in a real SQLite file, then read the raw bytes of the database."""
     marker = "plaintext-marker-7f3a9c"

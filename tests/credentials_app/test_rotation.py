@@ -186,6 +186,7 @@ def _assert_all_decrypt(rows):
         assert plaintext == f"secret-of-{name.removeprefix('Credential ')}"
 
 
+@pytest.mark.long
 def test_a_rotation_killed_mid_run_loses_nothing_and_resumes(tmp_path, settings):
     """SIGKILL after a committed batch: every secret still decrypts, and a second run finishes the job."""
     old, new = generate_key(), generate_key()

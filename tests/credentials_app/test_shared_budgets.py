@@ -54,6 +54,7 @@ def _empty_redis():
         client.flushdb()
 
 
+@pytest.mark.long
 def test_a_budget_spent_on_one_app_server_is_spent_on_the_other(sandbox_server, tmp_path):
     """Two gunicorn servers sharing PostgreSQL and Redis refuse the check that goes over one budget."""
     _reachable_or_skip()

@@ -14,7 +14,7 @@ from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, ma
 
 SLOW_CLIENTS = 8
 # The deadline this server gives a request to arrive: shorter than the default, to keep the test short.
-READ_DEADLINE = 4
+READ_DEADLINE = 2
 TRICKLED_HEAD = b"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"x" * 60 + b"\r\n\r\n"
 # With a CSRF cookie, the sign-in page reads the form before it answers.
 BODY_HEAD = (b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60\r\n"
@@ -46,6 +46,7 @@ def _trickle(address, at_once: bytes, trickled: bytes, outcome: dict, stop: thre
         outcome["cut_after"] = time.monotonic() - started
 
 
+@pytest.mark.long
 def test_slow_clients_are_cut_off_and_do_not_delay_other_callers(tmp_path):
     """Eight clients trickling headers or a body are cut off after the deadline; meanwhile others wait under a second."""
     env = {

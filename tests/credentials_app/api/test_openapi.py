@@ -33,6 +33,7 @@ def test_the_docs_page_loads_only_our_own_scripts(client):
     assert "cdn" not in html and "/static/ninja/swagger-ui-bundle.js" in html
 
 
+@pytest.mark.long
 @pytest.mark.django_db(transaction=True)
 def test_generated_requests_get_no_server_error_and_answers_that_match_the_document(
     live_server, user_factory, credential_factory, sandbox, team_factory):

@@ -78,6 +78,7 @@ def connected_workers() -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+@pytest.mark.long
 def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox, user_factory, tmp_path):
     """Three watch processes on one PostgreSQL: every due check runs once at the provider, none twice, none missed."""
     names = [f"server-{n}" for n in range(3)]
@@ -116,6 +117,7 @@ def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox,
     assert not WatchRun.objects.filter(finished_at__isnull=True, due_at__lte=started).exists()
 
 
+@pytest.mark.long
 def test_a_worker_killed_mid_check_has_its_check_run_again_after_the_lease_once(sandbox, credential_factory, tmp_path):
     """SIGKILL during a check: after WATCH_LEASE_SECONDS another worker runs it, once, and its result is stored once."""
     credential = credential_factory(status=Credential.Status.NOT_VERIFIED)
