@@ -16,6 +16,9 @@ unexport PYTHONDONTWRITEBYTECODE
 # tests spend their time waiting on servers and deadlines, and the extra process uses a core meanwhile
 # (on two cores: 67 s with three processes, 72 s with four, 82 s with two). TEST_WORKERS=0 runs one.
 TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+# Tests go out four at a time, so the long ones, collected first, spread over the processes (in
+# chunks of a quarter of each process's share, the first process would get them all).
+XDIST = -n $(TEST_WORKERS) --maxschedchunk 4
 
 .PHONY: run test test-fast sandbox demo bench install install-test chromium axe migrate clean
 
@@ -72,13 +75,13 @@ axe: node_modules/axe-core/axe.min.js
 
 ## Run the whole suite, browser tests included.
 test: install-test chromium axe
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 	@# The browser tests run in one process: two Chromiums and two app servers on two cores time out.
 	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest -m browser $(PYTEST_ARGS)
 
 ## The suite without the browser tests.
 test-fast: install-test
-	$(PY) -m pytest -n $(TEST_WORKERS) -m "not browser" $(PYTEST_ARGS)
+	$(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 ## Local HTTPS emulations of every provider on 127.0.0.1:$(SANDBOX_PORT).
 sandbox: install

@@ -13,7 +13,7 @@ import requests
 from connectors.registry import CONNECTORS, get_connector
 from credentials_app.crypto import generate_key
 from tests.connectors.reads import real_read
-from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, check_a_key, manage, sign_in
+from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, check_a_key, set_up_site, sign_in
 
 # The README's defaults, which the server below runs with.
 CHECK_BUDGET_PER_USER = 20
@@ -58,6 +58,7 @@ def _in_one_window(burst):
     return results if time.time() // 60 == window else None
 
 
+@pytest.mark.long
 def test_make_run_shares_the_check_budget_and_the_proxy_limit_across_its_processes(sandbox_server, tmp_path):
     """With no Redis, the 21st check of a minute and the 601st proxied call of a minute are refused, in every process."""
     env = {
@@ -75,9 +76,7 @@ def test_make_run_shares_the_check_budget_and_the_proxy_limit_across_its_process
         "DJANGO_SUPERUSER_EMAIL": "owner@example.com",
         "DJANGO_SUPERUSER_PASSWORD": "pw-for-embedded-limits",
     }
-    manage(env, "migrate", "--noinput")
-    manage(env, "createsuperuser", "--noinput")
-    raw_token, *credential_ids = manage(env, "shell", "-c", CREATE_PIPELINE).splitlines()[-1].split()
+    raw_token, *credential_ids = set_up_site(env, CREATE_PIPELINE).splitlines()[-1].split()
     with app_server(env, arguments=MAKE_RUN_SERVER) as (base_url, server):
         assert _worker_processes(server.pid) > 1, "make run's server should start several processes"
 

@@ -7,7 +7,7 @@ import pytest
 import requests
 
 from credentials_app.crypto import generate_key
-from tests.credentials_app.server_support import app_server, check_a_key, manage, sign_in
+from tests.credentials_app.server_support import app_server, check_a_key, set_up_site, sign_in
 
 POSTGRES_URL = "postgres://postgres@127.0.0.1:5432"
 # A Redis database of its own (not 0), emptied before and after.
@@ -80,8 +80,7 @@ def test_a_budget_spent_on_one_app_server_is_spent_on_the_other(sandbox_server, 
             "DJANGO_SUPERUSER_PASSWORD": "pw-for-two-servers",
         }
         env.pop("CACHE_URL", None)
-        manage(env, "migrate", "--noinput")
-        manage(env, "createsuperuser", "--noinput")
+        set_up_site(env)
         first, _ = stack.enter_context(app_server(env))
         second, _ = stack.enter_context(app_server(env))
         session = requests.Session()

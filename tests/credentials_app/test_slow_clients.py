@@ -10,7 +10,7 @@ import requests
 
 from credentials_app.crypto import generate_key
 from credentials_app.config.gunicorn_worker import READ_AHEAD_BYTES, request_in
-from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, manage
+from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, set_up_site
 
 SLOW_CLIENTS = 8
 # The deadline this server gives a request to arrive: shorter than the default, to keep the test short.
@@ -62,8 +62,7 @@ def test_slow_clients_are_cut_off_and_do_not_delay_other_callers(tmp_path):
         "DJANGO_SUPERUSER_EMAIL": "owner@example.com",
         "DJANGO_SUPERUSER_PASSWORD": "pw-for-slow-clients",
     }
-    manage(env, "migrate", "--noinput")
-    manage(env, "createsuperuser", "--noinput")  # Past the first-run page, so the sign-in page reads the form.
+    set_up_site(env)  # Past the first-run page, so the sign-in page reads the form.
     with app_server(env, arguments=MAKE_RUN_SERVER) as (base_url, _server):
         address = ("127.0.0.1", int(base_url.rsplit(":", 1)[1]))
         stop, outcomes, slow = threading.Event(), [], []
