@@ -9,16 +9,16 @@ PY := $(VENV)/bin/python
 PYTHON ?= $(shell for p in python3.14 python3.13 python3.12 python3.11 python3; do \
 	if $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1; then command -v $$p; break; fi; done)
 CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
-# Python may keep compiled modules (and pytest its rewritten tests) in __pycache__, even where the
-# environment turns that off: every test process and server started by the tests then starts sooner.
-unexport PYTHONDONTWRITEBYTECODE
 # Test processes for the tests without a browser (pytest-xdist): one per core and one more, because many
 # tests spend their time waiting on servers and deadlines, and the extra process uses a core meanwhile
 # (on two cores: 67 s with three processes, 72 s with four, 82 s with two). TEST_WORKERS=0 runs one.
-TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
+TEST_WORKERS ?= $(shell echo $$(( $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) + 1 )))
 # Tests go out four at a time, so the long ones, collected first, spread over the processes (in
 # chunks of a quarter of each process's share, the first process would get them all).
+# PYTHONDONTWRITEBYTECODE is emptied for the tests: each test process, and each server a test starts,
+# then starts sooner from modules compiled once (and pytest's rewritten tests) than by compiling them again.
 XDIST = -n $(TEST_WORKERS) --maxschedchunk 4
+PYTEST = PYTHONDONTWRITEBYTECODE= $(PY) -m pytest
 
 .PHONY: run test test-fast sandbox demo bench install install-test chromium axe migrate clean
 
@@ -75,13 +75,13 @@ axe: node_modules/axe-core/axe.min.js
 
 ## Run the whole suite, browser tests included.
 test: install-test chromium axe
-	$(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) -m "not browser" $(PYTEST_ARGS)
 	@# The browser tests run in one process: two Chromiums and two app servers on two cores time out.
-	CHROMIUM_PATH=$(CHROMIUM) $(PY) -m pytest -m browser $(PYTEST_ARGS)
+	CHROMIUM_PATH=$(CHROMIUM) $(PYTEST) -m browser $(PYTEST_ARGS)
 
 ## The suite without the browser tests.
 test-fast: install-test
-	$(PY) -m pytest $(XDIST) -m "not browser" $(PYTEST_ARGS)
+	$(PYTEST) $(XDIST) -m "not browser" $(PYTEST_ARGS)
 
 ## Local HTTPS emulations of every provider on 127.0.0.1:$(SANDBOX_PORT).
 sandbox: install

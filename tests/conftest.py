@@ -11,6 +11,8 @@ from credentials_app.crypto import generate_key
 
 def pytest_collection_modifyitems(items):
     """Run the tests marked `long` first, so their waits on servers and deadlines overlap the quick tests."""
+    # Ahead of pytest-django's order (plain database tests before transactional ones): a transactional
+    # test's flush removes nothing the others need, as no migration stores data.
     items.sort(key=lambda item: item.get_closest_marker("long") is None)
 
 

@@ -66,7 +66,7 @@ _SET_UP = """
 import os
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-call_command("migrate", interactive=False, verbosity=0)
+call_command("migrate", interactive=False, verbosity=0, skip_checks=False)  # as `manage.py migrate` checks
 get_user_model().objects.create_superuser(
     os.environ["DJANGO_SUPERUSER_USERNAME"], os.environ["DJANGO_SUPERUSER_EMAIL"], os.environ["DJANGO_SUPERUSER_PASSWORD"]
 )

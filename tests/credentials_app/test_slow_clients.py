@@ -14,7 +14,7 @@ from tests.credentials_app.server_support import MAKE_RUN_SERVER, app_server, se
 
 SLOW_CLIENTS = 8
 # The deadline this server gives a request to arrive: shorter than the default, to keep the test short.
-READ_DEADLINE = 2
+READ_DEADLINE = 4
 TRICKLED_HEAD = b"GET /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Padding: " + b"x" * 60 + b"\r\n\r\n"
 # With a CSRF cookie, the sign-in page reads the form before it answers.
 BODY_HEAD = (b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: 60\r\n"

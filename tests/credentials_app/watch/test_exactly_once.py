@@ -10,7 +10,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings as django_settings
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 from connectors.registry import CONNECTORS
@@ -68,43 +68,53 @@ def credentials(count: int, owner) -> list[Credential]:
     return Credential.objects.bulk_create(made)
 
 
-def connected_workers() -> set[str]:
-    """Return the worker ids (their PostgreSQL application names) that hold a connection to the test database."""
+def waiting_on_a_lock(names: list[str]) -> set[str]:
+    """Return which of the worker ids named (their PostgreSQL application names) wait on a lock now."""
     with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")  # else a transaction sees its first reading again
         cursor.execute(
             "SELECT DISTINCT application_name FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
+            " AND wait_event_type = 'Lock' AND application_name = ANY(%s)", [names]
         )
         return {name for (name,) in cursor.fetchall()}
 
 
-@pytest.mark.long
 def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox, user_factory, tmp_path):
     """Three watch processes on one PostgreSQL: every due check runs once at the provider, none twice, none missed."""
     names = [f"server-{n}" for n in range(3)]
-    # libpq names each worker's connections after it, so the test sees when all three are up and polling.
-    workers = [
-        start_worker(name, sandbox, tmp_path, WATCH_BATCH="40", WATCH_POLL_SECONDS="0.2", PGAPPNAME=name)
-        for name in names
-    ]
+    made = credentials(DUE_CHECKS, user_factory())
+    before = len(sandbox.state.requests)
+    workers = []
     try:
-        deadline = time.monotonic() + 120
-        while not set(names) <= connected_workers() and time.monotonic() < deadline:
-            time.sleep(0.1)
-        assert set(names) <= connected_workers(), "the watch processes never reached the database"
-        # The checks fall due only now, while all three poll: they contend for every batch, as servers do.
-        before = len(sandbox.state.requests)
-        made = credentials(DUE_CHECKS, user_factory())
+        # The runs table is locked until all three wait to plan into it, so they plan the same 1,200
+        # checks and claim them at the same moment, as servers started together do. libpq names each
+        # worker's connections after it (PGAPPNAME), so the test sees them wait.
+        with transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(f"LOCK TABLE {WatchRun._meta.db_table} IN SHARE ROW EXCLUSIVE MODE")
+            workers = [
+                start_worker(name, sandbox, tmp_path, WATCH_BATCH="40", WATCH_POLL_SECONDS="0.2", PGAPPNAME=name)
+                for name in names
+            ]
+            deadline = time.monotonic() + 120
+            while waiting_on_a_lock(names) != set(names) and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert waiting_on_a_lock(names) == set(names), "the watch processes never reached the runs table"
         started = timezone.now()
-        watch_plan(now=started)
         finished = WatchRun.objects.filter(job=WatchRun.Job.CHECK, finished_at__isnull=False)
         while finished.count() < DUE_CHECKS and time.monotonic() < deadline + 300:
             time.sleep(0.2)
         time.sleep(0.5)  # Room for a second run of any check, were there one.
     finally:
+        outputs = []
         for worker in workers:
             worker.send_signal(signal.SIGTERM)
-        outputs = [worker.communicate(timeout=60)[0] for worker in workers]
+        for worker in workers:
+            try:
+                outputs.append(worker.communicate(timeout=60)[0])
+            except subprocess.TimeoutExpired:
+                worker.kill()
+                outputs.append(worker.communicate()[0])
 
     assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
     assert len(sandbox.state.requests) - before == DUE_CHECKS  # 0 run twice, 0 missed, at the provider
