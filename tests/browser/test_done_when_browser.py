@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from credentials_app.models import AuditEvent, Membership
 from credentials_app.signin.csp import csp_with_sign_on
 from tests.browser.helpers import PASSWORD, label
-from tests.browser.test_two_factor_browser import SIGN_IN, virtual_authenticator
+from tests.browser.test_two_factor_browser import SIGN_IN, enrol_passkey
 from tests.oidc_idp.server import identity_provider, sso_settings
 
 pytestmark = pytest.mark.browser
@@ -41,11 +41,7 @@ def test_owner_requires_two_factors_enrols_a_passkey_invites_and_the_teammate_si
     expect(page).to_have_url(re.compile(r"/accounts/2fa/$"))
     page.goto("/teams/")
     expect(page).to_have_url(re.compile(r"/accounts/2fa/$"))
-    virtual_authenticator(page)
-    page.goto("/accounts/2fa/webauthn/add/")
-    page.get_by_label("Name").fill("Owner's laptop")
-    page.get_by_role("button", name="Add").click()
-    page.wait_for_url(lambda url: "/accounts/2fa/" in url and "/add/" not in url)
+    enrol_passkey(page, "Owner's laptop")
 
     # The owner makes the team and invites the teammate, who gets the link by mail.
     page.goto("/teams/")

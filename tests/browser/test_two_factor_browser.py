@@ -52,6 +52,16 @@ def virtual_authenticator(page) -> None:
     )
 
 
+def enrol_passkey(page, name: str, *, passwordless: bool = False) -> None:
+    """Give the page a virtual authenticator and add a passkey it holds, named name, on the two-factor pages."""
+    virtual_authenticator(page)
+    page.goto("/accounts/2fa/webauthn/add/")
+    page.get_by_label("Name").fill(name)
+    if passwordless:
+        page.get_by_label("Passwordless").check()
+    page.get_by_role("button", name="Add").click()
+    page.wait_for_url(lambda url: "/accounts/2fa/" in url and "/add/" not in url)
+
 def test_sign_in_with_an_app_code_and_recover_with_a_code(signed_in_page, user):
     """Enrol an app; sign in with its code; then, device lost, with a recovery code that works once."""
     page = signed_in_page
@@ -77,12 +87,7 @@ def test_sign_in_with_an_app_code_and_recover_with_a_code(signed_in_page, user):
 def test_enrol_a_passkey_and_sign_in_with_it(signed_in_page, user):
     """A passkey added through the virtual authenticator signs in on its own, without the password."""
     page = signed_in_page
-    virtual_authenticator(page)
-    page.goto("/accounts/2fa/webauthn/add/")
-    page.get_by_label("Name").fill("Laptop")
-    page.get_by_label("Passwordless").check()
-    page.get_by_role("button", name="Add").click()
-    page.wait_for_url(lambda url: "/accounts/2fa/" in url and "/add/" not in url)
+    enrol_passkey(page, "Laptop", passwordless=True)
     assert Authenticator.objects.filter(user=user, type=Authenticator.Type.WEBAUTHN).exists()
     sign_out(page)
 
@@ -96,11 +101,7 @@ def test_enrol_a_passkey_and_sign_in_with_it(signed_in_page, user):
 def test_a_passkey_is_the_second_factor_after_the_password(signed_in_page, user):
     """With only a passkey enrolled, the password leads to the passkey prompt, and the passkey signs in."""
     page = signed_in_page
-    virtual_authenticator(page)
-    page.goto("/accounts/2fa/webauthn/add/")
-    page.get_by_label("Name").fill("Laptop")
-    page.get_by_role("button", name="Add").click()
-    page.wait_for_url(lambda url: "/accounts/2fa/" in url and "/add/" not in url)
+    enrol_passkey(page, "Laptop")
     sign_out(page)
 
     submit_password(page, user)

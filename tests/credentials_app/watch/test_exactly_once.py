@@ -58,6 +58,19 @@ def start_worker(worker_id: str, sandbox, tmp_path, *extra_args, **env) -> subpr
     )
 
 
+def stop_workers(workers: list[subprocess.Popen]) -> list[str]:
+    """Stop workers with SIGTERM (SIGKILL for one still running a minute later); return what each printed."""
+    for worker in workers:
+        worker.send_signal(signal.SIGTERM)  # nothing, for one that has ended
+    outputs = []
+    for worker in workers:
+        try:
+            outputs.append(worker.communicate(timeout=60)[0])
+        except subprocess.TimeoutExpired:
+            worker.kill()
+            outputs.append(worker.communicate()[0])
+    return outputs
+
 def credentials(count: int, owner) -> list[Credential]:
     """Store count never-checked credentials with a valid sandbox key, spread over every provider."""
     made = []
@@ -106,15 +119,7 @@ def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox,
             time.sleep(0.2)
         time.sleep(0.5)  # Room for a second run of any check, were there one.
     finally:
-        outputs = []
-        for worker in workers:
-            worker.send_signal(signal.SIGTERM)
-        for worker in workers:
-            try:
-                outputs.append(worker.communicate(timeout=60)[0])
-            except subprocess.TimeoutExpired:
-                worker.kill()
-                outputs.append(worker.communicate()[0])
+        outputs = stop_workers(workers)
 
     assert [worker.returncode for worker in workers] == [0, 0, 0], outputs
     assert len(sandbox.state.requests) - before == DUE_CHECKS  # 0 run twice, 0 missed, at the provider
@@ -136,7 +141,7 @@ def test_a_worker_killed_mid_check_has_its_check_run_again_after_the_lease_once(
     sandbox.state.delay_seconds = 30.0
     lease = {"WATCH_LEASE_SECONDS": "4", "WATCH_POLL_SECONDS": "0.2"}
     killed = start_worker("killed", sandbox, tmp_path, **lease)
-    other = None
+    workers = [killed]
     try:
         deadline = time.monotonic() + 60
         while len(sandbox.state.requests) == before and time.monotonic() < deadline:
@@ -146,7 +151,7 @@ def test_a_worker_killed_mid_check_has_its_check_run_again_after_the_lease_once(
         killed.wait(timeout=10)
         killed_at = timezone.now()
         sandbox.state.delay_seconds = 0.0
-        other = start_worker("survivor", sandbox, tmp_path, **lease)
+        workers.append(start_worker("survivor", sandbox, tmp_path, **lease))
         run = WatchRun.objects.get(credential=credential, job=WatchRun.Job.CHECK)
         while run.finished_at is None and time.monotonic() < deadline:
             time.sleep(0.1)
@@ -154,9 +159,7 @@ def test_a_worker_killed_mid_check_has_its_check_run_again_after_the_lease_once(
         time.sleep(1.0)  # Room for a second run, were there one.
     finally:
         sandbox.state.delay_seconds = 0.0
-        if other is not None:
-            other.send_signal(signal.SIGTERM)
-            other.wait(timeout=30)
+        stop_workers(workers)
 
     assert (run.claimed_by, run.attempts, run.outcome) == ("survivor", 2, "verified")
     assert (run.finished_at - killed_at).total_seconds() >= 4 - 1.5  # not before the killed worker's lease ended
