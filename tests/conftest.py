@@ -84,6 +84,17 @@ def sandbox_server(tmp_path_factory):
 
 
 @pytest.fixture
+def awaited_read_timeout():
+    """Return the read timeout, in seconds, of a test that waits for one to pass.
+
+    The sandbox's slow key answers only after slow_seconds (2 s), so any shorter timeout is reached,
+    and a short one keeps the test from waiting longer than it must. Tests that expect an answer keep
+    the sandbox fixture's 1 s, which a loaded machine still meets.
+    """
+    return 0.3
+
+
+@pytest.fixture
 def sandbox(settings, sandbox_server):
     """Point the app's checks at the sandbox, with a 1 s read timeout so "slow" is quick to test."""
     settings.PROVIDER_SANDBOX_URL = sandbox_server.url

@@ -13,7 +13,7 @@ def connector(request):
 
 # Long enough to outlast the deadline tests/connectors/test_behaviour.py sets, far shorter than the
 # sandbox's default, so the dripping-answer tests run quickly.
-QUICK_TRICKLE_SECONDS = 1.2
+QUICK_TRICKLE_SECONDS = 0.8
 
 
 @pytest.fixture

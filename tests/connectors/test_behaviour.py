@@ -41,13 +41,13 @@ def test_a_key_revoked_at_the_provider_is_rejected_until_restored(connector, che
     assert check(connector, keys.VALID).outcome == Outcome.VERIFIED
 
 
-def test_slow_provider_times_out_as_could_not_check(connector, check):
+def test_slow_provider_times_out_as_could_not_check(connector, check, sandbox_config, awaited_read_timeout):
     """A provider that answers after the read timeout gives Could not check, saying it was slow."""
-    result = check(connector, keys.SLOW)
+    result = check(connector, keys.SLOW, config=replace(sandbox_config, read_timeout=awaited_read_timeout))
 
     assert result.outcome == Outcome.COULD_NOT_CHECK
     assert "did not answer in time" in result.message
-    assert "read 1 s" in result.message
+    assert f"read {awaited_read_timeout:g} s" in result.message
 
 
 def test_a_dripping_answer_stops_at_the_check_deadline(connector, check, sandbox_config, sandbox_server):
@@ -55,7 +55,7 @@ def test_a_dripping_answer_stops_at_the_check_deadline(connector, check, sandbox
 
     Each drip arrives within the read timeout, so only the total deadline (connect + read) stops it.
     """
-    config = replace(sandbox_config, connect_timeout=0.5, read_timeout=0.4)
+    config = replace(sandbox_config, connect_timeout=0.3, read_timeout=0.3)
     assert config.connect_timeout + config.read_timeout < sandbox_server.state.trickle_seconds * 0.9
 
     result = check(connector, keys.TRICKLE, config=config)
@@ -246,9 +246,12 @@ def debug_logs(caplog):
     "key",
     [keys.VALID, keys.REJECTED, keys.SLOW, keys.RATE_LIMITED, keys.SERVER_ERROR, keys.BAD_BODY, keys.REDIRECT],
 )
-def test_key_never_appears_in_message_logs_or_url(connector, check, sandbox_server, debug_logs, key):
+def test_key_never_appears_in_message_logs_or_url(
+    connector, check, sandbox_config, sandbox_server, debug_logs, key, awaited_read_timeout
+):
     """Whatever the outcome, the key is not in the message, in any log line, or in the URL sent."""
-    result = check(connector, key)
+    # The slow key's timeout is awaited; any other key's outcome matters less here than what is written.
+    result = check(connector, key, config=replace(sandbox_config, read_timeout=awaited_read_timeout))
 
     assert key not in result.message
     assert any(record.name.startswith("urllib3") for record in debug_logs.records)

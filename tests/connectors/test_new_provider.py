@@ -45,7 +45,7 @@ def _cases(function):
 @pytest.mark.long
 @pytest.mark.parametrize("module", [test_behaviour, test_registry], ids=lambda module: module.__name__)
 def test_every_shared_test_passes_for_a_new_provider(
-    module, acme, check, sandbox_config, sandbox_server, tmp_path_factory, caplog
+    module, acme, check, sandbox_config, sandbox_server, tmp_path_factory, caplog, awaited_read_timeout
 ):
     """Each shared test that takes `connector` runs, with every case, for Acme and passes."""
     caplog.set_level(logging.DEBUG)
@@ -62,7 +62,8 @@ def test_every_shared_test_passes_for_a_new_provider(
                 fixtures = {
                     "connector": acme, "check": check, "sandbox_config": sandbox_config,
                     "sandbox_server": sandbox_server, "monkeypatch": monkeypatch,
-                    "tmp_path": tmp_path_factory.mktemp("acme"), "debug_logs": caplog, **case,
+                    "tmp_path": tmp_path_factory.mktemp("acme"), "debug_logs": caplog,
+                    "awaited_read_timeout": awaited_read_timeout, **case,
                 }
                 wanted = inspect.signature(function).parameters
                 missing = set(wanted) - set(fixtures)

@@ -328,9 +328,9 @@ def test_the_key_never_comes_back_in_an_answer_or_a_log(connector, forward, capl
     assert not any(key in record.getMessage() for record in caplog.records for key in SCANNED_KEYS)
 
 
-def test_a_slow_provider_times_out_as_a_problem_without_the_key(connector, forward):
+def test_a_slow_provider_times_out_as_a_problem_without_the_key(connector, forward, sandbox_config, awaited_read_timeout):
     with pytest.raises(UpstreamTimeout) as timeout:
-        forward(connector, keys.SLOW)
+        forward(connector, keys.SLOW, config=replace(sandbox_config, read_timeout=awaited_read_timeout))
 
     assert timeout.value.status == 504
     assert keys.SLOW not in timeout.value.detail

@@ -210,7 +210,10 @@ def test_past_the_rate_limit_the_provider_is_protected_with_429_and_retry_after(
     assert _events(credential, Action.PROXY_REFUSED)[0].details["status"] == 429
 
 
-def test_a_provider_that_does_not_answer_in_time_is_a_504_problem(call, credential_factory, user_factory):
+def test_a_provider_that_does_not_answer_in_time_is_a_504_problem(
+    call, credential_factory, user_factory, settings, awaited_read_timeout
+):
+    settings.CONNECTOR_READ_TIMEOUT = awaited_read_timeout
     owner = user_factory()
     credential = credential_factory(owner=owner, key=keys.SLOW)
     _, raw = make_token(owner, USE)

@@ -28,8 +28,8 @@ COULD_NOT_CHECK = [
 def test_save_without_checking_stores_every_could_not_check_outcome(client, sign_in, sandbox, settings, connector, key):
     """Whatever stopped the check, "Save without checking" (the overlay's second post) stores the key, saying why."""
     # A deadline shorter than the trickle key's drip, so that key, too, cannot be checked.
-    settings.CONNECTOR_CONNECT_TIMEOUT, settings.CONNECTOR_READ_TIMEOUT = 0.5, 0.4
-    assert sandbox.state.trickle_seconds > 0.9
+    settings.CONNECTOR_CONNECT_TIMEOUT, settings.CONNECTOR_READ_TIMEOUT = 0.3, 0.3
+    assert sandbox.state.trickle_seconds > 0.6
     owner = sign_in()
     url = reverse("credential_add", args=[sorted(connector.kinds)[0], connector.id])
     data = {

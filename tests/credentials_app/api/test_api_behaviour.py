@@ -34,8 +34,11 @@ def test_a_malformed_body_is_a_422_problem_that_does_not_echo_the_input(user_fac
     assert b"sandbox_key_valid" not in answer.content
 
 
-def test_could_not_check_returns_a_permit_that_saves_the_same_key_unchecked(user_factory, api_client_for, sandbox):
+def test_could_not_check_returns_a_permit_that_saves_the_same_key_unchecked(
+    user_factory, api_client_for, sandbox, settings, awaited_read_timeout
+):
     """A provider that cannot be asked answers 409 with a permit; presenting it saves "Could not check"."""
+    settings.CONNECTOR_READ_TIMEOUT = awaited_read_timeout  # the slow key's is awaited
     api = api_client_for(user_factory())
     body = {"provider": "humanitix", "name": "Events", "key": "sandbox_key_error"}
 

@@ -92,6 +92,7 @@ def waiting_on_a_lock(names: list[str]) -> set[str]:
         return {name for (name,) in cursor.fetchall()}
 
 
+@pytest.mark.long
 def test_three_watch_processes_run_each_of_1200_due_checks_exactly_once(sandbox, user_factory, tmp_path):
     """Three watch processes on one PostgreSQL: every due check runs once at the provider, none twice, none missed."""
     names = [f"server-{n}" for n in range(3)]
