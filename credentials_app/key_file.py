@@ -13,6 +13,7 @@ from django.db import DatabaseError, connection
 from credentials_app import crypto
 from credentials_app.local_secrets import write_private_file
 from credentials_app.models import Credential
+from credentials_app.signin.sealed_factors import sealed_factor_count
 
 logger = logging.getLogger(__name__)
 
@@ -57,10 +58,11 @@ def missing_key_file_message(path, count: int | None = None) -> str:
 
 
 def stored_secret_count() -> int | None:
-    """Return the number of stored secrets (0 before the first migration), or None if the database cannot say."""
+    """Return the number of stored secrets, credential keys and sealed second factors (0 before the first
+    migration), or None if the database cannot say."""
     try:
         if Credential._meta.db_table not in connection.introspection.table_names():
             return 0
-        return Credential.objects.count()
+        return Credential.objects.count() + sealed_factor_count()
     except DatabaseError:
         return None

@@ -1,4 +1,5 @@
-"""Re-encrypt every stored secret under the primary key, online and resumable.
+"""Re-encrypt every stored secret under the primary key, online and resumable: credential keys, then
+second factors' secrets (signin/sealed_factors.py).
 
 The work goes in batches by primary key, each batch in its own transaction. A row is written
 only if its secret is still the one that was read (compare-and-swap), so a key replaced by the
@@ -16,6 +17,7 @@ from django.db.models import Count
 
 from credentials_app import crypto, events
 from credentials_app.models import Credential
+from credentials_app.signin.sealed_factors import factor_key_counts, factors_reseal, factors_to_reseal
 
 
 
@@ -49,7 +51,8 @@ class KeyUsage:
 def secrets_key_usage() -> list[KeyUsage]:
     """Return, for every configured or stored key id, how many secrets it protects; primary first."""
     keyring = crypto.get_keyring()
-    counts = dict(Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n"))
+    counts = Counter(dict(Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n")))
+    counts.update(factor_key_counts())
     key_ids = list(keyring.keys) + sorted(set(counts) - set(keyring.keys))
     return [
         KeyUsage(
@@ -150,11 +153,16 @@ def secrets_rotate(
             on_batch(report, len(rows))
         if pause_seconds:
             time.sleep(pause_seconds)
+    factors, from_key_ids = factors_reseal(unreadable=report.unreadable)
+    report.rotated += factors
+    report.from_key_ids.update(from_key_ids)
+    if factors and on_batch is not None:
+        on_batch(report, factors)
     if report.rotated:
         events.master_key_rotated(from_key_ids=report.from_key_ids, to_key_id=report.to_key_id, count=report.rotated)
     return report
 
 
 def secrets_to_rotate() -> int:
-    """Return how many stored secrets are not under the primary key."""
-    return Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count()
+    """Return how many stored secrets (credential keys, second factors) are not under the primary key."""
+    return Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count() + factors_to_reseal()

@@ -10,6 +10,7 @@ from django.db.models import Count
 from credentials_app import crypto
 from credentials_app.key_file import ensure_key_file
 from credentials_app.models import Credential
+from credentials_app.signin.sealed_factors import factor_key_counts
 
 
 @checks.register(checks.Tags.security)
@@ -29,6 +30,7 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
     try:
         keyring = crypto.get_keyring()
         missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))
+        factors = {key_id: n for key_id, n in factor_key_counts().items() if key_id not in keyring}
     except (crypto.KeyringError, DatabaseError):
         return []
     # A warning, not an error: the app keeps serving, and each such credential shows
@@ -43,6 +45,15 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
             id="credentials.W002",
         )
         for row in counts.order_by("key_id")
+    ] + [
+        checks.Warning(
+            f"{n} second factor(s) were sealed with key {key_id}, which is not in CREDENTIALS_ENCRYPTION_KEYS; "
+            "the people who hold them cannot sign in with them.",
+            hint="Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key), or reset their "
+            "second factors (Admin > Users > Reset second factors).",
+            id="credentials.W004",
+        )
+        for key_id, n in sorted(factors.items())
     ]
 
 

@@ -333,6 +333,8 @@ ACCOUNT_RATE_LIMITS = {"login_failed": f"{AXES_FAILURE_LIMIT}/{int(AXES_COOLOFF_
 # (signing in, or the last second look) is older than this.
 ACCOUNT_REAUTHENTICATION_TIMEOUT = env.int("REAUTHENTICATION_MINUTES", default=5) * 60
 MFA_SUPPORTED_TYPES = ["totp", "webauthn", "recovery_codes"]
+# Authenticator apps' secrets and recovery codes' seeds are sealed under the keyring (signin/sealed_factors.py).
+MFA_ADAPTER = "credentials_app.signin.adapter.MFAAdapter"
 MFA_TOTP_ISSUER = env.str("TWO_FACTOR_ISSUER", default="Credential Manager")
 # Browsers allow WebAuthn on http://localhost only; anywhere else the app must be served over HTTPS.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG or env.bool("WEBAUTHN_ALLOW_INSECURE_ORIGIN", default=False)

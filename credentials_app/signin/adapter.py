@@ -1,9 +1,12 @@
-"""allauth's hooks: no self sign-up, and one freshness rule for every second look."""
+"""allauth's hooks: no self sign-up, one freshness rule for every second look, and second factors' secrets sealed."""
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context
+from allauth.mfa.adapter import DefaultMFAAdapter
 from django.urls import reverse
+from django.views.decorators.debug import sensitive_variables
 
 from credentials_app.signin.proof import proof_is_recent
+from credentials_app.signin.sealed_factors import factor_open, factor_seal
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -39,3 +42,19 @@ class AccountAdapter(DefaultAccountAdapter):
         factor right after signing in would ask for the password twice.
         """
         return not proof_is_recent(context.request)
+
+
+class MFAAdapter(DefaultMFAAdapter):
+    """Seal the secrets allauth stores for second factors under the keyring, as credential keys are.
+
+    A secret that does not open (its key missing from the keyring) raises FactorSecretUnavailable, a
+    keyring error: the person is told an operator must act, and staff what to do.
+    """
+
+    @sensitive_variables()
+    def encrypt(self, text: str) -> str:
+        return factor_seal(text)
+
+    @sensitive_variables()
+    def decrypt(self, encrypted_text: str) -> str:
+        return factor_open(encrypted_text)
