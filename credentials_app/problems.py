@@ -23,7 +23,7 @@ MACHINE_PREFIXES = ("/api/", "/proxy/", VAULT_PREFIX)
 # path nor how many secrets it holds (those are for staff and `manage.py check`).
 KEYRING_UNAVAILABLE_DETAIL = (
     "The encryption keys are unavailable, so nothing was read or changed. An operator must fix them; "
-    "`python manage.py check` names the fix."
+    "`python manage.py check --database default` names the fix."
 )
 
 

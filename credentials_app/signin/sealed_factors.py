@@ -6,6 +6,7 @@ adapter is not told whose factor it seals, so each is bound to this use, not to 
 factor secret never opens as a credential key, nor a key as a factor secret. rotate_encryption_key
 re-seals them under the primary key (rotation.py).
 """
+import logging
 from collections import Counter
 from collections.abc import Callable
 
@@ -15,6 +16,7 @@ from django.views.decorators.debug import sensitive_variables
 
 from credentials_app import crypto
 
+logger = logging.getLogger(__name__)
 ASSOCIATED_DATA = "second-factor-secret"
 # The types whose data holds sealed values, and where: a string under "secret" (TOTP) or "seed"
 # (recovery codes), or a list under "migrated_codes" (recovery codes imported by allauth's migration tools).
@@ -35,15 +37,26 @@ def factor_seal(text: str) -> str:
 
 @sensitive_variables()
 def factor_open(stored: str) -> str:
-    """Return the secret factor_seal sealed; raise FactorSecretUnavailable, naming the key id, if it cannot open."""
-    try:
-        return crypto.decrypt(stored, associated_data=ASSOCIATED_DATA)
-    except crypto.SecretUnavailable as error:
-        raise FactorSecretUnavailable(
-            f"A second factor cannot be used: its secret was sealed with key {error.key_id}, which this install "
-            "cannot use. Restore that key to CREDENTIALS_ENCRYPTION_KEYS, or reset the person's second factors "
-            "(Admin > Users > Reset second factors)."
-        ) from None
+    """Return the secret factor_seal sealed; raise FactorSecretUnavailable, naming the key id and the fix, if it cannot open.
+
+    The failure is logged too: the person meeting it is not signed in yet, so only the log tells the operator which key.
+    """
+    if not is_sealed(stored):
+        failure = FactorSecretUnavailable(
+            "A second factor cannot be used: its secret is stored unsealed, as before this release sealed them. "
+            "Run `manage.py migrate` (or `manage.py rotate_encryption_key`) to seal it."
+        )
+    else:
+        try:
+            return crypto.decrypt(stored, associated_data=ASSOCIATED_DATA)
+        except crypto.SecretUnavailable as error:
+            failure = FactorSecretUnavailable(
+                f"A second factor cannot be used: its secret was sealed with key {error.key_id}, which this install "
+                "cannot use. Restore that key to CREDENTIALS_ENCRYPTION_KEYS, or reset the person's second factors "
+                "(Admin > Users > Reset second factors)."
+            )
+    logger.error("%s", failure)
+    raise failure
 
 
 def is_sealed(value) -> bool:
@@ -106,9 +119,11 @@ def factors_reseal(*, unreadable: Counter) -> tuple[int, Counter]:
     under "plaintext". A secret that cannot be opened is left as it is and counted in unreadable, by reason.
     """
     changed, from_key_ids = 0, Counter()
-    pending = Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("pk", flat=True)
-    for pk in list(pending):
-        # Locked while it is re-sealed, so a recovery code used meanwhile (which saves the row) is not undone.
+    factors = Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("pk", "data")
+    pending = [pk for pk, data in factors if any(crypto.must_update(value) for value in secrets_in(data))]
+    for pk in pending:
+        # One factor per transaction, locked while it is re-sealed, so a recovery code used meanwhile (which
+        # saves the row) is not undone. A person holds two factors at most: batches would buy nothing.
         with transaction.atomic():
             factor = Authenticator.objects.select_for_update().filter(pk=pk).first()
             if factor is None or not any(crypto.must_update(value) for value in secrets_in(factor.data)):

@@ -1,15 +1,14 @@
 """Second factors' secrets (an authenticator app's, the recovery codes' seed) are sealed at rest under the
 keyring, move with a key rotation, and a lost key is an operator's message, never a crash."""
 import base64
-import importlib
 import io
 
 import pyotp
 import pytest
 from allauth.mfa.models import Authenticator
-from django.apps import apps
 from django.core.management import call_command
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from credentials_app import crypto
@@ -20,7 +19,8 @@ from credentials_app.signin.sealed_factors import FactorSecretUnavailable, facto
 pytestmark = pytest.mark.django_db
 
 PASSWORD = "pw-for-tests-1"
-sealing = importlib.import_module("credentials_app.migrations.0009_seal_second_factor_secrets")
+BEFORE_SEALING = ("credentials_app", "0008_two_factor_invitations")
+SEALING = ("credentials_app", "0009_seal_second_factor_secrets")
 
 
 @pytest.fixture
@@ -53,25 +53,30 @@ def signs_in_with(client, person, code) -> bool:
 
 
 def test_an_authenticator_apps_secret_and_the_recovery_seed_are_stored_sealed(client, enrolled):
-    """The database holds neither the app's secret nor the recovery codes; both still sign in."""
+    """The database holds neither the app's secret nor the seed the recovery codes come from; both still sign in."""
     person, secret, codes = enrolled
+    seed = Authenticator.objects.get(user=person, type=Authenticator.Type.RECOVERY_CODES).data["seed"]
 
     stored = stored_rows(person)
     assert secret not in stored
-    assert not any(code in stored for code in codes)
-    totp = Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP)
-    assert totp.data["secret"].startswith("aesgcm1$")
+    assert seed.startswith("aesgcm1$") and factor_open(seed) not in stored
+    assert Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP).data["secret"].startswith("aesgcm1$")
     assert signs_in_with(client, person, pyotp.TOTP(secret).now())
     assert signs_in_with(client, person, codes[0])
 
 
-def test_a_sealed_factor_secret_never_opens_as_a_credential_key(enrolled):
-    """A factor's sealed secret, copied where a credential key goes, does not decrypt."""
+def test_a_sealed_factor_secret_and_a_credential_key_never_open_as_each_other(enrolled, credential_factory):
+    """A factor's sealed secret copied onto a credential does not decrypt, nor a credential's key as a factor."""
     person, _, _ = enrolled
     sealed = Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP).data["secret"]
+    credential = credential_factory(owner=person)
+    key = credential.secret
 
+    credential.secret = sealed
     with pytest.raises(crypto.SecretUnavailable):
-        crypto.decrypt(sealed, associated_data=f"credential:{person.pk}")
+        credential.decrypt_key()
+    with pytest.raises(FactorSecretUnavailable):
+        factor_open(key)
 
 
 def test_a_key_rotation_moves_second_factors_and_the_old_key_can_go(client, settings, enrolled, encryption_keys):
@@ -92,9 +97,10 @@ def test_a_key_rotation_moves_second_factors_and_the_old_key_can_go(client, sett
     assert signs_in_with(client, person, codes[1])
 
 
-def test_a_second_factor_whose_key_is_gone_is_an_operators_message_not_a_crash(client, settings, enrolled):
-    """Signing in with an app code whose key left the keyring answers 503, saying an operator must act."""
+def test_a_second_factor_whose_key_is_gone_is_an_operators_message_not_a_crash(client, settings, enrolled, caplog):
+    """Signing in with an app code whose key left the keyring answers 503, saying an operator must act; the log names the key."""
     person, secret, _ = enrolled
+    lost = crypto.key_id_of(Authenticator.objects.get(user=person, type=Authenticator.Type.TOTP).data["secret"])
     settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
 
     client.post("/accounts/login/", {"username": person.username, "password": PASSWORD})
@@ -102,7 +108,8 @@ def test_a_second_factor_whose_key_is_gone_is_an_operators_message_not_a_crash(c
 
     assert response.status_code == 503
     assert "operator" in response.content.decode().lower()
-    assert secret not in response.content.decode()
+    assert secret not in response.content.decode() and secret not in caplog.text
+    assert f"sealed with key {lost}" in caplog.text
     assert client.session.get("_auth_user_id") is None
 
 
@@ -119,18 +126,30 @@ def test_manage_py_check_names_second_factors_whose_key_is_gone(settings, enroll
     assert "Reset second factors" in out.getvalue()
 
 
+@pytest.mark.django_db(transaction=True)
 def test_secrets_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(client, user_factory):
-    """A factor allauth stored in plaintext (before this release) is sealed on migrate and still signs in."""
+    """Factors allauth stored in plaintext (before this release) are sealed by migrate, still sign in, and unsealed back."""
     person = user_factory()
-    secret = pyotp.random_base32()
-    Authenticator.objects.create(user=person, type=Authenticator.Type.TOTP, data={"secret": secret})
+    secret, seed, migrated = pyotp.random_base32(), "ab" * 40, ["12345678", "87654321"]
+    executor = MigrationExecutor(connection)
+    executor.migrate([BEFORE_SEALING])
+    # One factor of each type a person: the recovery codes imported by allauth's tools belong to another.
+    rows = [(person, "totp", {"secret": secret}), (person, "recovery_codes", {"seed": seed, "used_mask": 0}),
+            (user_factory(), "recovery_codes", {"migrated_codes": migrated, "used_mask": 0})]
+    for owner, kind, data in rows:
+        Authenticator.objects.create(user=owner, type=kind, data=data)
+    plain = [data for _, _, data in rows]
 
-    sealing.seal(apps, None)
+    executor = MigrationExecutor(connection)
+    executor.migrate([SEALING])
 
-    assert secret not in stored_rows(person)
+    stored = repr(list(Authenticator.objects.order_by("pk").values_list("data", flat=True)))
+    assert not any(plaintext in stored for plaintext in [secret, seed, *migrated])
     assert signs_in_with(client, person, pyotp.TOTP(secret).now())
-    sealing.open_again(apps, None)  # the way back, for a downgrade
-    assert Authenticator.objects.get(user=person).data == {"secret": secret}
+    executor = MigrationExecutor(connection)
+    executor.migrate([BEFORE_SEALING])  # the way back, for a downgrade
+    assert list(Authenticator.objects.order_by("pk").values_list("data", flat=True)) == plain
+    MigrationExecutor(connection).migrate([SEALING])
 
 
 def test_a_missing_key_file_with_sealed_factors_is_not_replaced(settings, tmp_path, enrolled):
