@@ -290,6 +290,12 @@ NOTIFICATION_RETRY_SECONDS = env.int("NOTIFICATION_RETRY_SECONDS", default=60)
 NOTIFICATION_MAX_ATTEMPTS = env.int("NOTIFICATION_MAX_ATTEMPTS", default=8)
 # Seconds to connect to, and then to wait for, a mail server or webhook receiver.
 NOTIFICATION_TIMEOUT = env.float("NOTIFICATION_TIMEOUT", default=10.0)
+if django.VERSION >= (6, 1):
+    # Notification mail goes to the same server through a mailer of its own, which waits NOTIFICATION_TIMEOUT.
+    MAILERS["notifications"] = {
+        **MAILERS["default"],
+        "OPTIONS": {**MAILERS["default"]["OPTIONS"], **({"timeout": NOTIFICATION_TIMEOUT} if _SMTP else {})},
+    }
 # The app's public address, e.g. https://creds.example.com: messages then link to the credential's page.
 APP_BASE_URL = env.str("APP_BASE_URL", default="").rstrip("/")
 

@@ -11,6 +11,7 @@ import logging
 import secrets
 from urllib.parse import urlsplit
 
+import django
 import urllib3
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
@@ -70,12 +71,20 @@ def _send_email(notification: Notification) -> None:
         body=notification.text,
         to=[notification.address],
         headers={"Message-ID": f"<{notification.id}@credential-manager>"},
-        connection=get_connection(timeout=settings.NOTIFICATION_TIMEOUT),
     )
     try:
-        message.send()
+        _send_with_timeout(message)
     except OSError as error:  # smtplib's errors are OSErrors, as are refused connections and timeouts
         raise DeliveryFailed(f"The mail server did not take it ({type(error).__name__}).") from None
+
+
+def _send_with_timeout(message: EmailMessage) -> None:
+    """Send message to the mail server, waiting at most NOTIFICATION_TIMEOUT for it."""
+    if django.VERSION >= (6, 1):  # MAILERS replaces get_connection(): settings give notifications their own
+        message.send(using="notifications")
+    else:
+        message.connection = get_connection(timeout=settings.NOTIFICATION_TIMEOUT)
+        message.send()
 
 
 def _post(url: str, body: bytes, headers: dict) -> None:

@@ -27,7 +27,27 @@ class _Inbox:
 
 
 @pytest.fixture
-def smtp_server(settings):
+def mail_at(settings):
+    """Return a function that points the app's mail at an SMTP server on loopback port, as settings.py does."""
+
+    def point(port: int, *, timeout: float = 5.0) -> None:
+        settings.NOTIFICATION_TIMEOUT = timeout
+        if django.VERSION >= (6, 1):  # MAILERS replaces the EMAIL_* settings
+            smtp = {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+                    "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False}}
+            settings.MAILERS = {"default": smtp,
+                                "notifications": {**smtp, "OPTIONS": {**smtp["OPTIONS"], "timeout": timeout}}}
+        else:
+            settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+            settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
+            settings.EMAIL_USE_TLS = False
+        settings.EMAIL_CONFIGURED = True
+
+    return point
+
+
+@pytest.fixture
+def smtp_server(mail_at):
     """Run an SMTP server on loopback and point the app's mail at it; return its inbox."""
     inbox = _Inbox()
     # aiosmtpd cannot start on port 0: take a free port from the system first.
@@ -36,14 +56,7 @@ def smtp_server(settings):
         port = probe.getsockname()[1]
     controller = Controller(inbox, hostname="127.0.0.1", port=port)
     controller.start()
-    if django.VERSION >= (6, 1):  # MAILERS replaces the EMAIL_* settings
-        settings.MAILERS = {"default": {"BACKEND": "django.core.mail.backends.smtp.EmailBackend",
-                                        "OPTIONS": {"host": "127.0.0.1", "port": port, "use_tls": False}}}
-    else:
-        settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", port
-        settings.EMAIL_USE_TLS = False
-    settings.EMAIL_CONFIGURED = True
+    mail_at(port)
     yield inbox
     controller.stop()
 

@@ -1,4 +1,7 @@
 """Notifications reach real receivers on loopback: once per event, signed, retried with backoff."""
+import socket
+import threading
+import time
 from datetime import timedelta
 
 import ipaddress
@@ -133,6 +136,28 @@ def test_a_failing_receiver_is_retried_with_backoff_and_logged(webhook_receiver,
     assert len(webhook_receiver.received) == 3
     assert webhook_receiver.received[0]["path"] == "/hooks/SeCrEtPaTh?token=SeCrEtQuErY"
     assert "SeCrEt" not in caplog.text and "HTTP 500" in caplog.text
+
+
+def test_a_mail_server_that_never_greets_fails_the_try_after_the_timeout(mail_at, credential):
+    """A mail server that takes the connection and says nothing fails the try after NOTIFICATION_TIMEOUT; it is retried."""
+    def take_and_say_nothing(server):
+        """Accept one connection, stay silent for 5 s, then hang up: without the timeout the try lasts that long."""
+        connection, _ = server.accept()
+        with connection:
+            time.sleep(5)
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        threading.Thread(target=take_and_say_nothing, args=(silent,), daemon=True).start()
+        mail_at(silent.getsockname()[1], timeout=0.5)
+        move(credential, Status.VERIFIED, Status.REJECTED)
+        started = time.monotonic()
+
+        assert deliver_due().retrying == 1
+
+        assert time.monotonic() - started < 4
+    row = Notification.objects.get()
+    # smtplib reports a read that timed out as the server gone.
+    assert (row.state, row.last_error) == ("pending", "The mail server did not take it (SMTPServerDisconnected).")
 
 
 def test_a_receiver_that_never_answers_well_is_given_up(webhook_receiver, credential, settings):
