@@ -124,8 +124,9 @@ def deliver_forever(*, stop: threading.Event, interval: float = 5.0, limit: int 
                 report = deliver_due(limit=limit)
             except DatabaseError:
                 # A database restarting or busy must not end the loop: what was leased is taken again later.
+                # As after any round: again after interval, or at once when this process queues a message.
                 logger.exception("Sending notifications failed; trying again in %g s.", interval)
-                stop.wait(interval)
+                _idle(stop, interval)
                 continue
             if report.taken and on_report is not None:
                 on_report(report)
