@@ -12,6 +12,9 @@ def serious_violations(page) -> list[str]:
     if not AXE.is_file():
         pytest.fail(f"axe-core is missing ({AXE}): run `make test`, which installs it with npm.")
     page.add_script_tag(path=str(AXE))
+    # Once the page is still: an overlay fading in has its text's contrast measured half-way otherwise.
+    page.evaluate("() => Promise.all(document.getAnimations().filter(a => a.effect?.getTiming().iterations !== Infinity)"
+                  ".map(a => a.finished))")
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "
