@@ -166,6 +166,15 @@ def key_id_of(stored: str) -> str:
     return key_id
 
 
+def is_sealed(value) -> bool:
+    """Return whether value reads as a sealed secret (scheme, key id, payload), without opening it."""
+    try:
+        _split(value)
+    except SecretUnavailable:
+        return False
+    return True
+
+
 def _split(stored: str) -> tuple[str, str, str]:
     parts = (stored or "").split("$")
     if len(parts) != 3 or parts[0] not in SCHEMES:

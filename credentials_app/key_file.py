@@ -12,7 +12,8 @@ from django.db import DatabaseError, connection
 
 from credentials_app import crypto
 from credentials_app.local_secrets import write_private_file
-from credentials_app.models import Credential
+from credentials_app.models import Credential, NotificationChannel
+from credentials_app.models.sealed import sealed_row_count
 from credentials_app.signin.sealed_factors import sealed_factor_count
 
 logger = logging.getLogger(__name__)
@@ -58,11 +59,11 @@ def missing_key_file_message(path, count: int | None = None) -> str:
 
 
 def stored_secret_count() -> int | None:
-    """Return the number of stored secrets, credential keys and sealed second factors (0 before the first
-    migration), or None if the database cannot say."""
+    """Return the number of stored secrets: credential keys, sealed second factors and notification channels
+    (0 before the first migration), or None if the database cannot say."""
     try:
         if Credential._meta.db_table not in connection.introspection.table_names():
             return 0
-        return Credential.objects.count() + sealed_factor_count()
+        return Credential.objects.count() + sealed_factor_count() + sealed_row_count(NotificationChannel)
     except DatabaseError:
         return None

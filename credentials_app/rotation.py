@@ -1,5 +1,5 @@
 """Re-encrypt every stored secret under the primary key, online and resumable: credential keys, then
-second factors' secrets (signin/sealed_factors.py).
+second factors' secrets (signin/sealed_factors.py) and the sealed columns of other rows (models/sealed.py).
 
 The work goes in batches by primary key, each batch in its own transaction. A row is written
 only if its secret is still the one that was read (compare-and-swap), so a key replaced by the
@@ -11,14 +11,15 @@ import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.db import connection, transaction
 from django.db.models import Count
 
 from credentials_app import crypto, events
-from credentials_app.models import Credential
+from credentials_app.models import Credential, NotificationChannel
+from credentials_app.models.sealed import rows_key_counts, rows_reseal, rows_to_reseal
 from credentials_app.signin.sealed_factors import factor_key_counts, factors_reseal, factors_to_reseal
-
 
 
 @dataclass
@@ -48,11 +49,17 @@ class KeyUsage:
         return self.is_configured and not self.is_primary and self.count == 0
 
 
+# Models with sealed columns (models/sealed.py) besides credentials: their rows are re-sealed one by one.
+SEALED_MODELS = (NotificationChannel,)
+
+
 def secrets_key_usage() -> list[KeyUsage]:
     """Return, for every configured or stored key id, how many secrets it protects; primary first."""
     keyring = crypto.get_keyring()
     counts = Counter(dict(Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n")))
     counts.update(factor_key_counts())
+    for model in SEALED_MODELS:
+        counts.update(rows_key_counts(model))
     key_ids = list(keyring.keys) + sorted(set(counts) - set(keyring.keys))
     return [
         KeyUsage(
@@ -153,16 +160,18 @@ def secrets_rotate(
             on_batch(report, len(rows))
         if pause_seconds:
             time.sleep(pause_seconds)
-    factors, from_key_ids = factors_reseal(unreadable=report.unreadable)
-    report.rotated += factors
-    report.from_key_ids.update(from_key_ids)
-    if factors and on_batch is not None:
-        on_batch(report, factors)
+    for reseal in [factors_reseal, *(partial(rows_reseal, model) for model in SEALED_MODELS)]:
+        changed, from_key_ids = reseal(unreadable=report.unreadable)
+        report.rotated += changed
+        report.from_key_ids.update(from_key_ids)
+        if changed and on_batch is not None:
+            on_batch(report, changed)
     if report.rotated:
         events.master_key_rotated(from_key_ids=report.from_key_ids, to_key_id=report.to_key_id, count=report.rotated)
     return report
 
 
 def secrets_to_rotate() -> int:
-    """Return how many stored secrets (credential keys, second factors) are not under the primary key."""
-    return Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count() + factors_to_reseal()
+    """Return how many stored secrets (credential keys, second factors, other sealed rows) are not under the primary key."""
+    return (Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count() + factors_to_reseal()
+            + sum(rows_to_reseal(model) for model in SEALED_MODELS))

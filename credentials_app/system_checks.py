@@ -9,7 +9,8 @@ from django.db.models import Count
 
 from credentials_app import crypto
 from credentials_app.key_file import ensure_key_file
-from credentials_app.models import Credential
+from credentials_app.models import Credential, NotificationChannel
+from credentials_app.models.sealed import rows_key_counts
 from credentials_app.signin.sealed_factors import factor_key_counts
 
 
@@ -30,7 +31,13 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
     try:
         keyring = crypto.get_keyring()
         missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))
-        factors = {key_id: n for key_id, n in factor_key_counts().items() if key_id not in keyring}
+        # Besides credentials: how many of each thing every key id seals, and what to say when it is missing.
+        elsewhere = [
+            (factor_key_counts(), "second factor(s)", "the people who hold them cannot sign in with them",
+             "reset their second factors (Admin > Users > Reset second factors)", "credentials.W004"),
+            (rows_key_counts(NotificationChannel), "notification channel(s)", "nothing can be sent through them",
+             "remove those channels and add them again", "credentials.W005"),
+        ]
     except (crypto.KeyringError, DatabaseError):
         return []
     # A warning, not an error: the app keeps serving, and each such credential shows
@@ -47,13 +54,13 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
         for row in counts.order_by("key_id")
     ] + [
         checks.Warning(
-            f"{n} second factor(s) were sealed with key {key_id}, which is not in CREDENTIALS_ENCRYPTION_KEYS; "
-            "the people who hold them cannot sign in with them.",
-            hint="Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key), or reset their "
-            "second factors (Admin > Users > Reset second factors).",
-            id="credentials.W004",
+            f"{n} {things} were sealed with key {key_id}, which is not in CREDENTIALS_ENCRYPTION_KEYS; {consequence}.",
+            hint=f"Add that key back to CREDENTIALS_ENCRYPTION_KEYS (after the current first key), or {way_out}.",
+            id=check_id,
         )
-        for key_id, n in sorted(factors.items())
+        for counts_by_key, things, consequence, way_out, check_id in elsewhere
+        for key_id, n in sorted(counts_by_key.items())
+        if key_id not in keyring
     ]
 
 

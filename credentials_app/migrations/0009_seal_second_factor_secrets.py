@@ -5,7 +5,8 @@ fresh install first (key_file.py). Reversed, it opens them again, as allauth's d
 """
 from django.db import migrations
 
-from credentials_app.signin.sealed_factors import data_with, factor_open, factor_seal, is_sealed
+from credentials_app.crypto import is_sealed
+from credentials_app.signin.sealed_factors import data_with, factor_open, factor_seal
 
 SEALED_TYPES = ("totp", "recovery_codes")
 

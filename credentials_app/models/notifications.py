@@ -1,10 +1,12 @@
 """Where people are told about their credentials (channels), and each message owed to one (the outbox)."""
+import hashlib
 import uuid
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import models
 
+from credentials_app.models.sealed import SealedTextField
 
 
 class NotificationChannel(models.Model):
@@ -12,7 +14,8 @@ class NotificationChannel(models.Model):
 
     A person's email channel with no address mails their account's address; a team's mails each of
     the team's admins. Slack and webhook URLs carry their own secret (Slack's is its path), so a URL is
-    shown only as its scheme and host once saved.
+    shown only as its scheme and host once saved, and stored sealed, as the signing secret is; its
+    digest finds it and keeps it unique.
     """
 
     class Kind(models.TextChoices):
@@ -30,9 +33,14 @@ class NotificationChannel(models.Model):
         "credentials_app.Team", on_delete=models.CASCADE, null=True, blank=True, related_name="notification_channels"
     )
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    target = models.CharField(max_length=2000, blank=True)
+    # The URL (Slack, webhooks) or email address; "" for a person's (or team's admins') own address.
+    target = SealedTextField(blank=True)
+    # SHA-256 of target: sealing makes target itself unsearchable.
+    target_digest = models.CharField(max_length=64, editable=False)
+    # What display_target shows of a URL, kept so a page never needs the keyring to list channels.
+    target_shown = models.CharField(max_length=300, blank=True, editable=False)
     # The Standard Webhooks signing secret, "whsec_<base64>"; webhooks only.
-    signing_secret = models.CharField(max_length=100, blank=True, editable=False)
+    signing_secret = SealedTextField(blank=True, editable=False)
     enabled = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -46,17 +54,26 @@ class NotificationChannel(models.Model):
                 name="notification_channel_personal_or_team",
             ),
             models.UniqueConstraint(
-                fields=["user", "kind", "target"], condition=models.Q(user__isnull=False),
+                fields=["user", "kind", "target_digest"], condition=models.Q(user__isnull=False),
                 name="unique_personal_notification_channel",
             ),
             models.UniqueConstraint(
-                fields=["team", "kind", "target"], condition=models.Q(team__isnull=False),
+                fields=["team", "kind", "target_digest"], condition=models.Q(team__isnull=False),
                 name="unique_team_notification_channel",
             ),
         ]
 
     def __str__(self):
         return f"{self.get_kind_display()}: {self.display_target}"
+
+    def save(self, *args, **kwargs):
+        update_fields = kwargs.get("update_fields")
+        if update_fields is None or "target" in update_fields:
+            self.target_digest = digest_of(self.target)
+            self.target_shown = "" if self.kind == self.Kind.EMAIL else public_part(self.target)
+            if update_fields is not None:
+                kwargs["update_fields"] = {*update_fields, "target_digest", "target_shown"}
+        super().save(*args, **kwargs)
 
     @property
     def display_target(self) -> str:
@@ -65,7 +82,7 @@ class NotificationChannel(models.Model):
             if self.target:
                 return self.target
             return "the team's admins" if self.team_id else (self.user.email or "your account's email (none set)")
-        return public_part(self.target)
+        return self.target_shown
 
 
 class Notification(models.Model):
@@ -116,6 +133,11 @@ class Notification(models.Model):
     @property
     def webhook_id(self) -> str:
         return f"msg_{self.id.hex}"
+
+
+def digest_of(target: str) -> str:
+    """Return the SHA-256 of a channel's target, hex: how a sealed target is found and kept unique."""
+    return hashlib.sha256(target.encode()).hexdigest()
 
 
 def public_part(url: str) -> str:

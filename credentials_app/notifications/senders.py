@@ -17,6 +17,7 @@ from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 
 from connectors.transport.proxy import ProxyMisconfigured, outbound_environment, proxy_manager, verified_by
+from credentials_app import crypto
 from credentials_app.notifications.addresses import UrlRefused, ensure_callable
 from credentials_app.models import Notification, NotificationChannel
 
@@ -49,6 +50,11 @@ def webhook_body(notification: Notification) -> bytes:
 def send(notification: Notification, *, now_timestamp: int) -> None:
     """Send notification over its channel; raise DeliveryFailed if the channel did not take it."""
     channel = notification.channel
+    unopened = [value for value in (channel.target, channel.signing_secret) if crypto.is_sealed(value)]
+    if unopened:
+        # Read as stored, sealed: its key is gone from the keyring (models/sealed.py).
+        raise DeliveryFailed(f"This channel cannot be decrypted: key {crypto.key_id_of(unopened[0])} is missing. "
+                             "Restore the key, or add the channel again.")
     if channel.kind == NotificationChannel.Kind.EMAIL:
         _send_email(notification)
     elif channel.kind == NotificationChannel.Kind.SLACK:

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from credentials_app.models import NotificationChannel
+from credentials_app.models.notifications import digest_of
 from credentials_app.notifications.senders import new_signing_secret
 
 Kind = NotificationChannel.Kind
@@ -16,7 +17,7 @@ def channel_create(*, kind: str, url: str, user=None, team=None) -> Notification
         raise ValidationError({"kind": "Choose Slack or Webhook."})
     owned = NotificationChannel.objects.filter(user=user, team=team)
     with transaction.atomic():
-        if owned.filter(kind=kind, target=url).exists():
+        if owned.filter(kind=kind, target_digest=digest_of(url)).exists():
             raise ValidationError({"url": "This URL is already a channel here."})
         if owned.count() >= MAX_CHANNELS:
             raise ValidationError(f"At most {MAX_CHANNELS} channels: remove one first.")

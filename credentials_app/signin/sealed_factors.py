@@ -41,7 +41,7 @@ def factor_open(stored: str) -> str:
 
     The failure is logged too: the person meeting it is not signed in yet, so only the log tells the operator which key.
     """
-    if not is_sealed(stored):
+    if not crypto.is_sealed(stored):
         failure = FactorSecretUnavailable(
             "A second factor cannot be used: its secret is stored unsealed, as before this release sealed them. "
             "Run `manage.py migrate` (or `manage.py rotate_encryption_key`) to seal it."
@@ -57,15 +57,6 @@ def factor_open(stored: str) -> str:
             )
     logger.error("%s", failure)
     raise failure
-
-
-def is_sealed(value) -> bool:
-    """Return whether value is a sealed secret (else: plaintext, as allauth stores it by default)."""
-    try:
-        crypto.key_id_of(value)
-    except crypto.SecretUnavailable:
-        return False
-    return True
 
 
 @sensitive_variables()
@@ -93,7 +84,7 @@ def factor_key_counts() -> Counter:
     """Return how many second factors each key id seals (a factor counts once per key it uses)."""
     counts = Counter()
     for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True):
-        counts.update({crypto.key_id_of(value) for value in secrets_in(data) if is_sealed(value)})
+        counts.update({crypto.key_id_of(value) for value in secrets_in(data) if crypto.is_sealed(value)})
     return counts
 
 
@@ -102,7 +93,7 @@ def sealed_factor_count() -> int:
     if Authenticator._meta.db_table not in connection.introspection.table_names():
         return 0
     return sum(1 for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True)
-               if any(is_sealed(value) for value in secrets_in(data)))
+               if any(crypto.is_sealed(value) for value in secrets_in(data)))
 
 
 def factors_to_reseal() -> int:
@@ -128,7 +119,7 @@ def factors_reseal(*, unreadable: Counter) -> tuple[int, Counter]:
             factor = Authenticator.objects.select_for_update().filter(pk=pk).first()
             if factor is None or not any(crypto.must_update(value) for value in secrets_in(factor.data)):
                 continue
-            former = {crypto.key_id_of(value) if is_sealed(value) else "plaintext" for value in secrets_in(factor.data)}
+            former = {crypto.key_id_of(value) if crypto.is_sealed(value) else "plaintext" for value in secrets_in(factor.data)}
             try:
                 factor.data = data_with(factor.data, lambda value: factor_seal(_opened(value)))
             except FactorSecretUnavailable as error:
@@ -143,4 +134,4 @@ def factors_reseal(*, unreadable: Counter) -> tuple[int, Counter]:
 @sensitive_variables()
 def _opened(value: str) -> str:
     """Return value's secret: opened when sealed, as it is when plaintext."""
-    return factor_open(value) if is_sealed(value) else value
+    return factor_open(value) if crypto.is_sealed(value) else value

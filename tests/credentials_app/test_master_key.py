@@ -39,6 +39,33 @@ def test_a_missing_key_file_with_stored_secrets_is_an_error_naming_file_count_an
     assert not key_file_only.exists()
 
 
+def seal_a_second_factor(user_factory):
+    from allauth.mfa.models import Authenticator
+
+    from credentials_app.signin.sealed_factors import factor_seal
+
+    Authenticator.objects.create(user=user_factory(), type=Authenticator.Type.TOTP, data={"secret": factor_seal("S")})
+
+
+def seal_a_webhook(user_factory):
+    from credentials_app.notifications.services import channel_create
+
+    channel_create(kind="webhook", url="https://hooks.example.com/in/x", user=user_factory())
+
+
+@pytest.mark.parametrize("store", [seal_a_second_factor, seal_a_webhook], ids=["second factor", "webhook"])
+def test_a_missing_key_file_with_only_other_secrets_sealed_is_an_error(user_factory, use_key_file, store):
+    """No credential, but a second factor or a channel sealed: a lost key file is an error, never a new key."""
+    store(user_factory)
+    key_file_only = use_key_file()
+
+    with pytest.raises(crypto.KeyringError) as refusal:
+        ensure_key_file()
+
+    assert "holds 1 secret(s)" in str(refusal.value)
+    assert not key_file_only.exists()
+
+
 def test_manage_py_check_reports_the_missing_key_file(credential_factory, use_key_file):
     """`manage.py check` fails with the error instead of creating a key and saying "no issues"."""
     credential_factory()

@@ -13,7 +13,6 @@ from django.urls import reverse
 
 from credentials_app import crypto
 from credentials_app.crypto import generate_key
-from credentials_app.key_file import ensure_key_file
 from credentials_app.signin.sealed_factors import FactorSecretUnavailable, factor_open
 
 pytestmark = pytest.mark.django_db
@@ -150,18 +149,6 @@ def test_secrets_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(
     executor.migrate([BEFORE_SEALING])  # the way back, for a downgrade
     assert list(Authenticator.objects.order_by("pk").values_list("data", flat=True)) == plain
     MigrationExecutor(connection).migrate([SEALING])
-
-
-def test_a_missing_key_file_with_sealed_factors_is_not_replaced(settings, tmp_path, enrolled):
-    """With second factors sealed (and no credential), a lost key file is an error: a new key would strand them."""
-    settings.CREDENTIALS_ENCRYPTION_KEYS = []
-    settings.CREDENTIALS_ENCRYPTION_KEY_FILE = tmp_path / "encryption.key"
-
-    with pytest.raises(crypto.KeyringError) as refusal:
-        ensure_key_file()
-
-    assert "holds 2 secret(s)" in str(refusal.value)
-    assert not settings.CREDENTIALS_ENCRYPTION_KEY_FILE.exists()
 
 
 def test_an_unopenable_factor_secret_names_its_key_and_the_fix_never_the_secret(enrolled, settings):

@@ -298,7 +298,7 @@ def test_a_receiver_on_a_private_address_is_refused_unless_allowed(credential, s
 
     deliver_due()
 
-    errors = [row.last_error for row in Notification.objects.order_by("channel__target")]
+    errors = [row.last_error for row in Notification.objects.order_by("channel__target_shown")]
     assert [error.split(";")[0] for error in errors] == [
         "127.0.0.1 resolves to a private address", "localhost resolves to a private address",
     ]

@@ -1,0 +1,105 @@
+"""A text column stored sealed under the keyring, and read back as plaintext: for secrets other than credential keys."""
+from collections import Counter
+
+from django.db import connection, models, transaction
+from django.views.decorators.debug import sensitive_variables
+
+from credentials_app import crypto
+
+
+class SealedTextField(models.TextField):
+    """Text sealed under the primary key when written (crypto.encrypt), opened when read; "" stays "".
+
+    Each value is bound to its table and column as associated data, so a sealed value copied into
+    another sealed column does not open. A value that does not open (its key gone from the keyring)
+    is read as it is stored, so the row still loads: crypto.is_sealed() tells, and a caller refuses
+    to use it. Lookups other than on "" never match (each seal is new): keep a digest beside it.
+    """
+
+    def purpose(self) -> str:
+        return f"{self.model._meta.label_lower}.{self.name}"
+
+    @sensitive_variables()
+    def get_prep_value(self, value):
+        value = super().get_prep_value(value)
+        if not value:
+            return value
+        return crypto.encrypt(value, associated_data=self.purpose())
+
+    @sensitive_variables()
+    def from_db_value(self, value, expression, connection):
+        if not value:
+            return value
+        try:
+            return crypto.decrypt(value, associated_data=self.purpose())
+        except (crypto.SecretUnavailable, crypto.KeyringError):
+            return value
+
+
+# --- Rows with sealed columns, for key rotation and the keyring's checks ----------------------------
+
+
+def sealed_fields(model) -> list[models.Field]:
+    """Return model's SealedTextFields."""
+    return [field for field in model._meta.concrete_fields if isinstance(field, SealedTextField)]
+
+
+def stored_sealed(model) -> list[tuple[object, dict[models.Field, str]]]:
+    """Return (primary key as the database holds it, {field: value as stored}) for every row of model."""
+    fields, quote = sealed_fields(model), connection.ops.quote_name
+    columns = ", ".join(quote(field.column) for field in [model._meta.pk, *fields])
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {quote(model._meta.db_table)}")
+        return [(row[0], dict(zip(fields, row[1:]))) for row in cursor.fetchall()]
+
+
+def rows_key_counts(model) -> Counter:
+    """Return how many rows of model each key id seals (a row counts once per key it uses)."""
+    counts = Counter()
+    for _, values in stored_sealed(model):
+        counts.update({crypto.key_id_of(value) for value in values.values() if crypto.is_sealed(value)})
+    return counts
+
+
+def rows_reseal(model, *, unreadable: Counter) -> tuple[int, Counter]:
+    """Seal every row of model not wholly under the primary key again; return how many changed, by former key id.
+
+    A row whose values do not open is left as it is and counted in unreadable, by reason. Each row is
+    locked while it is re-sealed, so a change made meanwhile is not undone.
+    """
+    changed, former = 0, Counter()
+    for pk, values in stored_sealed(model):
+        stale = [value for value in values.values() if value and crypto.must_update(value)]
+        if not stale:
+            continue
+        with transaction.atomic():
+            row = model.objects.select_for_update().filter(pk=pk).first()
+            if row is None:
+                continue
+            fields = sealed_fields(model)
+            unopened = [(field, getattr(row, field.attname)) for field in fields
+                        if crypto.is_sealed(getattr(row, field.attname))]
+            if unopened:
+                field, value = unopened[0]
+                try:
+                    crypto.decrypt(value, associated_data=field.purpose())
+                except crypto.SecretUnavailable as error:
+                    unreadable[str(error)] += 1
+                continue
+            row.save(update_fields=[field.name for field in fields])
+            changed += 1
+            former.update({crypto.key_id_of(value) if crypto.is_sealed(value) else "plaintext" for value in stale})
+    return changed, former
+
+
+def rows_to_reseal(model) -> int:
+    """Return how many rows of model hold a value not sealed under the primary key (plaintext included)."""
+    return sum(1 for _, values in stored_sealed(model)
+               if any(value and crypto.must_update(value) for value in values.values()))
+
+
+def sealed_row_count(model) -> int:
+    """Return how many rows of model hold a sealed value (0 before the table exists)."""
+    if model._meta.db_table not in connection.introspection.table_names():
+        return 0
+    return sum(1 for _, values in stored_sealed(model) if any(crypto.is_sealed(value) for value in values.values()))

@@ -1,0 +1,139 @@
+"""Slack and webhook URLs and webhooks' signing secrets are sealed at rest under the keyring, move with a key
+rotation, and a channel whose key is gone still lists, says why it cannot send, and is named by the checks."""
+import base64
+import io
+import uuid
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.migrations.executor import MigrationExecutor
+from django.utils import timezone
+
+from credentials_app import crypto
+from credentials_app.crypto import generate_key
+from credentials_app.health import health_changed
+from credentials_app.models import Credential, Notification, NotificationChannel
+from credentials_app.notifications.outbox import deliver_due
+from credentials_app.notifications.services import channel_create
+
+pytestmark = pytest.mark.django_db
+Kind = NotificationChannel.Kind
+BEFORE_SEALING = ("credentials_app", "0009_seal_second_factor_secrets")
+SEALING = ("credentials_app", "0010_seal_notification_channel_secrets")
+
+
+def stored_channels() -> str:
+    """Return every channel row as the database holds it, read with SQL."""
+    table = connection.ops.quote_name(NotificationChannel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT * FROM {table}")
+        return repr(cursor.fetchall())
+
+
+def reject(credential):
+    with transaction.atomic():
+        credential.status = Credential.Status.REJECTED
+        credential.save(update_fields=["status"])
+        health_changed.send(sender=Credential, credential=credential, old="verified", new="rejected",
+                            cause="Refused (HTTP 401).", at=timezone.now())
+
+
+@pytest.fixture
+def webhook(webhook_receiver, credential_factory):
+    """Return (credential, its owner's webhook channel) with the receiver verifying the channel's signatures."""
+    credential = credential_factory(name="Box office")
+    channel = channel_create(kind=Kind.WEBHOOK, url=webhook_receiver.at("/hooks/SeCrEtPaTh?token=SeCrEtQuErY"),
+                             user=credential.owner)
+    webhook_receiver.secret = channel.signing_secret
+    return credential, channel
+
+
+def test_a_webhooks_url_and_signing_secret_are_stored_sealed_and_still_deliver(client, webhook, webhook_receiver):
+    """The database holds neither the URL's path nor the signing secret; the page shows the host; messages verify."""
+    credential, channel = webhook
+    client.force_login(credential.owner)
+
+    stored = stored_channels()
+    assert "SeCrEt" not in stored and channel.signing_secret not in stored
+    page = client.get("/notifications/").content.decode()
+    assert f"http://127.0.0.1:{webhook_receiver.server.server_port}/…" in page and "SeCrEt" not in page
+    reject(credential)
+    assert deliver_due().sent == 1
+    [received] = webhook_receiver.received
+    assert received["verified"] is True and received["path"] == "/hooks/SeCrEtPaTh?token=SeCrEtQuErY"
+
+
+def test_the_same_url_twice_is_refused_though_stored_sealed(webhook_receiver, user_factory):
+    """A sealed URL is found by its digest: adding it again to the same person is refused."""
+    person = user_factory()
+    url = webhook_receiver.at("/hooks/one")
+    channel_create(kind=Kind.SLACK, url=url, user=person)
+
+    with pytest.raises(ValidationError, match="already a channel here"):
+        channel_create(kind=Kind.SLACK, url=url, user=person)
+
+
+def test_a_key_rotation_moves_channels_and_the_old_key_can_go(settings, webhook, webhook_receiver, encryption_keys):
+    """After rotate_encryption_key no channel needs the old key; without it, the webhook still delivers, verified."""
+    credential, _ = webhook
+    old, new = encryption_keys[0], generate_key()
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [new, old]
+    out = io.StringIO()
+
+    call_command("rotate_encryption_key", stdout=out)
+    call_command("rotate_encryption_key", "--check", stdout=out)
+
+    old_id, new_id = (crypto.key_id_for(base64.urlsafe_b64decode(key)) for key in (old, new))
+    assert f"Key {old_id} (configured): 0 secrets, safe to remove" in out.getvalue()
+    assert stored_channels().count(f"aesgcm1${new_id}$") == 2  # the URL and the signing secret
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [new]
+    reject(credential)
+    assert deliver_due().sent == 1
+    assert webhook_receiver.received[0]["verified"] is True
+
+
+def test_a_channel_whose_key_is_gone_lists_says_why_it_cannot_send_and_is_named_by_check(
+    client, settings, webhook, webhook_receiver
+):
+    """The page still lists it by host; its message fails naming the key; `check --database default` names it."""
+    credential, _ = webhook
+    lost = crypto.get_keyring().primary_id  # the key that sealed the channel
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
+    client.force_login(credential.owner)
+
+    assert f"http://127.0.0.1:{webhook_receiver.server.server_port}/…" in client.get("/notifications/").content.decode()
+    reject(credential)
+    assert deliver_due().retrying == 1
+    assert Notification.objects.get().last_error.startswith(f"This channel cannot be decrypted: key {lost} is missing")
+    assert webhook_receiver.received == []
+    out = io.StringIO()
+    call_command("check", "--database", "default", stdout=out, stderr=out)
+    assert f"1 notification channel(s) were sealed with key {lost}" in out.getvalue()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_channels_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(user_factory):
+    """Channels stored in plaintext (before this release) are sealed by migrate, still found, and unsealed back."""
+    person = user_factory()
+    url, secret = "https://hooks.example.com/in/SeCrEtPaTh", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"
+    MigrationExecutor(connection).migrate([BEFORE_SEALING])
+    table = connection.ops.quote_name(NotificationChannel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, user_id, kind, target, signing_secret, enabled, created_at) "
+            "VALUES (%s, %s, 'webhook', %s, %s, %s, %s)",
+            [uuid.uuid4().hex, person.pk, url, secret, True, timezone.now()],
+        )
+
+    MigrationExecutor(connection).migrate([SEALING])
+
+    assert "SeCrEt" not in stored_channels() and secret not in stored_channels()
+    channel = NotificationChannel.objects.get(user=person)
+    assert (channel.target, channel.signing_secret, channel.display_target) == (url, secret, "https://hooks.example.com/…")
+    with pytest.raises(ValidationError, match="already a channel here"):
+        channel_create(kind=Kind.WEBHOOK, url=url, user=person)
+    MigrationExecutor(connection).migrate([BEFORE_SEALING])  # the way back, for a downgrade
+    assert "SeCrEtPaTh" in stored_channels() and secret in stored_channels()
+    MigrationExecutor(connection).migrate([SEALING])
