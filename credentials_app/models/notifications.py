@@ -6,6 +6,7 @@ from urllib.parse import urlsplit
 from django.conf import settings
 from django.db import models
 
+from credentials_app import crypto
 from credentials_app.models.sealed import SealedTextField
 
 
@@ -38,7 +39,7 @@ class NotificationChannel(models.Model):
     # SHA-256 of target: sealing makes target itself unsearchable.
     target_digest = models.CharField(max_length=64, editable=False)
     # What display_target shows of a URL, kept so a page never needs the keyring to list channels.
-    target_shown = models.CharField(max_length=300, blank=True, editable=False)
+    target_shown = models.TextField(blank=True, editable=False)
     # The Standard Webhooks signing secret, "whsec_<base64>"; webhooks only.
     signing_secret = SealedTextField(blank=True, editable=False)
     enabled = models.BooleanField(default=True)
@@ -68,7 +69,8 @@ class NotificationChannel(models.Model):
 
     def save(self, *args, **kwargs):
         update_fields = kwargs.get("update_fields")
-        if update_fields is None or "target" in update_fields:
+        # A target read but not opened (its key gone) keeps the digest and shown part it has.
+        if (update_fields is None or "target" in update_fields) and not crypto.is_sealed(self.target):
             self.target_digest = digest_of(self.target)
             self.target_shown = "" if self.kind == self.Kind.EMAIL else public_part(self.target)
             if update_fields is not None:

@@ -10,10 +10,11 @@ from credentials_app import crypto
 class SealedTextField(models.TextField):
     """Text sealed under the primary key when written (crypto.encrypt), opened when read; "" stays "".
 
-    Each value is bound to its table and column as associated data, so a sealed value copied into
-    another sealed column does not open. A value that does not open (its key gone from the keyring)
-    is read as it is stored, so the row still loads: crypto.is_sealed() tells, and a caller refuses
-    to use it. Lookups other than on "" never match (each seal is new): keep a digest beside it.
+    Each value is bound to its table and column as associated data (not to its row), so a sealed
+    value copied into another sealed column does not open. A value that does not open (its key gone
+    from the keyring) is read as it is stored, so the row still loads: crypto.is_sealed() tells, a
+    caller refuses to use it, and saving it keeps it as it is. Lookups other than on "" never match
+    (each seal is new): keep a digest beside it.
     """
 
     def purpose(self) -> str:
@@ -22,7 +23,7 @@ class SealedTextField(models.TextField):
     @sensitive_variables()
     def get_prep_value(self, value):
         value = super().get_prep_value(value)
-        if not value:
+        if not value or crypto.is_sealed(value):  # a value read but not opened is written back as it was
             return value
         return crypto.encrypt(value, associated_data=self.purpose())
 
@@ -45,7 +46,12 @@ def sealed_fields(model) -> list[models.Field]:
 
 
 def stored_sealed(model) -> list[tuple[object, dict[models.Field, str]]]:
-    """Return (primary key as the database holds it, {field: value as stored}) for every row of model."""
+    """Return (primary key as the database holds it, {field: value as stored}) for every row of model.
+
+    Return none before model's table exists: an upgrade's checks run before its migrations.
+    """
+    if model._meta.db_table not in connection.introspection.table_names():
+        return []
     fields, quote = sealed_fields(model), connection.ops.quote_name
     columns = ", ".join(quote(field.column) for field in [model._meta.pk, *fields])
     with connection.cursor() as cursor:
@@ -100,6 +106,4 @@ def rows_to_reseal(model) -> int:
 
 def sealed_row_count(model) -> int:
     """Return how many rows of model hold a sealed value (0 before the table exists)."""
-    if model._meta.db_table not in connection.introspection.table_names():
-        return 0
     return sum(1 for _, values in stored_sealed(model) if any(crypto.is_sealed(value) for value in values.values()))

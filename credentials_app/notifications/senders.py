@@ -52,8 +52,10 @@ def send(notification: Notification, *, now_timestamp: int) -> None:
     channel = notification.channel
     unopened = [value for value in (channel.target, channel.signing_secret) if crypto.is_sealed(value)]
     if unopened:
-        # Read as stored, sealed: its key is gone from the keyring (models/sealed.py).
-        raise DeliveryFailed(f"This channel cannot be decrypted: key {crypto.key_id_of(unopened[0])} is missing. "
+        # Read as stored, sealed: it did not open with the keyring (models/sealed.py).
+        key_id = crypto.key_id_of(unopened[0])
+        why = "is missing" if key_id not in crypto.get_keyring() else "does not open it"
+        raise DeliveryFailed(f"This channel cannot be decrypted: key {key_id} {why}. "
                              "Restore the key, or add the channel again.")
     if channel.kind == NotificationChannel.Kind.EMAIL:
         _send_email(notification)

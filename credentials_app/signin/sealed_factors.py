@@ -83,6 +83,8 @@ def secrets_in(data: dict) -> list[str]:
 def factor_key_counts() -> Counter:
     """Return how many second factors each key id seals (a factor counts once per key it uses)."""
     counts = Counter()
+    if Authenticator._meta.db_table not in connection.introspection.table_names():
+        return counts  # an upgrade's checks run before its migrations
     for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True):
         counts.update({crypto.key_id_of(value) for value in secrets_in(data) if crypto.is_sealed(value)})
     return counts
