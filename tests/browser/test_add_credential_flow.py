@@ -252,6 +252,7 @@ def test_add_credential_works_from_the_keyboard_alone(signed_in_page, sandbox):
     expect(add).to_be_focused()
 
     page.keyboard.press("Enter")
+    expect(dialog.get_by_label("Credential Name")).to_be_focused()  # as a person sees the caret, then types
     page.keyboard.type("Keyboard key")
     page.keyboard.press("Tab")
     expect(dialog.get_by_label("Credential Description")).to_be_focused()
