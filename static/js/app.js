@@ -25,6 +25,7 @@ function initDialogs() {
     });
     // Focus goes back where the user was, or to what the dialog chose (e.g. a new tile).
     dialog.addEventListener("close", () => {
+      if (dialog.open) return; // reopened before this (queued) event ran: focus stays in the dialog
       const target = dialog.returnFocusTo || opener;
       dialog.returnFocusTo = null;
       if (target && document.contains(target)) target.focus();

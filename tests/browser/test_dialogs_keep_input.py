@@ -117,3 +117,17 @@ def test_a_sandbox_key_picks_its_setting_speaks_of_this_provider_and_closes_the_
     dialog.get_by_role("button", name="Save", exact=True).click()
     expect(dialog).to_be_hidden()
     assert Credential.objects.get(name="Staging demo").status == Credential.Status.VERIFIED
+
+
+def test_a_late_close_event_does_not_wipe_what_is_typed_in_the_reopened_overlay(signed_in_page):
+    """Esc then Enter at once: the browser's queued close event of the first overlay leaves the second one alone."""
+    from tests.browser.helpers import open_add_dialog
+
+    dialog = open_add_dialog(signed_in_page)
+    name = dialog.get_by_label("Credential Name")
+    name.fill("Box office")
+    # What the browser does when the close event of an Esc lands after the reopen: it arrives, the overlay open.
+    dialog.evaluate("node => node.dispatchEvent(new Event('close'))")
+
+    expect(name).to_have_value("Box office")
+    expect(name).to_be_focused()
