@@ -5,6 +5,15 @@
 // Marks the page as scripted, so controls needed only without JavaScript can hide ([data-without-js]).
 document.documentElement.classList.add("js");
 
+// Call closed() as soon as dialog has closed, before the next task: its close event comes a task
+// later, when an Esc-then-Enter may already have opened it again (and the first letters been typed).
+// A dialog closed and opened again within one task counts as closed too: dialog.open tells.
+function onDialogClosed(dialog, closed) {
+  new MutationObserver((records) => {
+    if (records.some((record) => record.oldValue !== null)) closed();
+  }).observe(dialog, { attributes: true, attributeFilter: ["open"], attributeOldValue: true });
+}
+
 function openDialog(dialog) {
   dialog.showModal();
   const first = dialog.querySelector("input:not([type=hidden]), select, textarea");
@@ -24,11 +33,10 @@ function initDialogs() {
       button.addEventListener("click", () => dialog.close());
     });
     // Focus goes back where the user was, or to what the dialog chose (e.g. a new tile).
-    dialog.addEventListener("close", () => {
-      if (dialog.open) return; // reopened before this (queued) event ran: focus stays in the dialog
+    onDialogClosed(dialog, () => {
       const target = dialog.returnFocusTo || opener;
       dialog.returnFocusTo = null;
-      if (target && document.contains(target)) target.focus();
+      if (!dialog.open && target && document.contains(target)) target.focus(); // unless open again
     });
   });
 }
@@ -100,7 +108,7 @@ class CredentialForm {
     // A changed input invalidates an earlier "save anyway" offer.
     form.addEventListener("input", () => this.hideAcceptButtons());
     // Cancel, × or Esc while checking abandons the Save: nothing is stored.
-    this.dialog.addEventListener("close", () => { if (this.busy) this.abandon(); });
+    onDialogClosed(this.dialog, () => { if (this.busy) this.abandon(); });
   }
 
   abandon() {
@@ -210,7 +218,7 @@ class CredentialForm {
     radio.checked = true;
     this.form.reset();
     this.form.querySelector("[name=creation_token]").value = data.next_creation_token;
-    // The close event runs after this method: it moves focus to the new tile.
+    // onDialogClosed runs after this method: it moves focus to the new tile.
     this.dialog.returnFocusTo = radio;
     this.dialog.close();
   }

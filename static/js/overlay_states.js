@@ -88,9 +88,7 @@
   document.addEventListener("DOMContentLoaded", () => {
     document.querySelectorAll("dialog [data-credential-form]").forEach((form) => {
       const dialog = form.closest("dialog");
-      // The close event comes a task after the dialog closed: reopened meanwhile (Esc, then Enter at
-      // once), it is open again, and clearing now would wipe what is being typed.
-      dialog.addEventListener("close", () => { if (!dialog.open) startClean(form); });
+      onDialogClosed(dialog, () => startClean(form)); // app.js: before anything is typed into a reopened one
       const progress = form.querySelector("[data-progress]");
       if (progress) showElapsed(dialog, progress);
       const sandboxKeys = form.querySelector("[data-sandbox-keys]");
