@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import close_old_connections, connections, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -122,9 +122,10 @@ def deliver_forever(*, stop: threading.Event, interval: float = 5.0, limit: int 
             close_old_connections()
             try:
                 report = deliver_due(limit=limit)
-            except DatabaseError:
-                # A database restarting or busy must not end the loop: what was leased is taken again later.
-                # As after any round: again after interval, or at once when this process queues a message.
+            except Exception:
+                # A database restarting or busy, or keys that cannot be read, must not end the loop: what was
+                # leased is taken again later. As after any round: again after interval, or at once when this
+                # process queues a message.
                 logger.exception("Sending notifications failed; trying again in %g s.", interval)
                 _idle(stop, interval)
                 continue

@@ -54,7 +54,10 @@ def send(notification: Notification, *, now_timestamp: int) -> None:
     if unopened:
         # Read as stored, sealed: it did not open with the keyring (models/sealed.py).
         key_id = crypto.key_id_of(unopened[0])
-        why = "is missing" if key_id not in crypto.get_keyring() else "does not open it"
+        try:
+            why = "is missing" if key_id not in crypto.get_keyring() else "does not open it"
+        except crypto.KeyringError:
+            why = "is unavailable: the encryption keys cannot be read"
         raise DeliveryFailed(f"This channel cannot be decrypted: key {key_id} {why}. "
                              "Restore the key, or add the channel again.")
     if channel.kind == NotificationChannel.Kind.EMAIL:

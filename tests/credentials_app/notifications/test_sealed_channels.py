@@ -8,7 +8,6 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
-from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from credentials_app import crypto
@@ -112,6 +111,18 @@ def test_a_channel_whose_key_is_gone_lists_says_why_it_cannot_send_and_is_named_
     assert f"1 notification channel(s) were sealed with key {lost}" in out.getvalue()
 
 
+def test_keys_that_cannot_be_read_fail_the_message_and_keep_the_sender_running(settings, tmp_path, webhook):
+    """With the key file gone, a channel's message fails saying the keys are unavailable; nothing is raised."""
+    credential, _ = webhook
+    settings.CREDENTIALS_ENCRYPTION_KEYS = []
+    settings.CREDENTIALS_ENCRYPTION_KEY_FILE = tmp_path / "gone.key"
+    reject(credential)
+
+    assert deliver_due().retrying == 1
+
+    assert "the encryption keys cannot be read" in Notification.objects.get().last_error
+
+
 def test_a_channel_read_without_its_key_and_saved_keeps_its_url(settings, webhook, encryption_keys):
     """Saved while its key is gone (turned off, say), a channel is not sealed twice: with the key back, it opens."""
     _, channel = webhook
@@ -139,36 +150,31 @@ def test_a_rotation_leaves_a_channel_whose_key_is_gone_and_says_so(settings, web
     assert f"Skipped, Can't decrypt: key {lost} missing: 2" in out.getvalue()  # the credential, and the channel
 
 
-@pytest.mark.django_db(transaction=True)
-def test_channels_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(settings, user_factory):
+def test_channels_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(settings, user_factory, migrate_to):
     """Channels stored in plaintext (before this release) are sealed by migrate, still found, and unsealed back."""
     person = user_factory()
     url, secret = "https://hooks.example.com/in/SeCrEtPaTh", "whsec_c2VjcmV0c2VjcmV0c2VjcmV0"
     keys = settings.CREDENTIALS_ENCRYPTION_KEYS
-    try:
-        MigrationExecutor(connection).migrate([BEFORE_SEALING])
-        table = connection.ops.quote_name(NotificationChannel._meta.db_table)
-        with connection.cursor() as cursor:
-            cursor.execute(
-                f"INSERT INTO {table} (id, user_id, kind, target, signing_secret, enabled, created_at) "
-                "VALUES (%s, %s, 'webhook', %s, %s, %s, %s)",
-                [uuid.uuid4().hex, person.pk, url, secret, True, timezone.now()],
-            )
+    migrate_to(BEFORE_SEALING)
+    table = connection.ops.quote_name(NotificationChannel._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (id, user_id, kind, target, signing_secret, enabled, created_at) "
+            "VALUES (%s, %s, 'webhook', %s, %s, %s, %s)",
+            [uuid.uuid4().hex, person.pk, url, secret, True, timezone.now()],
+        )
 
-        MigrationExecutor(connection).migrate([SEALING])
+    migrate_to(SEALING)
 
-        assert "SeCrEt" not in stored_channels() and secret not in stored_channels()
-        channel = NotificationChannel.objects.get(user=person)
-        assert (channel.target, channel.signing_secret, channel.display_target) == (
-            url, secret, "https://hooks.example.com/…")
-        with pytest.raises(ValidationError, match="already a channel here"):
-            channel_create(kind=Kind.WEBHOOK, url=url, user=person)
-        settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
-        with pytest.raises(RuntimeError, match=f"Notification channel {channel.pk} does not open"):
-            MigrationExecutor(connection).migrate([BEFORE_SEALING])  # a key gone stops the way back
-        settings.CREDENTIALS_ENCRYPTION_KEYS = keys
-        MigrationExecutor(connection).migrate([BEFORE_SEALING])  # the way back, for a downgrade
-        assert "SeCrEtPaTh" in stored_channels() and secret in stored_channels()
-    finally:
-        settings.CREDENTIALS_ENCRYPTION_KEYS = keys
-        MigrationExecutor(connection).migrate([SEALING])
+    assert "SeCrEt" not in stored_channels() and secret not in stored_channels()
+    channel = NotificationChannel.objects.get(user=person)
+    assert (channel.target, channel.signing_secret, channel.display_target) == (
+        url, secret, "https://hooks.example.com/…")
+    with pytest.raises(ValidationError, match="already a channel here"):
+        channel_create(kind=Kind.WEBHOOK, url=url, user=person)
+    settings.CREDENTIALS_ENCRYPTION_KEYS = [generate_key()]
+    with pytest.raises(RuntimeError, match=f"Notification channel {channel.pk} does not open"):
+        migrate_to(BEFORE_SEALING)  # a key gone stops the way back
+    settings.CREDENTIALS_ENCRYPTION_KEYS = keys
+    migrate_to(BEFORE_SEALING)  # the way back, for a downgrade
+    assert "SeCrEtPaTh" in stored_channels() and secret in stored_channels()
