@@ -12,8 +12,9 @@ CHROMIUM ?= $(or $(CHROMIUM_PATH),/usr/bin/chromium)
 # Test processes for the tests without a browser (pytest-xdist): two per core, because many tests spend
 # their time waiting on servers, timeouts and deadlines, and the other process uses the core meanwhile
 # (on two cores, measured: 4 processes 42 s on SQLite and 61 s on PostgreSQL, 3 processes 49 s and 73 s,
-# 5 processes 47 s and 62 s). TEST_WORKERS=0 runs one.
-TEST_WORKERS ?= $(shell echo $$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )))
+# 5 processes 47 s and 62 s). At most 8: each holds database connections, and PostgreSQL has 100 by default.
+# TEST_WORKERS=0 runs one.
+TEST_WORKERS ?= $(shell n=$$(( 2 * $$(getconf _NPROCESSORS_ONLN 2>/dev/null || echo 1) )); echo $$(( n < 8 ? n : 8 )))
 # Tests go out four at a time, so the long ones, collected first, spread over the processes (in
 # chunks of a quarter of each process's share, the first process would get them all).
 XDIST = -n $(TEST_WORKERS) --maxschedchunk 4

@@ -11,9 +11,9 @@ from credentials_app.signin.sealed_factors import data_with, factor_open, factor
 SEALED_TYPES = ("totp", "recovery_codes")
 
 
-def _change_each(apps, change):
+def _change_each(apps, schema_editor, change):
     Authenticator = apps.get_model("mfa", "Authenticator")
-    for factor in Authenticator.objects.filter(type__in=SEALED_TYPES):
+    for factor in Authenticator.objects.using(schema_editor.connection.alias).filter(type__in=SEALED_TYPES):
         changed = data_with(factor.data, change)
         if changed != factor.data:
             factor.data = changed
@@ -21,11 +21,11 @@ def _change_each(apps, change):
 
 
 def seal(apps, schema_editor):
-    _change_each(apps, lambda value: value if is_sealed(value) else factor_seal(value))
+    _change_each(apps, schema_editor, lambda value: value if is_sealed(value) else factor_seal(value))
 
 
 def open_again(apps, schema_editor):
-    _change_each(apps, lambda value: factor_open(value) if is_sealed(value) else value)
+    _change_each(apps, schema_editor, lambda value: factor_open(value) if is_sealed(value) else value)
 
 
 class Migration(migrations.Migration):

@@ -43,8 +43,8 @@ def factor_open(stored: str) -> str:
     """
     if not crypto.is_sealed(stored):
         failure = FactorSecretUnavailable(
-            "A second factor cannot be used: its secret is stored unsealed, as before this release sealed them. "
-            "Run `manage.py migrate` (or `manage.py rotate_encryption_key`) to seal it."
+            "A second factor cannot be used: its secret is stored unsealed (written by an older release, say). "
+            "Run `manage.py rotate_encryption_key` to seal it."
         )
     else:
         try:

@@ -12,9 +12,12 @@ def serious_violations(page) -> list[str]:
     if not AXE.is_file():
         pytest.fail(f"axe-core is missing ({AXE}): run `make test`, which installs it with npm.")
     page.add_script_tag(path=str(AXE))
-    # Once the page is still: an overlay fading in has its text's contrast measured half-way otherwise.
-    page.evaluate("() => Promise.all(document.getAnimations().filter(a => a.effect?.getTiming().iterations !== Infinity)"
-                  ".map(a => a.finished))")
+    # Once the page is still (at most 2 s): an overlay fading in has its text's contrast measured half-way otherwise.
+    page.evaluate("""() => Promise.race([
+        Promise.allSettled(document.getAnimations()
+            .filter(a => a.effect?.getTiming().iterations !== Infinity).map(a => a.finished)),
+        new Promise(resolve => setTimeout(resolve, 2000)),
+    ])""")
     result = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
     return [
         f"{violation['id']} ({violation['impact']}): {violation['help']} at "

@@ -8,7 +8,6 @@ import pytest
 from allauth.mfa.models import Authenticator
 from django.core.management import call_command
 from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 from django.urls import reverse
 
 from credentials_app import crypto
@@ -125,13 +124,11 @@ def test_manage_py_check_names_second_factors_whose_key_is_gone(settings, enroll
     assert "Reset second factors" in out.getvalue()
 
 
-@pytest.mark.django_db(transaction=True)
-def test_secrets_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(client, user_factory):
+def test_secrets_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(client, user_factory, migrate_to):
     """Factors allauth stored in plaintext (before this release) are sealed by migrate, still sign in, and unsealed back."""
     person = user_factory()
     secret, seed, migrated = pyotp.random_base32(), "ab" * 40, ["12345678", "87654321"]
-    executor = MigrationExecutor(connection)
-    executor.migrate([BEFORE_SEALING])
+    migrate_to(BEFORE_SEALING)
     # One factor of each type a person: the recovery codes imported by allauth's tools belong to another.
     rows = [(person, "totp", {"secret": secret}), (person, "recovery_codes", {"seed": seed, "used_mask": 0}),
             (user_factory(), "recovery_codes", {"migrated_codes": migrated, "used_mask": 0})]
@@ -139,16 +136,13 @@ def test_secrets_stored_in_plaintext_before_sealing_are_sealed_by_the_migration(
         Authenticator.objects.create(user=owner, type=kind, data=data)
     plain = [data for _, _, data in rows]
 
-    executor = MigrationExecutor(connection)
-    executor.migrate([SEALING])
+    migrate_to(SEALING)
 
     stored = repr(list(Authenticator.objects.order_by("pk").values_list("data", flat=True)))
     assert not any(plaintext in stored for plaintext in [secret, seed, *migrated])
     assert signs_in_with(client, person, pyotp.TOTP(secret).now())
-    executor = MigrationExecutor(connection)
-    executor.migrate([BEFORE_SEALING])  # the way back, for a downgrade
+    migrate_to(BEFORE_SEALING)  # the way back, for a downgrade
     assert list(Authenticator.objects.order_by("pk").values_list("data", flat=True)) == plain
-    MigrationExecutor(connection).migrate([SEALING])
 
 
 def test_an_unopenable_factor_secret_names_its_key_and_the_fix_never_the_secret(enrolled, settings):
