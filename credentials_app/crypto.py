@@ -9,6 +9,7 @@ import base64
 import binascii
 import hashlib
 import os
+from collections import Counter
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -204,3 +205,31 @@ def must_update(stored: str) -> bool:
     except SecretUnavailable:
         return True
     return prefix != CURRENT or key_id != get_keyring().primary_id
+
+
+# --- The values stored in rows besides credentials' keys (second factors, channels): one list per row ---
+
+
+def stale(values) -> list[str]:
+    """Return those of one row's stored values not sealed under the primary key: plaintext, or another key's."""
+    return [value for value in values if value and must_update(value)]
+
+
+def sealed_by(value: str) -> str:
+    """Return the id of the key that sealed value, or "plaintext"."""
+    return key_id_of(value) if is_sealed(value) else "plaintext"
+
+
+def key_counts(rows) -> Counter:
+    """Return how many rows each key id seals a value of (a row counts once per key)."""
+    return Counter(key_id for values in rows for key_id in {key_id_of(value) for value in values if is_sealed(value)})
+
+
+def sealed_rows(rows) -> int:
+    """Return how many rows hold a sealed value."""
+    return sum(1 for values in rows if any(is_sealed(value) for value in values))
+
+
+def stale_rows(rows) -> int:
+    """Return how many rows hold a value not sealed under the primary key."""
+    return sum(1 for values in rows if stale(values))

@@ -13,8 +13,8 @@ from django.db import DatabaseError, connection
 from credentials_app import crypto
 from credentials_app.local_secrets import write_private_file
 from credentials_app.models import Credential, NotificationChannel
-from credentials_app.models.sealed import sealed_row_count
-from credentials_app.signin.sealed_factors import sealed_factor_count
+from credentials_app.models.sealed import stored_values
+from credentials_app.signin.sealed_factors import stored_factor_secrets
 
 logger = logging.getLogger(__name__)
 
@@ -64,6 +64,7 @@ def stored_secret_count() -> int | None:
     try:
         if Credential._meta.db_table not in connection.introspection.table_names():
             return 0
-        return Credential.objects.count() + sealed_factor_count() + sealed_row_count(NotificationChannel)
+        others = [stored_factor_secrets(), stored_values(NotificationChannel)]
+        return Credential.objects.count() + sum(crypto.sealed_rows(rows) for rows in others)
     except DatabaseError:
         return None

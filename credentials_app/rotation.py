@@ -18,8 +18,8 @@ from django.db.models import Count
 
 from credentials_app import crypto, events
 from credentials_app.models import Credential, NotificationChannel
-from credentials_app.models.sealed import rows_key_counts, rows_reseal, rows_to_reseal
-from credentials_app.signin.sealed_factors import factor_key_counts, factors_reseal, factors_to_reseal
+from credentials_app.models.sealed import rows_reseal, stored_values
+from credentials_app.signin.sealed_factors import factors_reseal, stored_factor_secrets
 
 
 @dataclass
@@ -53,13 +53,18 @@ class KeyUsage:
 SEALED_MODELS = (NotificationChannel,)
 
 
+def _stored_elsewhere() -> list[list[list[str]]]:
+    """Return the secrets stored besides credentials' keys, per source: each row's values as stored."""
+    return [stored_factor_secrets(), *(stored_values(model) for model in SEALED_MODELS)]
+
+
 def secrets_key_usage() -> list[KeyUsage]:
     """Return, for every configured or stored key id, how many secrets it protects; primary first."""
     keyring = crypto.get_keyring()
-    counts = Counter(dict(Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n")))
-    counts.update(factor_key_counts())
-    for model in SEALED_MODELS:
-        counts.update(rows_key_counts(model))
+    by_key = Credential.objects.order_by().values("key_id").annotate(n=Count("pk")).values_list("key_id", "n")
+    counts = Counter(dict(by_key))
+    for rows in _stored_elsewhere():
+        counts.update(crypto.key_counts(rows))
     key_ids = list(keyring.keys) + sorted(set(counts) - set(keyring.keys))
     return [
         KeyUsage(
@@ -172,6 +177,6 @@ def secrets_rotate(
 
 
 def secrets_to_rotate() -> int:
-    """Return how many stored secrets (credential keys, second factors, other sealed rows) are not under the primary key."""
-    return (Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count() + factors_to_reseal()
-            + sum(rows_to_reseal(model) for model in SEALED_MODELS))
+    """Return how many stored secrets (credential keys, second factors, sealed rows) are not under the primary key."""
+    stale_elsewhere = sum(crypto.stale_rows(rows) for rows in _stored_elsewhere())
+    return Credential.objects.exclude(key_id=crypto.get_keyring().primary_id).count() + stale_elsewhere

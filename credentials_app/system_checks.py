@@ -10,8 +10,8 @@ from django.db.models import Count
 from credentials_app import crypto
 from credentials_app.key_file import ensure_key_file
 from credentials_app.models import Credential, NotificationChannel
-from credentials_app.models.sealed import rows_key_counts
-from credentials_app.signin.sealed_factors import factor_key_counts
+from credentials_app.models.sealed import stored_values
+from credentials_app.signin.sealed_factors import stored_factor_secrets
 
 
 @checks.register(checks.Tags.security)
@@ -33,10 +33,11 @@ def check_secrets_decryptable(app_configs=None, databases=None, **kwargs):
         missing = set(Credential.objects.exclude(key_id__in=list(keyring.keys)).values_list("key_id", flat=True))
         # Besides credentials: how many of each thing every key id seals, and what to say when it is missing.
         elsewhere = [
-            (factor_key_counts(), "second factor(s)", "the people who hold them cannot sign in with them",
+            (crypto.key_counts(stored_factor_secrets()), "second factor(s)",
+             "the people who hold them cannot sign in with them",
              "reset their second factors (Admin > Users > Reset second factors)", "credentials.W004"),
-            (rows_key_counts(NotificationChannel), "notification channel(s)", "nothing can be sent through them",
-             "remove those channels and add them again", "credentials.W005"),
+            (crypto.key_counts(stored_values(NotificationChannel)), "notification channel(s)",
+             "nothing can be sent through them", "remove those channels and add them again", "credentials.W005"),
         ]
     except (crypto.KeyringError, DatabaseError):
         return []

@@ -59,12 +59,9 @@ def stored_sealed(model) -> list[tuple[object, dict[models.Field, str]]]:
         return [(row[0], dict(zip(fields, row[1:]))) for row in cursor.fetchall()]
 
 
-def rows_key_counts(model) -> Counter:
-    """Return how many rows of model each key id seals (a row counts once per key it uses)."""
-    counts = Counter()
-    for _, values in stored_sealed(model):
-        counts.update({crypto.key_id_of(value) for value in values.values() if crypto.is_sealed(value)})
-    return counts
+def stored_values(model) -> list[list[str]]:
+    """Return, for each row of model, its sealed columns' values as stored."""
+    return [list(values.values()) for _, values in stored_sealed(model)]
 
 
 def rows_reseal(model, *, unreadable: Counter) -> tuple[int, Counter]:
@@ -75,7 +72,7 @@ def rows_reseal(model, *, unreadable: Counter) -> tuple[int, Counter]:
     """
     changed, former = 0, Counter()
     for pk, values in stored_sealed(model):
-        stale = [value for value in values.values() if value and crypto.must_update(value)]
+        stale = crypto.stale(values.values())
         if not stale:
             continue
         with transaction.atomic():
@@ -94,16 +91,5 @@ def rows_reseal(model, *, unreadable: Counter) -> tuple[int, Counter]:
                 continue
             row.save(update_fields=[field.name for field in fields])
             changed += 1
-            former.update({crypto.key_id_of(value) if crypto.is_sealed(value) else "plaintext" for value in stale})
+            former.update({crypto.sealed_by(value) for value in stale})
     return changed, former
-
-
-def rows_to_reseal(model) -> int:
-    """Return how many rows of model hold a value not sealed under the primary key (plaintext included)."""
-    return sum(1 for _, values in stored_sealed(model)
-               if any(value and crypto.must_update(value) for value in values.values()))
-
-
-def sealed_row_count(model) -> int:
-    """Return how many rows of model hold a sealed value (0 before the table exists)."""
-    return sum(1 for _, values in stored_sealed(model) if any(crypto.is_sealed(value) for value in values.values()))

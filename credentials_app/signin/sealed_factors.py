@@ -37,7 +37,7 @@ def factor_seal(text: str) -> str:
 
 @sensitive_variables()
 def factor_open(stored: str) -> str:
-    """Return the secret factor_seal sealed; raise FactorSecretUnavailable, naming the key id and the fix, if it cannot open.
+    """Return the secret factor_seal sealed; raise FactorSecretUnavailable, naming the key and the fix, if it cannot.
 
     The failure is logged too: the person meeting it is not signed in yet, so only the log tells the operator which key.
     """
@@ -80,28 +80,12 @@ def secrets_in(data: dict) -> list[str]:
     return found
 
 
-def factor_key_counts() -> Counter:
-    """Return how many second factors each key id seals (a factor counts once per key it uses)."""
-    counts = Counter()
+def stored_factor_secrets() -> list[list[str]]:
+    """Return, for each second factor, the secrets its data holds as stored (none before allauth's tables exist)."""
     if Authenticator._meta.db_table not in connection.introspection.table_names():
-        return counts  # an upgrade's checks run before its migrations
-    for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True):
-        counts.update({crypto.key_id_of(value) for value in secrets_in(data) if crypto.is_sealed(value)})
-    return counts
-
-
-def sealed_factor_count() -> int:
-    """Return the number of second factors holding a sealed secret (0 before allauth's tables exist)."""
-    if Authenticator._meta.db_table not in connection.introspection.table_names():
-        return 0
-    return sum(1 for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True)
-               if any(crypto.is_sealed(value) for value in secrets_in(data)))
-
-
-def factors_to_reseal() -> int:
-    """Return how many second factors hold a secret not sealed under the primary key (plaintext included)."""
-    return sum(1 for data in Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True)
-               if any(crypto.must_update(value) for value in secrets_in(data)))
+        return []  # an upgrade's checks run before its migrations
+    factors = Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("data", flat=True)
+    return [secrets_in(data) for data in factors]
 
 
 @sensitive_variables()
@@ -113,15 +97,15 @@ def factors_reseal(*, unreadable: Counter) -> tuple[int, Counter]:
     """
     changed, from_key_ids = 0, Counter()
     factors = Authenticator.objects.filter(type__in=SEALED_TYPES).values_list("pk", "data")
-    pending = [pk for pk, data in factors if any(crypto.must_update(value) for value in secrets_in(data))]
+    pending = [pk for pk, data in factors if crypto.stale(secrets_in(data))]
     for pk in pending:
         # One factor per transaction, locked while it is re-sealed, so a recovery code used meanwhile (which
         # saves the row) is not undone. A person holds two factors at most: batches would buy nothing.
         with transaction.atomic():
             factor = Authenticator.objects.select_for_update().filter(pk=pk).first()
-            if factor is None or not any(crypto.must_update(value) for value in secrets_in(factor.data)):
+            stale = crypto.stale(secrets_in(factor.data)) if factor is not None else []
+            if not stale:
                 continue
-            former = {crypto.key_id_of(value) if crypto.is_sealed(value) else "plaintext" for value in secrets_in(factor.data)}
             try:
                 factor.data = data_with(factor.data, lambda value: factor_seal(_opened(value)))
             except FactorSecretUnavailable as error:
@@ -129,7 +113,7 @@ def factors_reseal(*, unreadable: Counter) -> tuple[int, Counter]:
                 continue
             factor.save(update_fields=["data"])
             changed += 1
-            from_key_ids.update(former)
+            from_key_ids.update({crypto.sealed_by(value) for value in stale})
     return changed, from_key_ids
 
 
